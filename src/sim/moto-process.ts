@@ -1,0 +1,87 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+const LOOPBACK = '127.0.0.1';
+const READY_TIMEOUT_MS = 20_000;
+
+export interface MotoProcess {
+  endpoint: string;
+  pid: number;
+  /** Kills the whole process group; resolves once moto has exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Asks the kernel for a free loopback port by listening on port 0. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function motoOnPath(): boolean {
+  const probe = spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' });
+  return probe.status === 0;
+}
+
+/** Starts `moto_server` in its own process group and waits until it answers HTTP. */
+export async function startMoto(): Promise<MotoProcess> {
+  if (!motoOnPath()) {
+    throw new Error("moto_server is not on PATH. Install it with: pip install 'moto[server]'  (moto 5.x)");
+  }
+  const port = await freeLoopbackPort();
+  const child = spawn('moto_server', ['-H', LOOPBACK, '-p', String(port)], {
+    // Managed policies must exist for AttachRolePolicy; running counts are modelled by the proxy instead.
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: undefined },
+    detached: true, // own process group, so stop() can kill moto and its children together
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  const stop = killerFor(child);
+  const endpoint = `http://${LOOPBACK}:${port}`;
+  try {
+    await waitUntilAnswering(endpoint, child);
+  } catch (err) {
+    await stop();
+    throw new Error(`moto_server did not start: ${(err as Error).message}\n${stderr}`);
+  }
+  return { endpoint, pid: child.pid ?? -1, stop };
+}
+
+function killerFor(child: ChildProcess): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const killGroup = () => {
+    if (child.pid === undefined) return;
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  };
+  // A crashed or interrupted test run must not leave moto behind.
+  process.once('exit', killGroup);
+  return async () => {
+    process.removeListener('exit', killGroup);
+    killGroup();
+    await exited;
+  };
+}
+
+async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no answer within ${READY_TIMEOUT_MS} ms`);
+}

@@ -1,0 +1,150 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { classify, type ClassifiedCall } from './classify.js';
+import { FaultPlan, serverErrorCode, throttlingError, type Fault } from './faults.js';
+import type { MotoClientPool } from './moto-clients.js';
+import type { RuleBook, RuleContext } from './rule.js';
+import type { SimState } from './state.js';
+import { AwsError, errorReply, type Reply } from './wire.js';
+
+export interface SimCall {
+  service: string;
+  action: string;
+  mutating: boolean;
+  status: number;
+  fault?: string;
+  at: number;
+}
+
+export interface ProxyDeps {
+  motoEndpoint: string;
+  state: SimState;
+  clients: MotoClientPool;
+  rules: RuleBook;
+}
+
+/** The HTTP front door: classifies each call, applies faults and rules, and forwards to moto. */
+export class SimProxy {
+  readonly calls: SimCall[] = [];
+  faults: FaultPlan | undefined;
+  private server: Server | undefined;
+  private readonly moto: URL;
+
+  constructor(private readonly deps: ProxyDeps) {
+    this.moto = new URL(deps.motoEndpoint);
+  }
+
+  async listen(): Promise<string> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err) => {
+        if (!res.headersSent) sendReply(res, errorReply('awsJson', 'InternalFailure', `simulation error: ${(err as Error).message}`, 500));
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const call = classify(req.method ?? 'GET', req.url ?? '/', req.headers, body);
+    if (!call) {
+      // /moto-api and anything unsigned: straight through.
+      if (req.method === 'POST' && req.url?.startsWith('/moto-api/reset')) this.deps.state.clear();
+      sendReply(res, await this.forward(req, body));
+      return;
+    }
+    const record: SimCall = { service: call.service, action: call.action, mutating: call.mutating, status: 0, at: Date.now() };
+    this.calls.push(record);
+    const plan = this.faults;
+    const fault = plan?.next();
+    if (fault) record.fault = fault;
+    if (plan && plan.latencyMs > 0) await sleep(plan.latencyMs);
+
+    if (fault === 'drop-before') return void req.socket.destroy();
+    const injected = fault && injectedError(call, fault);
+    const reply = injected ?? (await this.applyRules(call, req, body));
+    if (fault === 'drop-after') return void req.socket.destroy();
+    record.status = reply.status;
+    sendReply(res, reply);
+  }
+
+  private async applyRules(call: ClassifiedCall, req: IncomingMessage, body: Buffer): Promise<Reply> {
+    const ctx: RuleContext = {
+      call,
+      state: this.deps.state,
+      moto: this.deps.clients.forRegion(call.region),
+      forward: (replacement) => this.forward(req, replacement ?? body),
+    };
+    const rule = this.deps.rules[call.service]?.[call.action];
+    try {
+      return rule ? await rule(ctx) : await ctx.forward();
+    } catch (err) {
+      if (err instanceof AwsError) return errorReply(call.protocol, err.code, err.message, err.status, err.extra);
+      return errorReply(call.protocol, 'InternalFailure', `simulation error in ${call.action}: ${(err as Error).message}`, 500);
+    }
+  }
+
+  private forward(req: IncomingMessage, body: Buffer): Promise<Reply> {
+    const headers = { ...req.headers, host: this.moto.host, 'content-length': String(body.length) };
+    delete headers['transfer-encoding'];
+    delete headers.expect;
+    return new Promise((resolve, reject) => {
+      const upstream = httpRequest(
+        { hostname: this.moto.hostname, port: this.moto.port, method: req.method, path: req.url, headers },
+        (motoRes) => {
+          readBody(motoRes).then((responseBody) => {
+            const responseHeaders: Record<string, string> = {};
+            for (const [name, value] of Object.entries(motoRes.headers)) {
+              if (value !== undefined && name !== 'transfer-encoding' && name !== 'connection') {
+                responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+              }
+            }
+            resolve({ status: motoRes.statusCode ?? 500, headers: responseHeaders, body: responseBody });
+          }, reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+  }
+}
+
+function injectedError(call: ClassifiedCall, fault: Fault): Reply | undefined {
+  if (fault === 'throttle') {
+    const { code, status, message } = throttlingError(call.service, call.protocol);
+    return errorReply(call.protocol, code, message, status);
+  }
+  if (fault === 'server-error-500' || fault === 'server-error-503') {
+    const status = fault === 'server-error-500' ? 500 : 503;
+    return errorReply(call.protocol, serverErrorCode(call.protocol, status), 'Simulated server error', status);
+  }
+  return undefined;
+}
+
+function sendReply(res: ServerResponse, reply: Reply): void {
+  const headers = { ...reply.headers, 'content-length': String(reply.body.length) };
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
+
+function readBody(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

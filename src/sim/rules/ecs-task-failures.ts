@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { ContainerDefinition, TaskDefinition } from '@aws-sdk/client-ecs';
+import type { RuleContext } from '../rule.js';
+import type { ServiceRecord, StoppedTask, TaskFailure } from '../state.js';
+import { motoTaskDefinition } from './ecs-lookup.js';
+
+/** ECS keeps about this many recently stopped tasks visible per service. */
+const MAX_STOPPED_TASKS = 10;
+
+const logWrites = new WeakMap<TaskFailure, Promise<void>>();
+
+/**
+ * The crash loop of a service made to fail with `failTasks`: one task launched and stopped per
+ * serviceStartMs since the failure began. New tasks are created on demand, and their log lines are
+ * written to moto's CloudWatch Logs before anyone can see the task.
+ */
+export async function stoppedTasks(ctx: RuleContext, record: ServiceRecord): Promise<StoppedTask[]> {
+  const failure = ctx.state.taskFailures.get(record.name);
+  if (!failure) return [];
+  const { state } = ctx;
+  const period = Math.max(state.timing.serviceStartMs, 50);
+  const begin = Math.max(failure.since, record.rollout.startedAt);
+  const due = Math.min(MAX_STOPPED_TASKS, 1 + Math.floor((state.now() - begin) / period));
+  const fresh: StoppedTask[] = [];
+  const ofThisService = () => failure.tasks.filter((t) => t.serviceArn === record.arn);
+  // Synchronous up to here, so concurrent calls never create the same task twice.
+  for (let i = ofThisService().length; i < due; i++) {
+    const taskId = randomBytes(16).toString('hex');
+    const stoppedAt = begin + i * period;
+    const task = { serviceArn: record.arn, taskId, taskArn: taskArnFor(record, taskId), startedAt: stoppedAt - Math.floor(period / 2), stoppedAt };
+    failure.tasks.push(task);
+    fresh.push(task);
+  }
+  if (fresh.length > 0 && failure.logLines?.length) {
+    const previous = logWrites.get(failure) ?? Promise.resolve();
+    logWrites.set(failure, previous.then(() => writeTaskLogs(ctx, record, failure, fresh)));
+  }
+  await logWrites.get(failure);
+  return ofThisService().reverse();
+}
+
+function taskArnFor(record: ServiceRecord, taskId: string): string {
+  const clusterName = record.clusterArn.split('/').pop();
+  return record.clusterArn.replace(/:cluster\/.*$/, `:task/${clusterName}/${taskId}`);
+}
+
+/** The container whose exit stops the task: the first essential one. */
+function failingContainer(taskDefinition: TaskDefinition | undefined): ContainerDefinition | undefined {
+  const containers = taskDefinition?.containerDefinitions ?? [];
+  return containers.find((c) => c.essential !== false) ?? containers[0];
+}
+
+async function writeTaskLogs(ctx: RuleContext, record: ServiceRecord, failure: TaskFailure, tasks: StoppedTask[]): Promise<void> {
+  const container = failingContainer(await motoTaskDefinition(ctx, record.rollout.taskDefinition));
+  const options = container?.logConfiguration?.logDriver === 'awslogs' ? container.logConfiguration.options ?? {} : undefined;
+  const group = options?.['awslogs-group'];
+  if (!container || !group) return;
+  const prefix = options['awslogs-stream-prefix'];
+  for (const task of tasks) {
+    const stream = prefix ? `${prefix}/${container.name}/${task.taskId}` : task.taskId;
+    try {
+      await ctx.moto.logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+      await ctx.moto.logs.send(new PutLogEventsCommand({
+        logGroupName: group,
+        logStreamName: stream,
+        logEvents: (failure.logLines ?? []).map((message, i) => ({ message, timestamp: task.startedAt + i })),
+      }));
+    } catch (err) {
+      // On AWS a missing log group stops the task before it logs anything; there is nothing to write.
+      if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+    }
+  }
+}
+
+/** A stopped task in DescribeTasks shape. */
+export async function describeStoppedTask(ctx: RuleContext, record: ServiceRecord, task: StoppedTask): Promise<any> {
+  const failure = ctx.state.taskFailures.get(record.name);
+  const taskDefinition = await motoTaskDefinition(ctx, record.rollout.taskDefinition);
+  const failing = failingContainer(taskDefinition);
+  const at = (ms: number) => ms / 1000;
+  return {
+    taskArn: task.taskArn,
+    clusterArn: record.clusterArn,
+    taskDefinitionArn: record.rollout.taskDefinition,
+    group: `service:${record.name}`,
+    startedBy: record.rollout.deploymentId,
+    launchType: 'FARGATE',
+    platformVersion: '1.4.0',
+    cpu: taskDefinition?.cpu,
+    memory: taskDefinition?.memory,
+    lastStatus: 'STOPPED',
+    desiredStatus: 'STOPPED',
+    stopCode: 'EssentialContainerExited',
+    stoppedReason: failure?.stoppedReason ?? 'Essential container in task exited',
+    createdAt: at(task.startedAt - 100),
+    startedAt: at(task.startedAt),
+    stoppingAt: at(task.stoppedAt - 10),
+    stoppedAt: at(task.stoppedAt),
+    containers: (taskDefinition?.containerDefinitions ?? []).map((container) => ({
+      containerArn: `${task.taskArn.replace(':task/', ':container/')}/${container.name}`,
+      taskArn: task.taskArn,
+      name: container.name,
+      image: container.image,
+      lastStatus: 'STOPPED',
+      ...(container.name === failing?.name ? { exitCode: failure?.exitCode ?? 1 } : {}),
+    })),
+  };
+}
+
+/** The failing service and stopped task a task ARN or id belongs to, if it is one of ours. */
+export function findStoppedTask(ctx: RuleContext, arnOrId: string): { record: ServiceRecord; task: StoppedTask } | undefined {
+  const id = arnOrId.split('/').pop();
+  for (const failure of ctx.state.taskFailures.values()) {
+    const task = failure.tasks.find((t) => t.taskId === id);
+    const record = task && ctx.state.services.get(task.serviceArn);
+    if (task && record) return { record, task };
+  }
+  return undefined;
+}

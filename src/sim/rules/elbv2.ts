@@ -1,0 +1,151 @@
+import { DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, type LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { queryList } from '../classify.js';
+import { isSuccess, withBody, type ActionRule, type RuleContext } from '../rule.js';
+import { AwsError, escapeXml, xmlReply } from '../wire.js';
+import { targetTasks } from './elbv2-targets.js';
+import { motoTargetGroup } from './elbv2-lookup.js';
+
+const validation = (message: string) => new AwsError('ValidationError', message);
+
+/** aws-rules.md §6: ≤32 alphanumerics or hyphens, no hyphen at either end. */
+function checkElbName(kind: 'Load balancer' | 'Target group', name: string | undefined): void {
+  if (!name) throw validation(`${kind} name is required`);
+  if (name.length > 32) throw validation(`${kind} name '${name}' cannot be longer than '32' characters`);
+  if (!/^[A-Za-z0-9-]+$/.test(name)) {
+    throw validation(`${kind} name '${name}' can only contain characters that are alphanumeric characters or hyphens(-)`);
+  }
+  if (name.startsWith('-') || name.endsWith('-')) throw validation(`${kind} name '${name}' cannot begin or end with a hyphen`);
+}
+
+function checkRange(input: Record<string, string>, field: string, min: number, max: number): number | undefined {
+  if (input[field] === undefined) return undefined;
+  const value = Number(input[field]);
+  const member = field.charAt(0).toLowerCase() + field.slice(1);
+  if (value < min) throw validation(`1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must have value greater than or equal to ${min}`);
+  if (value > max) throw validation(`1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  return value;
+}
+
+const createTargetGroup: ActionRule = async (ctx) => {
+  const input = ctx.call.input;
+  checkElbName('Target group', input.Name);
+  const interval = checkRange(input, 'HealthCheckIntervalSeconds', 5, 300) ?? 30;
+  const timeout = checkRange(input, 'HealthCheckTimeoutSeconds', 2, 120) ?? 5;
+  checkRange(input, 'HealthyThresholdCount', 2, 10);
+  checkRange(input, 'UnhealthyThresholdCount', 2, 10);
+  if (interval <= timeout) throw validation('Health check interval must be greater than the timeout.');
+  // A duplicate name is already refused by moto with DuplicateTargetGroupName.
+  return ctx.forward();
+};
+
+async function motoLoadBalancerNamed(ctx: RuleContext, name: string): Promise<LoadBalancer | undefined> {
+  try {
+    return (await ctx.moto.elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers?.[0];
+  } catch (err) {
+    if ((err as Error).name === 'LoadBalancerNotFoundException') return undefined;
+    throw err;
+  }
+}
+
+async function checkTwoZones(ctx: RuleContext, subnetIds: string[]): Promise<void> {
+  const message = 'At least two subnets in two different Availability Zones must be specified';
+  if (subnetIds.length < 2) throw validation(message);
+  const subnets = (await ctx.moto.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }))).Subnets ?? [];
+  const zones = new Set(subnets.map((s) => s.AvailabilityZone));
+  if (zones.size < 2) throw validation(message);
+  if (zones.size < subnets.length) throw validation('You can specify only one subnet per Availability Zone');
+}
+
+const createLoadBalancer: ActionRule = async (ctx) => {
+  const input = ctx.call.input;
+  checkElbName('Load balancer', input.Name);
+  if (input.Name.startsWith('internal-')) throw validation(`Load balancer name '${input.Name}' cannot begin with 'internal-'`);
+  if ((input.Type ?? 'application') === 'application') {
+    const subnetIds = [...queryList(input, 'Subnets.member'), ...subnetMappingIds(input)];
+    await checkTwoZones(ctx, subnetIds);
+  }
+  if (await motoLoadBalancerNamed(ctx, input.Name)) {
+    throw new AwsError('DuplicateLoadBalancerName', `A load balancer with the name '${input.Name}' already exists`);
+  }
+  const reply = await ctx.forward();
+  const arn = /<LoadBalancerArn>([^<]+)<\/LoadBalancerArn>/.exec(reply.body.toString('utf8'))?.[1];
+  if (isSuccess(reply) && arn) ctx.state.loadBalancerCreatedAt.set(arn, ctx.state.now());
+  return reply;
+};
+
+function subnetMappingIds(input: Record<string, string>): string[] {
+  return Object.entries(input)
+    .filter(([key]) => /^SubnetMappings\.member\.\d+\.SubnetId$/.test(key))
+    .map(([, value]) => value);
+}
+
+/** moto turns an ALB active on the first Describe; the simulation keeps it provisioning for albProvisionMs. */
+const describeLoadBalancers: ActionRule = async (ctx) => {
+  const reply = await ctx.forward();
+  if (!isSuccess(reply)) return reply;
+  const xml = reply.body.toString('utf8').replace(
+    /(<LoadBalancerArn>([^<]+)<\/LoadBalancerArn>[\s\S]*?<State>\s*<Code>)([^<]*)(<\/Code>)/g,
+    (_match, head: string, arn: string, code: string, tail: string) => {
+      const createdAt = ctx.state.loadBalancerCreatedAt.get(arn);
+      const provisioning = createdAt !== undefined && ctx.state.now() < createdAt + ctx.state.timing.albProvisionMs;
+      return `${head}${provisioning ? 'provisioning' : code === 'provisioning' ? 'active' : code}${tail}`;
+    },
+  );
+  return withBody(reply, xml);
+};
+
+const createListener: ActionRule = async (ctx) => {
+  const { LoadBalancerArn, Port } = ctx.call.input;
+  if (LoadBalancerArn && Port) {
+    const listeners = await ctx.moto.elb
+      .send(new DescribeListenersCommand({ LoadBalancerArn }))
+      .then((out) => out.Listeners ?? [], () => []);
+    if (listeners.some((l) => l.Port === Number(Port))) {
+      throw new AwsError('DuplicateListener', 'A listener already exists on this port for this load balancer');
+    }
+  }
+  return ctx.forward();
+};
+
+/** Remember which SGs the ALB's ENIs held: they linger after the delete (aws-rules.md §7). */
+const deleteLoadBalancer: ActionRule = async (ctx) => {
+  const arn = ctx.call.input.LoadBalancerArn;
+  const before = await ctx.moto.elb
+    .send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))
+    .then((out) => out.LoadBalancers?.[0], () => undefined);
+  const reply = await ctx.forward();
+  if (isSuccess(reply) && before) {
+    ctx.state.deletedLoadBalancers.push({ securityGroups: before.SecurityGroups ?? [], deletedAt: ctx.state.now() });
+    ctx.state.loadBalancerCreatedAt.delete(arn);
+  }
+  return reply;
+};
+
+/** Targets of a target group wired to ECS services: one per running task (moto registers none). */
+const describeTargetHealth: ActionRule = async (ctx) => {
+  const arn = ctx.call.input.TargetGroupArn;
+  const group = arn ? await motoTargetGroup(ctx, arn) : undefined;
+  if (!group || !ctx.state.hasServiceOn(arn)) return ctx.forward();
+  const vpc = (await ctx.moto.ec2.send(new DescribeVpcsCommand({ VpcIds: [group.VpcId!] }))).Vpcs?.[0];
+  const members = targetTasks(ctx.state, arn, vpc?.CidrBlock ?? '10.0.0.0/16')
+    .map((t) =>
+      `<member><Target><Id>${t.ip}</Id><Port>${t.port}</Port></Target><HealthCheckPort>${t.port}</HealthCheckPort>` +
+      `<TargetHealth><State>${t.state}</State>${t.reason ? `<Reason>${t.reason}</Reason><Description>${escapeXml(t.description ?? '')}</Description>` : ''}</TargetHealth></member>`,
+    )
+    .join('');
+  return xmlReply(
+    '<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTargetHealthResult>' +
+      `<TargetHealthDescriptions>${members}</TargetHealthDescriptions></DescribeTargetHealthResult>` +
+      '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DescribeTargetHealthResponse>',
+  );
+};
+
+export const elbv2Rules: Record<string, ActionRule> = {
+  CreateTargetGroup: createTargetGroup,
+  CreateLoadBalancer: createLoadBalancer,
+  DescribeLoadBalancers: describeLoadBalancers,
+  CreateListener: createListener,
+  DeleteLoadBalancer: deleteLoadBalancer,
+  DescribeTargetHealth: describeTargetHealth,
+};

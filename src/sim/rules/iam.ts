@@ -1,0 +1,26 @@
+import { isSuccess, type ActionRule } from '../rule.js';
+import { AwsError } from '../wire.js';
+
+const ROLE_NAME = /^[\w+=,.@-]+$/;
+
+/** aws-rules.md §4: role name 1–64 of [\w+=,.@-]; moto accepts any trust policy text. */
+const createRole: ActionRule = async (ctx) => {
+  const { RoleName: name = '', AssumeRolePolicyDocument: trust = '' } = ctx.call.input;
+  const constraint = (detail: string) =>
+    new AwsError('ValidationError', `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint: ${detail}`);
+  if (name.length < 1) throw constraint('Member must have length greater than or equal to 1');
+  if (name.length > 64) throw constraint('Member must have length less than or equal to 64');
+  if (!ROLE_NAME.test(name)) throw constraint('Member must satisfy regular expression pattern: [\\w+=,.@-]+');
+  try {
+    JSON.parse(trust);
+  } catch {
+    throw new AwsError('MalformedPolicyDocument', 'This policy contains invalid Json');
+  }
+  const reply = await ctx.forward();
+  const arn = /<Arn>([^<]+)<\/Arn>/.exec(reply.body.toString('utf8'))?.[1];
+  // ECS cannot assume a fresh role for a while (eventual consistency, aws-rules.md §4).
+  if (isSuccess(reply) && arn) ctx.state.roleCreatedAt.set(arn, ctx.state.now());
+  return reply;
+};
+
+export const iamRules: Record<string, ActionRule> = { CreateRole: createRole };

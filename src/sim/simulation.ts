@@ -1,0 +1,70 @@
+import { startMoto } from './moto-process.js';
+import { MotoClientPool } from './moto-clients.js';
+import { SimProxy, type SimCall } from './proxy.js';
+import { allRules } from './rules/index.js';
+import { SimState, type SimTiming } from './state.js';
+import { FaultPlan, type FaultOptions } from './faults.js';
+
+export type { SimTiming } from './state.js';
+export type { FaultOptions } from './faults.js';
+export type { SimCall } from './proxy.js';
+
+export interface SimulationOptions {
+  timing?: Partial<SimTiming>;
+  faults?: FaultOptions;
+  region?: string;
+}
+
+export interface Simulation {
+  /** http://127.0.0.1:<proxy port>: what the CLI gets as --endpoint-url. */
+  endpoint: string;
+  /** http://127.0.0.1:<moto port>: raw moto, for assertions that must bypass the rules. */
+  motoEndpoint: string;
+  region: string;
+  calls(): SimCall[];
+  clearCalls(): void;
+  setFaults(f: FaultOptions | undefined): void;
+  setTiming(t: Partial<SimTiming>): void;
+  /** Makes a service's tasks keep stopping; undefined heals it. */
+  failTasks(serviceName: string, opts: { stoppedReason: string; exitCode: number; logLines?: string[] } | undefined): void;
+  /** Kills moto (whole process group) and closes the proxy; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts moto on a free loopback port and the rule-enforcing proxy in front of it. */
+export async function startSimulation(opts: SimulationOptions = {}): Promise<Simulation> {
+  const moto = await startMoto();
+  const state = new SimState(opts.timing);
+  const clients = new MotoClientPool(moto.endpoint);
+  const proxy = new SimProxy({ motoEndpoint: moto.endpoint, state, clients, rules: allRules });
+  let endpoint: string;
+  try {
+    endpoint = await proxy.listen();
+  } catch (err) {
+    await moto.stop();
+    throw err;
+  }
+  proxy.faults = opts.faults ? new FaultPlan(opts.faults) : undefined;
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint,
+    motoEndpoint: moto.endpoint,
+    region: opts.region ?? 'us-east-1',
+    calls: () => proxy.calls.map((call) => ({ ...call })),
+    clearCalls: () => { proxy.calls.length = 0; },
+    setFaults: (faults) => { proxy.faults = faults ? new FaultPlan(faults) : undefined; },
+    setTiming: (timing) => { state.timing = { ...state.timing, ...timing }; },
+    failTasks: (serviceName, failure) => {
+      if (failure) state.taskFailures.set(serviceName, { ...failure, since: state.now(), tasks: [] });
+      else state.taskFailures.delete(serviceName);
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        await proxy.close();
+        clients.destroy();
+        await moto.stop();
+      })();
+      return stopping;
+    },
+  };
+}

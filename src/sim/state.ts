@@ -1,0 +1,151 @@
+/** Milliseconds; small defaults so tests are quick. */
+export interface SimTiming {
+  /** After CreateService/UpdateService: tasks pending, then running = desired, rollout COMPLETED. */
+  serviceStartMs: number;
+  /** After tasks run: targets 'initial' then 'healthy'. */
+  targetHealthyMs: number;
+  /** ALB state 'provisioning' then 'active'. */
+  albProvisionMs: number;
+  /** AMP workspace CREATING then ACTIVE. */
+  ampCreateMs: number;
+  /** AMP workspace DELETING then gone. */
+  ampDeleteMs: number;
+  /** A new IAM role is not assumable by ECS for this long. */
+  roleWarmupMs: number;
+  /** A deleted ECS service is DRAINING for this long, then INACTIVE. */
+  drainMs: number;
+  /** An SG stays in use this long after the last ALB/service using it is gone. */
+  eniLingerMs: number;
+}
+
+export const DEFAULT_TIMING: SimTiming = {
+  serviceStartMs: 1500,
+  targetHealthyMs: 500,
+  albProvisionMs: 800,
+  ampCreateMs: 800,
+  ampDeleteMs: 500,
+  roleWarmupMs: 600,
+  drainMs: 800,
+  eniLingerMs: 1200,
+};
+
+export interface ServiceTargetGroup {
+  targetGroupArn: string;
+  containerName: string;
+  containerPort: number;
+}
+
+/** One rollout: CreateService, or an UpdateService that starts a new deployment or rescales. */
+export interface Rollout {
+  deploymentId: string;
+  startedAt: number;
+  /** A desiredCount-only update: no new deployment, the rollout state stays COMPLETED. */
+  scaleOnly?: boolean;
+  taskDefinition: string;
+  /** The deployment being replaced (UpdateService with a new task definition or forceNewDeployment). */
+  previous?: { taskDefinition: string; running: number; deploymentId: string };
+  /** Tasks already running when a scale-only update started. */
+  runningBefore: number;
+}
+
+export interface ServiceRecord {
+  arn: string;
+  name: string;
+  clusterArn: string;
+  desiredCount: number;
+  rollout: Rollout;
+  targetGroups: ServiceTargetGroup[];
+  securityGroups: string[];
+  deletedAt?: number;
+}
+
+export interface StoppedTask {
+  serviceArn: string;
+  taskArn: string;
+  taskId: string;
+  startedAt: number;
+  stoppedAt: number;
+}
+
+export interface TaskFailure {
+  stoppedReason: string;
+  exitCode: number;
+  logLines?: string[];
+  since: number;
+  tasks: StoppedTask[];
+}
+
+export interface DeletedLoadBalancer {
+  securityGroups: string[];
+  deletedAt: number;
+}
+
+/** Everything the proxy remembers on top of moto: creation times, deletions in progress, failures. */
+export class SimState {
+  timing: SimTiming;
+  readonly services = new Map<string, ServiceRecord>();
+  readonly loadBalancerCreatedAt = new Map<string, number>();
+  readonly deletedLoadBalancers: DeletedLoadBalancer[] = [];
+  readonly workspaces = new Map<string, { createdAt: number; deletingAt?: number }>();
+  readonly roleCreatedAt = new Map<string, number>();
+  readonly taskFailures = new Map<string, TaskFailure>();
+
+  constructor(timing: Partial<SimTiming> = {}) {
+    this.timing = { ...DEFAULT_TIMING, ...timing };
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  /** moto was reset: its resources are gone, and so is what we knew about them. */
+  clear(): void {
+    this.services.clear();
+    this.loadBalancerCreatedAt.clear();
+    this.deletedLoadBalancers.length = 0;
+    this.workspaces.clear();
+    this.roleCreatedAt.clear();
+    for (const failure of this.taskFailures.values()) failure.tasks.length = 0;
+  }
+
+  serviceStatus(service: ServiceRecord): 'ACTIVE' | 'DRAINING' | 'INACTIVE' {
+    if (service.deletedAt === undefined) return 'ACTIVE';
+    return this.now() < service.deletedAt + this.timing.drainMs ? 'DRAINING' : 'INACTIVE';
+  }
+
+  /** Time at which the rollout's new tasks are RUNNING (or never, while its tasks keep failing). */
+  rolloutSettlesAt(service: ServiceRecord): number {
+    return service.rollout.startedAt + this.timing.serviceStartMs;
+  }
+
+  /** ACTIVE or DRAINING services, newest first, with this name in this cluster. */
+  liveServiceNamed(clusterArn: string, name: string): ServiceRecord | undefined {
+    return [...this.services.values()].find(
+      (s) => s.clusterArn === clusterArn && s.name === name && this.serviceStatus(s) !== 'INACTIVE',
+    );
+  }
+
+  /** Whether an ACTIVE or DRAINING service registers its tasks in this target group. */
+  hasServiceOn(targetGroupArn: string): boolean {
+    return [...this.services.values()].some(
+      (s) => this.serviceStatus(s) !== 'INACTIVE' && s.targetGroups.some((g) => g.targetGroupArn === targetGroupArn),
+    );
+  }
+
+  /** Why this security group cannot be deleted yet, or undefined if it can. */
+  securityGroupBlocker(groupId: string): string | undefined {
+    const now = this.now();
+    for (const service of this.services.values()) {
+      if (!service.securityGroups.includes(groupId)) continue;
+      if (service.deletedAt === undefined) return `ECS service ${service.name}`;
+      const enisGoneAt = service.deletedAt + this.timing.drainMs + this.timing.eniLingerMs;
+      if (now < enisGoneAt) return `network interfaces of deleted ECS service ${service.name}`;
+    }
+    for (const lb of this.deletedLoadBalancers) {
+      if (lb.securityGroups.includes(groupId) && now < lb.deletedAt + this.timing.eniLingerMs) {
+        return 'network interfaces of a deleted load balancer';
+      }
+    }
+    return undefined;
+  }
+}
