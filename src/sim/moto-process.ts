@@ -25,7 +25,7 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 function motoOnPath(): boolean {
-  const probe = spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' });
+  const probe = spawnSync('/bin/sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' });
   return probe.status === 0;
 }
 

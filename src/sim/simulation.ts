@@ -53,7 +53,7 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
     calls: () => proxy.calls.map((call) => ({ ...call })),
     clearCalls: () => { proxy.calls.length = 0; },
     setFaults: (faults) => { proxy.faults = faults ? new FaultPlan(faults) : undefined; },
-    setTiming: (timing) => { state.timing = { ...state.timing, ...timing }; },
+    setTiming: (timing) => state.setTiming(timing),
     failTasks: (serviceName, failure) => {
       if (failure) state.taskFailures.set(serviceName, { ...failure, since: state.now(), tasks: [] });
       else state.taskFailures.delete(serviceName);

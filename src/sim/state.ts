@@ -80,9 +80,12 @@ export interface DeletedLoadBalancer {
   deletedAt: number;
 }
 
+type PhaseName = keyof SimTiming;
+
 /** Everything the proxy remembers on top of moto: creation times, deletions in progress, failures. */
 export class SimState {
-  timing: SimTiming;
+  /** Timing in force from each moment on; setTiming appends, so phases already over stay over. */
+  private epochs: Array<{ from: number; timing: SimTiming }>;
   readonly services = new Map<string, ServiceRecord>();
   readonly loadBalancerCreatedAt = new Map<string, number>();
   readonly deletedLoadBalancers: DeletedLoadBalancer[] = [];
@@ -91,15 +94,44 @@ export class SimState {
   readonly taskFailures = new Map<string, TaskFailure>();
 
   constructor(timing: Partial<SimTiming> = {}) {
-    this.timing = { ...DEFAULT_TIMING, ...timing };
+    this.epochs = [{ from: -Infinity, timing: { ...DEFAULT_TIMING, ...timing } }];
+  }
+
+  get timing(): SimTiming {
+    return this.epochs[this.epochs.length - 1].timing;
+  }
+
+  /** New durations apply to phases still running and to future ones, never to phases already over. */
+  setTiming(timing: Partial<SimTiming>): void {
+    this.epochs.push({ from: this.now(), timing: { ...this.timing, ...timing } });
   }
 
   now(): number {
     return Date.now();
   }
 
+  /**
+   * When a phase of length `timing[phase]` that began at `start` ends: the first moment t at which
+   * t ≥ start + the duration in force at t. Infinity if that has not happened under the timing so far
+   * and the current duration never lets it.
+   */
+  phaseEnd(start: number, phase: PhaseName): number {
+    for (let i = 0; i < this.epochs.length; i++) {
+      const { from, timing } = this.epochs[i];
+      const until = this.epochs[i + 1]?.from ?? Infinity;
+      const end = Math.max(from, start + timing[phase]);
+      if (end < until) return end;
+    }
+    return Infinity;
+  }
+
+  isOver(start: number, phase: PhaseName): boolean {
+    return this.phaseEnd(start, phase) <= this.now();
+  }
+
   /** moto was reset: its resources are gone, and so is what we knew about them. */
   clear(): void {
+    this.epochs = [{ from: -Infinity, timing: this.timing }];
     this.services.clear();
     this.loadBalancerCreatedAt.clear();
     this.deletedLoadBalancers.length = 0;
@@ -110,12 +142,12 @@ export class SimState {
 
   serviceStatus(service: ServiceRecord): 'ACTIVE' | 'DRAINING' | 'INACTIVE' {
     if (service.deletedAt === undefined) return 'ACTIVE';
-    return this.now() < service.deletedAt + this.timing.drainMs ? 'DRAINING' : 'INACTIVE';
+    return this.isOver(service.deletedAt, 'drainMs') ? 'INACTIVE' : 'DRAINING';
   }
 
   /** Time at which the rollout's new tasks are RUNNING (or never, while its tasks keep failing). */
   rolloutSettlesAt(service: ServiceRecord): number {
-    return service.rollout.startedAt + this.timing.serviceStartMs;
+    return this.phaseEnd(service.rollout.startedAt, 'serviceStartMs');
   }
 
   /** ACTIVE or DRAINING services, newest first, with this name in this cluster. */
@@ -138,11 +170,11 @@ export class SimState {
     for (const service of this.services.values()) {
       if (!service.securityGroups.includes(groupId)) continue;
       if (service.deletedAt === undefined) return `ECS service ${service.name}`;
-      const enisGoneAt = service.deletedAt + this.timing.drainMs + this.timing.eniLingerMs;
-      if (now < enisGoneAt) return `network interfaces of deleted ECS service ${service.name}`;
+      const drained = this.phaseEnd(service.deletedAt, 'drainMs');
+      if (drained > now || !this.isOver(drained, 'eniLingerMs')) return `network interfaces of deleted ECS service ${service.name}`;
     }
     for (const lb of this.deletedLoadBalancers) {
-      if (lb.securityGroups.includes(groupId) && now < lb.deletedAt + this.timing.eniLingerMs) {
+      if (lb.securityGroups.includes(groupId) && !this.isOver(lb.deletedAt, 'eniLingerMs')) {
         return 'network interfaces of a deleted load balancer';
       }
     }

@@ -8,7 +8,7 @@ function simulatedStatus(state: SimState, workspaceId: string): string | undefin
   const record = state.workspaces.get(workspaceId);
   if (!record) return undefined;
   if (record.deletingAt !== undefined) return 'DELETING';
-  return state.now() < record.createdAt + state.timing.ampCreateMs ? 'CREATING' : 'ACTIVE';
+  return state.isOver(record.createdAt, 'ampCreateMs') ? 'ACTIVE' : 'CREATING';
 }
 
 function withStatus(state: SimState, workspace: any): any {
@@ -20,7 +20,7 @@ function withStatus(state: SimState, workspace: any): any {
 async function finishDeletions(ctx: RuleContext): Promise<void> {
   const { state } = ctx;
   for (const [workspaceId, record] of state.workspaces) {
-    if (record.deletingAt !== undefined && state.now() >= record.deletingAt + state.timing.ampDeleteMs) {
+    if (record.deletingAt !== undefined && state.isOver(record.deletingAt, 'ampDeleteMs')) {
       state.workspaces.delete(workspaceId);
       await ctx.moto.amp.send(new DeleteWorkspaceCommand({ workspaceId })).catch(() => undefined);
     }

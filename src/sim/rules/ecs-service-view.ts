@@ -114,7 +114,7 @@ function serviceEvents(record: ServiceRecord, state: SimState, counts: TaskCount
     });
     events.push({
       id: `${record.rollout.deploymentId}-steady`,
-      createdAt: seconds(settledAt + state.timing.targetHealthyMs),
+      createdAt: seconds(state.phaseEnd(settledAt, 'targetHealthyMs')),
       message: `(service ${record.name}) has reached a steady state.`,
     });
   }

@@ -89,7 +89,7 @@ async function validateServiceAgainstTaskDefinition(ctx: RuleContext, input: Rec
   }
   for (const roleArn of [taskDefinition.executionRoleArn, taskDefinition.taskRoleArn]) {
     const createdAt = roleArn && ctx.state.roleCreatedAt.get(roleArn);
-    if (createdAt && ctx.state.now() - createdAt < ctx.state.timing.roleWarmupMs) {
+    if (createdAt && !ctx.state.isOver(createdAt, 'roleWarmupMs')) {
       throw invalidParameter(
         `ECS was unable to assume the role '${roleArn}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.`,
       );

@@ -30,7 +30,7 @@ function serviceTargets(state: SimState, record: ServiceRecord, port: number, ci
     }));
   }
   const counts = taskCounts(record, state);
-  const healthyAt = state.rolloutSettlesAt(record) + state.timing.targetHealthyMs;
+  const healthyAt = state.phaseEnd(state.rolloutSettlesAt(record), 'targetHealthyMs');
   const targets: SimTarget[] = [];
   for (let i = 0; i < counts.primaryRunning; i++) {
     // Tasks that were already running before a scale-only update stay healthy.

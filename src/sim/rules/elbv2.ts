@@ -88,7 +88,7 @@ const describeLoadBalancers: ActionRule = async (ctx) => {
     /(<LoadBalancerArn>([^<]+)<\/LoadBalancerArn>[\s\S]*?<State>\s*<Code>)([^<]*)(<\/Code>)/g,
     (_match, head: string, arn: string, code: string, tail: string) => {
       const createdAt = ctx.state.loadBalancerCreatedAt.get(arn);
-      const provisioning = createdAt !== undefined && ctx.state.now() < createdAt + ctx.state.timing.albProvisionMs;
+      const provisioning = createdAt !== undefined && !ctx.state.isOver(createdAt, 'albProvisionMs');
       return `${head}${provisioning ? 'provisioning' : code === 'provisioning' ? 'active' : code}${tail}`;
     },
   );

@@ -1,0 +1,460 @@
+import { execFileSync } from 'node:child_process';
+import { CreateWorkspaceCommand, DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
+import { CreateLogGroupCommand, DescribeLogGroupsCommand, GetLogEventsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateSubnetCommand, DeleteSecurityGroupCommand, DescribeVpcsCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteClusterCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListServicesCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSimulation, type Simulation, type SimTiming } from '../src/sim/simulation.js';
+import {
+  allowFrom,
+  createAlbWithListener,
+  createIpTargetGroup,
+  createSecurityGroup,
+  defaultNetwork,
+  ECS_TRUST_POLICY,
+  eventually,
+  expectAwsError,
+  fargateTaskDefinition,
+  resetMoto,
+  simClients,
+  sleep,
+  type SimClients,
+} from './support/sim-fixtures.js';
+
+/** Short phases so transitions are observable quickly; tests that must see a phase stretch it with setTiming. */
+const FAST: SimTiming = {
+  serviceStartMs: 500,
+  targetHealthyMs: 300,
+  albProvisionMs: 300,
+  ampCreateMs: 300,
+  ampDeleteMs: 300,
+  roleWarmupMs: 300,
+  drainMs: 300,
+  eniLingerMs: 400,
+};
+const LONG = 60_000;
+
+let counter = 0;
+/** A fresh resource name, so tests sharing one moto do not collide. */
+const unique = (prefix: string) => `${prefix}-${++counter}`;
+
+describe('sim: validation rules and wire formats', () => {
+  let sim: Simulation;
+  let c: SimClients;
+  let net: Awaited<ReturnType<typeof defaultNetwork>>;
+
+  beforeAll(async () => {
+    sim = await startSimulation({ timing: FAST });
+    c = simClients(sim.endpoint);
+    net = await defaultNetwork(c);
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+  // Resetting moto costs about a second per test, so tests share state and use their own names.
+  beforeEach(() => sim.setTiming(FAST));
+
+  it('listens on loopback and keeps raw moto reachable separately', () => {
+    expect(sim.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(sim.motoEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(sim.endpoint).not.toBe(sim.motoEndpoint);
+    expect(sim.region).toBe('us-east-1');
+  });
+
+  describe('RegisterTaskDefinition on Fargate (ClientException)', () => {
+    const roleArn = 'arn:aws:iam::123456789012:role/exec';
+    const base = () => fargateTaskDefinition('web', roleArn, '/fp/app');
+    const cases: Array<[string, (td: any) => void, RegExp]> = [
+      ['missing task cpu', (td) => delete td.cpu, /Fargate requires that 'cpu' be defined at the task level/],
+      ['missing task memory', (td) => delete td.memory, /Fargate requires that 'memory' be defined at the task level/],
+      ['unknown cpu value', (td) => { td.cpu = '300'; }, /Invalid 'cpu' setting for task/],
+      ['cpu/memory pair not in the table', (td) => { td.memory = '4096'; }, /No Fargate configuration exists for given values: 256 CPU, 4096 memory/],
+      ['bridge network mode', (td) => { td.networkMode = 'bridge'; }, /Fargate only supports network mode 'awsvpc'/],
+      ['network mode omitted', (td) => delete td.networkMode, /Fargate only supports network mode 'awsvpc'/],
+      ['bogus cpuArchitecture', (td) => { td.runtimePlatform.cpuArchitecture = 'ARM'; }, /cpuArchitecture.*X86_64, ARM64/],
+      ['awslogs without executionRoleArn', (td) => delete td.executionRoleArn, /execution role ARN to support log driver awslogs/],
+      ['secrets without executionRoleArn', (td) => {
+        delete td.executionRoleArn;
+        delete td.containerDefinitions[0].logConfiguration;
+        td.containerDefinitions[0].secrets = [{ name: 'PW', valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pw-AbCdEf' }];
+      }, /must also specify a value for 'executionRoleArn'/],
+      ['hostPort differs from containerPort', (td) => { td.containerDefinitions[0].portMappings = [{ containerPort: 8080, hostPort: 80 }]; }, /host ports and container ports in port mappings must match/],
+      ['no essential container', (td) => { td.containerDefinitions[0].essential = false; }, /doesn't have any essential container/],
+      ['health check interval out of range', (td) => {
+        td.containerDefinitions[0].healthCheck = { command: ['CMD-SHELL', 'true'], interval: 1 };
+      }, /interval 1 .*between 5 and 300/],
+      ['health check timeout out of range', (td) => {
+        td.containerDefinitions[0].healthCheck = { command: ['CMD-SHELL', 'true'], timeout: 61 };
+      }, /timeout 61 .*between 2 and 60/],
+      ['health check retries out of range', (td) => {
+        td.containerDefinitions[0].healthCheck = { command: ['CMD-SHELL', 'true'], retries: 11 };
+      }, /retries 11 .*between 1 and 10/],
+    ];
+    for (const [name, mutate, message] of cases) {
+      it(`rejects ${name}`, async () => {
+        const td = base();
+        mutate(td);
+        await expectAwsError(c.ecs.send(new RegisterTaskDefinitionCommand(td)), 'ClientException', message);
+      });
+    }
+
+    it('accepts valid definitions, including "1 vCPU"/"2GB" strings and every table row edge', async () => {
+      for (const [cpu, memory] of [['256', '512'], ['1 vCPU', '2GB'], ['4096', '30720'], ['16384', '122880']]) {
+        const out = await c.ecs.send(new RegisterTaskDefinitionCommand({ ...base(), cpu, memory }));
+        expect(out.taskDefinition?.status).toBe('ACTIVE');
+      }
+    });
+
+    it('records the rejected call with its status', async () => {
+      sim.clearCalls();
+      const td = base();
+      td.memory = '4096';
+      await c.ecs.send(new RegisterTaskDefinitionCommand(td)).catch(() => undefined);
+      expect(sim.calls()).toEqual([
+        expect.objectContaining({ service: 'ecs', action: 'RegisterTaskDefinition', mutating: true, status: 400 }),
+      ]);
+      expect(sim.calls()[0].fault).toBeUndefined();
+    });
+  });
+
+  describe('ELBv2 (awsQuery XML errors)', () => {
+    const tg = (overrides: Record<string, unknown>) =>
+      c.elb.send(new CreateTargetGroupCommand({ Name: 'tg-rules', Protocol: 'HTTP', Port: 8080, VpcId: net.vpcId, TargetType: 'ip', ...overrides }));
+
+    it('validates target group names and health-check settings', async () => {
+      await expectAwsError(tg({ Name: 'x'.repeat(33) }), 'ValidationError', /cannot be longer than '32'/);
+      await expectAwsError(tg({ Name: 'bad_name' }), 'ValidationError', /alphanumeric characters or hyphens/);
+      await expectAwsError(tg({ HealthCheckIntervalSeconds: 600 }), 'ValidationError', /less than or equal to 300/);
+      await expectAwsError(tg({ HealthCheckIntervalSeconds: 4 }), 'ValidationError', /greater than or equal to 5/);
+      await expectAwsError(tg({ HealthCheckTimeoutSeconds: 121, HealthCheckIntervalSeconds: 300 }), 'ValidationError', /less than or equal to 120/);
+      await expectAwsError(tg({ HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 10 }), 'ValidationError', /interval must be greater than the timeout/);
+      await expectAwsError(tg({ HealthyThresholdCount: 11 }), 'ValidationError', /less than or equal to 10/);
+      await expectAwsError(tg({ UnhealthyThresholdCount: 1 }), 'ValidationError', /greater than or equal to 2/);
+      const created = await tg({ HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 5, HealthyThresholdCount: 2 });
+      expect(created.TargetGroups?.[0].TargetType).toBe('ip');
+      const err = await expectAwsError(tg({}), 'DuplicateTargetGroupNameException');
+      expect(err.Code ?? err.Error?.Code).toBe('DuplicateTargetGroupName');
+    });
+
+    it('validates load balancer names and requires two subnets in two AZs', async () => {
+      const sg = await createSecurityGroup(c, net.vpcId, unique('alb'));
+      const two = net.subnets.slice(0, 2).map((s) => s.SubnetId!);
+      const lb = (overrides: Record<string, unknown>) =>
+        c.elb.send(new CreateLoadBalancerCommand({ Name: 'fp-alb', Subnets: two, SecurityGroups: [sg], ...overrides }));
+      await expectAwsError(lb({ Name: 'a'.repeat(33) }), 'ValidationError', /cannot be longer than '32'/);
+      await expectAwsError(lb({ Name: 'internal-web' }), 'ValidationError', /cannot begin with 'internal-'/);
+      await expectAwsError(lb({ Name: '-web' }), 'ValidationError', /hyphen/);
+      await expectAwsError(lb({ Subnets: [two[0]] }), 'ValidationError', /two subnets in two different Availability Zones/);
+      const sameAz = await c.ec2.send(new CreateSubnetCommand({
+        VpcId: net.vpcId, CidrBlock: '172.31.250.0/24', AvailabilityZone: net.subnets[0].AvailabilityZone,
+      }));
+      await expectAwsError(lb({ Subnets: [two[0], sameAz.Subnet!.SubnetId!] }), 'ValidationError', /two different Availability Zones/);
+      const created = await lb({});
+      expect(created.LoadBalancers?.[0].State?.Code).toBe('provisioning');
+      const err = await expectAwsError(lb({}), 'DuplicateLoadBalancerNameException');
+      expect(err.Code ?? err.Error?.Code).toBe('DuplicateLoadBalancerName');
+    });
+
+    it('keeps a new ALB provisioning for albProvisionMs, then active', async () => {
+      sim.setTiming({ albProvisionMs: LONG });
+      const sg = await createSecurityGroup(c, net.vpcId, unique('alb'));
+      const tgArn = await createIpTargetGroup(c, net.vpcId, unique('tg'));
+      const { loadBalancerArn } = await createAlbWithListener(c, unique('alb'), net.subnets.map((s) => s.SubnetId!), sg, tgArn);
+      const describe = async () =>
+        (await c.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [loadBalancerArn] }))).LoadBalancers![0].State?.Code;
+      expect(await describe()).toBe('provisioning');
+      expect(await describe()).toBe('provisioning'); // moto alone would flip it on the first Describe
+      sim.setTiming({ albProvisionMs: 200 });
+      await eventually(async () => (await describe()) === 'active', 10_000, 'ALB active');
+    });
+
+    it('refuses a second listener on the same port', async () => {
+      const sg = await createSecurityGroup(c, net.vpcId, unique('alb'));
+      const tgArn = await createIpTargetGroup(c, net.vpcId, unique('tg'));
+      const { loadBalancerArn } = await createAlbWithListener(c, unique('alb'), net.subnets.map((s) => s.SubnetId!), sg, tgArn);
+      await expectAwsError(
+        c.elb.send(new CreateListenerCommand({ LoadBalancerArn: loadBalancerArn, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }] })),
+        'DuplicateListenerException',
+      );
+      const other = await c.elb.send(new CreateListenerCommand({ LoadBalancerArn: loadBalancerArn, Protocol: 'HTTP', Port: 8081, DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }] }));
+      expect(other.Listeners?.[0].Port).toBe(8081);
+    });
+  });
+
+  describe('IAM CreateRole (awsQuery)', () => {
+    it('rejects long or badly named roles and malformed trust policies', async () => {
+      await expectAwsError(c.iam.send(new CreateRoleCommand({ RoleName: 'r'.repeat(65), AssumeRolePolicyDocument: ECS_TRUST_POLICY })), 'ValidationError', /length less than or equal to 64/);
+      await expectAwsError(c.iam.send(new CreateRoleCommand({ RoleName: 'bad name!', AssumeRolePolicyDocument: ECS_TRUST_POLICY })), 'ValidationError', /regular expression pattern/);
+      const err = await expectAwsError(c.iam.send(new CreateRoleCommand({ RoleName: 'ok', AssumeRolePolicyDocument: '{"Version": ' })), 'MalformedPolicyDocumentException', /invalid Json/);
+      expect(err.$metadata.httpStatusCode).toBe(400);
+      const ok = await c.iam.send(new CreateRoleCommand({ RoleName: 'fp-exec.role@x', AssumeRolePolicyDocument: ECS_TRUST_POLICY }));
+      expect(ok.Role?.Arn).toContain(':role/fp-exec.role@x');
+    });
+  });
+
+  describe('CloudWatch Logs PutRetentionPolicy (awsJson)', () => {
+    it('accepts only the CloudWatch retention enum', async () => {
+      await c.logs.send(new CreateLogGroupCommand({ logGroupName: '/fp/app' }));
+      for (const days of [0, 8, 10, 4000]) {
+        await expectAwsError(c.logs.send(new PutRetentionPolicyCommand({ logGroupName: '/fp/app', retentionInDays: days })), 'InvalidParameterException', new RegExp(`Value '${days}' at 'retentionInDays'`));
+      }
+      await c.logs.send(new PutRetentionPolicyCommand({ logGroupName: '/fp/app', retentionInDays: 14 }));
+      const group = (await c.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fp/app' }))).logGroups![0];
+      expect(group.retentionInDays).toBe(14);
+    });
+  });
+
+  describe('AMP workspace lifecycle (restJson)', () => {
+    it('goes CREATING → ACTIVE, refuses deletion while CREATING, then DELETING → gone', async () => {
+      sim.setTiming({ ampCreateMs: LONG });
+      const created = await c.amp.send(new CreateWorkspaceCommand({ alias: 'fp' }));
+      expect(created.status?.statusCode).toBe('CREATING');
+      const id = created.workspaceId!;
+      const status = async () => (await c.amp.send(new DescribeWorkspaceCommand({ workspaceId: id }))).workspace?.status?.statusCode;
+      expect(await status()).toBe('CREATING');
+      const listed = await c.amp.send(new ListWorkspacesCommand({ alias: 'fp' }));
+      expect(listed.workspaces?.map((w) => w.status?.statusCode)).toEqual(['CREATING']);
+      const conflict = await expectAwsError(c.amp.send(new DeleteWorkspaceCommand({ workspaceId: id })), 'ConflictException');
+      expect(conflict.$metadata.httpStatusCode).toBe(409);
+
+      sim.setTiming({ ampCreateMs: 100, ampDeleteMs: LONG });
+      await eventually(async () => (await status()) === 'ACTIVE', 10_000, 'workspace ACTIVE');
+      await c.amp.send(new DeleteWorkspaceCommand({ workspaceId: id }));
+      expect(await status()).toBe('DELETING');
+      await expectAwsError(c.amp.send(new DeleteWorkspaceCommand({ workspaceId: id })), 'ConflictException');
+
+      sim.setTiming({ ampDeleteMs: 100 });
+      const gone = await eventually(
+        () => c.amp.send(new DescribeWorkspaceCommand({ workspaceId: id })).then(() => undefined, (e) => e),
+        10_000, 'workspace deleted',
+      );
+      expect(gone.name).toBe('ResourceNotFoundException');
+      expect(gone.$metadata.httpStatusCode).toBe(404);
+      const remaining = (await c.amp.send(new ListWorkspacesCommand({}))).workspaces ?? [];
+      expect(remaining.map((w) => w.workspaceId)).not.toContain(id);
+    });
+
+    it('answers ResourceNotFoundException when deleting a workspace that does not exist', async () => {
+      await expectAwsError(c.amp.send(new DeleteWorkspaceCommand({ workspaceId: 'ws-00000000-0000-0000-0000-000000000000' })), 'ResourceNotFoundException');
+    });
+  });
+});
+
+describe('sim: ECS services, target health and teardown order', () => {
+  let sim: Simulation;
+  let c: SimClients;
+  let net: Awaited<ReturnType<typeof defaultNetwork>>;
+  let execRoleArn: string;
+  let albSg: string;
+  let taskSg: string;
+  let tgArn: string;
+  let loadBalancerArn: string;
+  let taskDefinitionArn: string;
+  const cluster = 'fp-cluster';
+  const service = 'fp-app';
+
+  const describeService = async (name = service): Promise<Service> =>
+    (await c.ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services![0];
+  const serviceInput = (overrides: Record<string, unknown> = {}): any => ({
+    cluster,
+    serviceName: service,
+    taskDefinition: taskDefinitionArn,
+    desiredCount: 2,
+    launchType: 'FARGATE',
+    networkConfiguration: { awsvpcConfiguration: { subnets: net.subnets.map((s) => s.SubnetId!), securityGroups: [taskSg], assignPublicIp: 'ENABLED' } },
+    loadBalancers: [{ targetGroupArn: tgArn, containerName: 'app', containerPort: 8080 }],
+    healthCheckGracePeriodSeconds: 60,
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    sim = await startSimulation({ timing: FAST });
+    c = simClients(sim.endpoint);
+    net = await defaultNetwork(c);
+    execRoleArn = (await c.iam.send(new CreateRoleCommand({ RoleName: 'fp-exec', AssumeRolePolicyDocument: ECS_TRUST_POLICY }))).Role!.Arn!;
+    await c.logs.send(new CreateLogGroupCommand({ logGroupName: '/fp/app' }));
+    albSg = await createSecurityGroup(c, net.vpcId, 'fp-alb');
+    taskSg = await createSecurityGroup(c, net.vpcId, 'fp-task');
+    await allowFrom(c, taskSg, albSg, 8080);
+    tgArn = await createIpTargetGroup(c, net.vpcId, 'fp-app');
+    ({ loadBalancerArn } = await createAlbWithListener(c, 'fp-alb', net.subnets.map((s) => s.SubnetId!), albSg, tgArn));
+    await c.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    taskDefinitionArn = (await c.ecs.send(new RegisterTaskDefinitionCommand(fargateTaskDefinition('fp-app', execRoleArn, '/fp/app')))).taskDefinition!.taskDefinitionArn!;
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+  beforeEach(() => sim.setTiming(FAST));
+
+  it('refuses CreateService the way ECS does', async () => {
+    const orphanTg = await createIpTargetGroup(c, net.vpcId, 'fp-orphan');
+    await expectAwsError(
+      c.ecs.send(new CreateServiceCommand(serviceInput({ loadBalancers: [{ targetGroupArn: orphanTg, containerName: 'app', containerPort: 8080 }] }))),
+      'InvalidParameterException', `The target group with targetGroupArn ${orphanTg} does not have an associated load balancer.`,
+    );
+    const instanceTg = (await c.elb.send(new CreateTargetGroupCommand({ Name: 'fp-instance', Protocol: 'HTTP', Port: 8080, VpcId: net.vpcId }))).TargetGroups![0].TargetGroupArn!;
+    await expectAwsError(
+      c.ecs.send(new CreateServiceCommand(serviceInput({ loadBalancers: [{ targetGroupArn: instanceTg, containerName: 'app', containerPort: 8080 }] }))),
+      'InvalidParameterException', /has target type instance, which is incompatible with the awsvpc network mode/,
+    );
+    await expectAwsError(
+      c.ecs.send(new CreateServiceCommand(serviceInput({ networkConfiguration: undefined }))),
+      'InvalidParameterException', /Network Configuration must be provided when networkMode 'awsvpc' is specified/,
+    );
+    await expectAwsError(
+      c.ecs.send(new CreateServiceCommand(serviceInput({ networkConfiguration: { awsvpcConfiguration: { subnets: [net.subnets[0].SubnetId!] } } }))),
+      'InvalidParameterException', /securityGroups/,
+    );
+    await expectAwsError(
+      c.ecs.send(new CreateServiceCommand(serviceInput({ loadBalancers: [] }))),
+      'InvalidParameterException', /Health check grace period is only valid for services configured to use load balancers/,
+    );
+    await expectAwsError(
+      c.ecs.send(new CreateServiceCommand(serviceInput({ loadBalancers: [{ targetGroupArn: tgArn, containerName: 'nope', containerPort: 8080 }] }))),
+      'InvalidParameterException', /container nope does not exist/,
+    );
+    await expectAwsError(c.ecs.send(new CreateServiceCommand(serviceInput({ cluster: 'no-such-cluster' }))), 'ClusterNotFoundException');
+    expect((await c.ecs.send(new ListServicesCommand({ cluster }))).serviceArns).toEqual([]);
+  });
+
+  it('refuses a task definition role that IAM has not propagated yet (roleWarmupMs)', async () => {
+    sim.setTiming({ roleWarmupMs: LONG });
+    const freshRole = (await c.iam.send(new CreateRoleCommand({ RoleName: 'fp-fresh', AssumeRolePolicyDocument: ECS_TRUST_POLICY }))).Role!.Arn!;
+    const td = (await c.ecs.send(new RegisterTaskDefinitionCommand(fargateTaskDefinition('fp-fresh', freshRole, '/fp/app')))).taskDefinition!.taskDefinitionArn!;
+    const input = serviceInput({ serviceName: 'fp-fresh', taskDefinition: td, loadBalancers: [], healthCheckGracePeriodSeconds: undefined, desiredCount: 0 });
+    await expectAwsError(c.ecs.send(new CreateServiceCommand(input)), 'InvalidParameterException', `ECS was unable to assume the role '${freshRole}'`);
+    sim.setTiming({ roleWarmupMs: 50 });
+    await sleep(100);
+    const created = await c.ecs.send(new CreateServiceCommand(input));
+    expect(created.service?.status).toBe('ACTIVE');
+    await c.ecs.send(new DeleteServiceCommand({ cluster, service: 'fp-fresh' }));
+  });
+
+  it('starts a service: pending, then running = desired with rollout COMPLETED; targets initial, then healthy', async () => {
+    sim.setTiming({ serviceStartMs: LONG });
+    const created = (await c.ecs.send(new CreateServiceCommand(serviceInput()))).service!;
+    expect(created).toMatchObject({ status: 'ACTIVE', desiredCount: 2, runningCount: 0, pendingCount: 2 });
+    const pending = await describeService();
+    expect(pending).toMatchObject({ runningCount: 0, pendingCount: 2 });
+    expect(pending.deployments).toHaveLength(1);
+    expect(pending.deployments![0]).toMatchObject({ status: 'PRIMARY', rolloutState: 'IN_PROGRESS' });
+    expect((await c.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions).toEqual([]);
+    await expectAwsError(c.ecs.send(new CreateServiceCommand(serviceInput())), 'InvalidParameterException', 'Creation of service was not idempotent.');
+
+    sim.setTiming({ serviceStartMs: 50, targetHealthyMs: LONG });
+    const running = await eventually(async () => {
+      const s = await describeService();
+      return s.runningCount === 2 && s;
+    }, 10_000, 'service running');
+    expect(running).toMatchObject({ pendingCount: 0, taskDefinition: taskDefinitionArn });
+    expect(running.deployments).toHaveLength(1);
+    expect(running.deployments![0]).toMatchObject({ status: 'PRIMARY', rolloutState: 'COMPLETED', runningCount: 2 });
+    const initial = (await c.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions!;
+    expect(initial).toHaveLength(2);
+    const prefix = net.cidr.split('.').slice(0, 2).join('.');
+    for (const target of initial) {
+      expect(target.Target?.Id).toMatch(new RegExp(`^${prefix.replace('.', '\\.')}\\.\\d+\\.\\d+$`));
+      expect(target.Target?.Port).toBe(8080);
+      expect(target.TargetHealth).toMatchObject({ State: 'initial', Reason: 'Elb.RegistrationInProgress' });
+    }
+    expect(new Set(initial.map((t) => t.Target?.Id)).size).toBe(2);
+
+    sim.setTiming({ targetHealthyMs: 50 });
+    await eventually(async () => {
+      const targets = (await c.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions!;
+      return targets.length === 2 && targets.every((t) => t.TargetHealth?.State === 'healthy');
+    }, 10_000, 'targets healthy');
+    expect((await describeService()).events?.[0]?.message).toBe(`(service ${service}) has reached a steady state.`);
+  });
+
+  it('rolls out a new task definition with a PRIMARY and an ACTIVE deployment until done', async () => {
+    const v2 = (await c.ecs.send(new RegisterTaskDefinitionCommand(fargateTaskDefinition('fp-app', execRoleArn, '/fp/app')))).taskDefinition!.taskDefinitionArn!;
+    sim.setTiming({ serviceStartMs: LONG });
+    const updated = (await c.ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: v2 }))).service!;
+    expect(updated.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState])).toEqual([
+      ['PRIMARY', v2, 'IN_PROGRESS'],
+      ['ACTIVE', taskDefinitionArn, 'COMPLETED'],
+    ]);
+    expect(updated).toMatchObject({ runningCount: 2, pendingCount: 2, taskDefinition: v2 });
+    expect((await describeService()).deployments).toHaveLength(2);
+    sim.setTiming({ serviceStartMs: 50 });
+    const done = await eventually(async () => {
+      const s = await describeService();
+      return s.deployments?.length === 1 && s;
+    }, 10_000, 'rollout done');
+    expect(done.deployments![0]).toMatchObject({ status: 'PRIMARY', taskDefinition: v2, rolloutState: 'COMPLETED', runningCount: 2 });
+    expect(done.runningCount).toBe(2);
+  });
+
+  it('refuses to delete a cluster with services, or an SG a service or ALB still uses', async () => {
+    await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster })), 'ClusterContainsServicesException');
+    await expectAwsError(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: taskSg })), 'DependencyViolation', `resource ${taskSg} has a dependent object`);
+    // albSg: referenced by taskSg's ingress rule.
+    await expectAwsError(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: albSg })), 'DependencyViolation', /rule of security group/);
+    await c.ec2.send(new RevokeSecurityGroupIngressCommand({
+      GroupId: taskSg, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: albSg }] }],
+    }));
+    // Still used by the ALB itself.
+    await expectAwsError(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: albSg })), 'DependencyViolation', /load balancer/);
+  });
+
+  it('drains a deleted service, then makes it INACTIVE; a second delete is ServiceNotActiveException', async () => {
+    sim.setTiming({ drainMs: LONG });
+    await expectAwsError(c.ecs.send(new DeleteServiceCommand({ cluster, service })), 'InvalidParameterException'); // desiredCount > 0, no force
+    const deleted = (await c.ecs.send(new DeleteServiceCommand({ cluster, service, force: true }))).service!;
+    expect(deleted.status).toBe('DRAINING');
+    expect((await describeService()).status).toBe('DRAINING');
+    const draining = (await c.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions!;
+    expect(draining.map((t) => t.TargetHealth?.State)).toEqual(['draining', 'draining']);
+    await expectAwsError(c.ecs.send(new DeleteServiceCommand({ cluster, service, force: true })), 'ServiceNotActiveException');
+    await expectAwsError(c.ecs.send(new CreateServiceCommand(serviceInput())), 'InvalidParameterException', 'Creation of service was not idempotent.');
+    await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster })), 'ClusterContainsServicesException');
+    expect((await c.ecs.send(new ListServicesCommand({ cluster }))).serviceArns).toContain(deleted.serviceArn);
+
+    sim.setTiming({ drainMs: 50, eniLingerMs: LONG });
+    await eventually(async () => (await describeService()).status === 'INACTIVE', 10_000, 'service INACTIVE');
+    await expectAwsError(c.ecs.send(new DeleteServiceCommand({ cluster, service, force: true })), 'ServiceNotActiveException');
+    expect((await c.ecs.send(new ListServicesCommand({ cluster }))).serviceArns).not.toContain(deleted.serviceArn);
+    expect((await c.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions).toEqual([]);
+    // The tasks' ENIs are still detaching.
+    await expectAwsError(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: taskSg })), 'DependencyViolation');
+    sim.setTiming({ eniLingerMs: 50 });
+    await eventually(() => c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: taskSg })).then(() => true), 10_000, 'task SG deletable');
+  });
+
+  it('keeps the ALB security group in use while its ENIs linger after DeleteLoadBalancer', async () => {
+    sim.setTiming({ eniLingerMs: LONG });
+    await c.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: loadBalancerArn }));
+    await expectAwsError(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: albSg })), 'DependencyViolation', /deleted load balancer/);
+    sim.setTiming({ eniLingerMs: 50 });
+    await eventually(() => c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: albSg })).then(() => true), 10_000, 'ALB SG deletable');
+  });
+
+  it('deletes the cluster once its services are INACTIVE; then ClusterNotFoundException', async () => {
+    await c.ecs.send(new DeleteClusterCommand({ cluster }));
+    await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster })), 'ClusterNotFoundException');
+    await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster: 'never-existed' })), 'ClusterNotFoundException');
+  });
+});
