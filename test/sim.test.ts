@@ -7,8 +7,10 @@ import {
   CreateServiceCommand,
   DeleteClusterCommand,
   DeleteServiceCommand,
+  DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
+  ListClustersCommand,
   ListServicesCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -456,5 +458,199 @@ describe('sim: ECS services, target health and teardown order', () => {
     await c.ecs.send(new DeleteClusterCommand({ cluster }));
     await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster })), 'ClusterNotFoundException');
     await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster: 'never-existed' })), 'ClusterNotFoundException');
+  });
+});
+
+describe('sim: failTasks crash loop', () => {
+  let sim: Simulation;
+  let c: SimClients;
+  const cluster = 'fp-crash';
+  const service = 'crashy';
+  const logLines = ['Error: connect ECONNREFUSED 127.0.0.1:9090', 'process exited with code 137'];
+
+  beforeAll(async () => {
+    sim = await startSimulation({ timing: { ...FAST, roleWarmupMs: 0 } });
+    c = simClients(sim.endpoint);
+    const net = await defaultNetwork(c);
+    const role = (await c.iam.send(new CreateRoleCommand({ RoleName: 'crash-exec', AssumeRolePolicyDocument: ECS_TRUST_POLICY }))).Role!.Arn!;
+    await c.logs.send(new CreateLogGroupCommand({ logGroupName: '/fp/crash' }));
+    const sg = await createSecurityGroup(c, net.vpcId, 'crash-task');
+    await c.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    const td = (await c.ecs.send(new RegisterTaskDefinitionCommand(fargateTaskDefinition('crashy', role, '/fp/crash')))).taskDefinition!.taskDefinitionArn!;
+    await c.ecs.send(new CreateServiceCommand({
+      cluster, serviceName: service, taskDefinition: td, desiredCount: 1, launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: [net.subnets[0].SubnetId!], securityGroups: [sg] } },
+    }));
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  const describeService = async () => (await c.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))).services![0];
+  const stoppedTaskArns = async () =>
+    (await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'STOPPED' }))).taskArns ?? [];
+
+  it('shows stopped tasks with their reason, exit code, events and awslogs output', async () => {
+    sim.failTasks(service, { stoppedReason: 'Essential container in task exited', exitCode: 137, logLines });
+    const failing = await eventually(async () => {
+      const s = await describeService();
+      return s.events?.some((e) => e.message?.includes('stopped')) && s;
+    }, 10_000, 'stopped-task event');
+    expect(failing.runningCount).toBe(0);
+    expect(failing.deployments?.[0].rolloutState).toBe('IN_PROGRESS');
+    const messages = failing.events!.map((e) => e.message);
+    expect(messages.some((m) => /^\(service crashy\) has started 1 tasks: \(task [0-9a-f]{32}\)\.$/.test(m!))).toBe(true);
+    expect(messages.some((m) => /^\(service crashy\) task [0-9a-f]{32} stopped: Essential container in task exited$/.test(m!))).toBe(true);
+
+    const arns = await stoppedTaskArns();
+    expect(arns.length).toBeGreaterThanOrEqual(1);
+    expect(arns[0]).toMatch(/:task\/fp-crash\/[0-9a-f]{32}$/);
+    const tasks = (await c.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }))).tasks!;
+    expect(tasks).toHaveLength(arns.length);
+    expect(tasks[0]).toMatchObject({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedReason: 'Essential container in task exited', group: 'service:crashy' });
+    expect(tasks[0].containers?.[0]).toMatchObject({ name: 'app', exitCode: 137, lastStatus: 'STOPPED' });
+
+    const taskId = arns[0].split('/').pop();
+    const events = await c.logs.send(new GetLogEventsCommand({ logGroupName: '/fp/crash', logStreamName: `app/app/${taskId}` }));
+    expect(events.events?.map((e) => e.message)).toEqual(logLines);
+  });
+
+  it('keeps launching and stopping tasks while failing, and runs again once healed', async () => {
+    await eventually(async () => (await stoppedTaskArns()).length >= 2, 10_000, 'a second stopped task');
+    expect((await describeService()).runningCount).toBe(0);
+    sim.failTasks(service, undefined);
+    const healed = await eventually(async () => {
+      const s = await describeService();
+      return s.runningCount === 1 && s;
+    }, 10_000, 'service running again');
+    expect(healed.deployments?.[0].rolloutState).toBe('COMPLETED');
+    expect(await stoppedTaskArns()).toEqual([]);
+  });
+});
+
+describe('sim: faults', () => {
+  let sim: Simulation;
+  let c: SimClients;
+
+  beforeAll(async () => {
+    sim = await startSimulation({ timing: FAST });
+    c = simClients(sim.endpoint, 1);
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+  beforeEach(() => {
+    sim.setFaults(undefined);
+    sim.clearCalls();
+  });
+
+  it("throttles with each service's own error code, before the call reaches moto", async () => {
+    sim.setFaults({ seed: 1, throttleRate: 1 });
+    await expectAwsError(c.ecs.send(new CreateClusterCommand({ clusterName: 'throttled' })), 'ThrottlingException');
+    await expectAwsError(c.logs.send(new DescribeLogGroupsCommand({})), 'ThrottlingException');
+    await expectAwsError(c.amp.send(new ListWorkspacesCommand({})), 'ThrottlingException');
+    await expectAwsError(c.iam.send(new CreateRoleCommand({ RoleName: 'throttled', AssumeRolePolicyDocument: ECS_TRUST_POLICY })), 'Throttling');
+    await expectAwsError(c.elb.send(new DescribeLoadBalancersCommand({})), 'Throttling');
+    await expectAwsError(c.ec2.send(new DescribeVpcsCommand({})), 'RequestLimitExceeded');
+    expect(sim.calls().map((call) => [call.service, call.action, call.fault])).toEqual([
+      ['ecs', 'CreateCluster', 'throttle'],
+      ['logs', 'DescribeLogGroups', 'throttle'],
+      ['aps', 'ListWorkspaces', 'throttle'],
+      ['iam', 'CreateRole', 'throttle'],
+      ['elasticloadbalancing', 'DescribeLoadBalancers', 'throttle'],
+      ['ec2', 'DescribeVpcs', 'throttle'],
+    ]);
+    expect(sim.calls().map((call) => call.mutating)).toEqual([true, false, false, true, false, false]);
+    sim.setFaults(undefined);
+    const clusters = (await c.ecs.send(new DescribeClustersCommand({ clusters: ['throttled'] }))).clusters ?? [];
+    expect(clusters.filter((cl) => cl.status === 'ACTIVE')).toEqual([]);
+  });
+
+  it('throttling and 5xx are retried by the SDK; validation errors are not', async () => {
+    const retrying = simClients(sim.endpoint, 2);
+    sim.setFaults({ seed: 2, throttleRate: 1 });
+    await expectAwsError(retrying.ecs.send(new ListClustersCommand({})), 'ThrottlingException');
+    expect(sim.calls()).toHaveLength(2);
+    sim.clearCalls();
+    sim.setFaults({ seed: 2, serverErrorRate: 1 });
+    const err: any = await retrying.ec2.send(new DescribeVpcsCommand({})).catch((e) => e);
+    expect([500, 503]).toContain(err.$metadata?.httpStatusCode);
+    expect(sim.calls()).toHaveLength(2);
+    expect(sim.calls().every((call) => call.fault?.startsWith('server-error-') && call.status >= 500)).toBe(true);
+    sim.clearCalls();
+    sim.setFaults(undefined);
+    await expectAwsError(retrying.logs.send(new PutRetentionPolicyCommand({ logGroupName: 'x', retentionInDays: 8 })), 'InvalidParameterException');
+    expect(sim.calls()).toHaveLength(1);
+  });
+
+  it('is deterministic per seed', async () => {
+    const run = async (seed: number) => {
+      sim.setFaults({ seed, throttleRate: 0.25, serverErrorRate: 0.15, dropRate: 0.15 });
+      sim.clearCalls();
+      for (let i = 0; i < 30; i++) await c.ecs.send(new ListClustersCommand({})).catch(() => undefined);
+      return sim.calls().map((call) => call.fault ?? 'ok');
+    };
+    const first = await run(42);
+    expect(await run(42)).toEqual(first);
+    expect(first).toContain('ok');
+    expect(first).toContain('throttle');
+    expect(first.some((f) => f.startsWith('drop-'))).toBe(true);
+    expect(await run(43)).not.toEqual(first);
+  });
+
+  it('drops connections before or after moto executed the call', async () => {
+    sim.setFaults({ seed: 7, dropRate: 1 });
+    const names = Array.from({ length: 16 }, (_, i) => `/fp/drop-${i}`);
+    for (const logGroupName of names) {
+      const err: any = await c.logs.send(new CreateLogGroupCommand({ logGroupName })).catch((e) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err.$metadata?.httpStatusCode).toBeUndefined();
+    }
+    const faults = sim.calls().map((call) => call.fault);
+    expect(new Set(faults)).toEqual(new Set(['drop-before', 'drop-after']));
+    sim.setFaults(undefined);
+    const existing = new Set(((await c.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fp/drop-' }))).logGroups ?? []).map((g) => g.logGroupName));
+    names.forEach((name, i) => expect(existing.has(name), `${name} (${faults[i]})`).toBe(faults[i] === 'drop-after'));
+  });
+
+  it('adds latency to every call', async () => {
+    sim.setFaults({ seed: 1, latencyMs: 300 });
+    const started = Date.now();
+    await c.ecs.send(new ListClustersCommand({}));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(sim.calls()[0]).toMatchObject({ service: 'ecs', action: 'ListClusters', mutating: false, status: 200 });
+    expect(sim.calls()[0].fault).toBeUndefined();
+  });
+});
+
+describe('sim: process lifecycle', () => {
+  const motoPids = (port: string) => {
+    try {
+      return execFileSync('pgrep', ['-f', `moto_server -H 127.0.0.1 -p ${port}$`]).toString().trim().split('\n').filter(Boolean);
+    } catch {
+      return []; // pgrep exits 1 when nothing matches
+    }
+  };
+
+  it('stop() kills moto and closes the proxy; it is idempotent', async () => {
+    const sim = await startSimulation();
+    const port = new URL(sim.motoEndpoint).port;
+    expect(motoPids(port)).toHaveLength(1);
+    expect((await fetch(`${sim.motoEndpoint}/moto-api/data.json`)).status).toBe(200);
+    await sim.stop();
+    expect(motoPids(port)).toEqual([]);
+    await expect(fetch(`${sim.motoEndpoint}/moto-api/data.json`)).rejects.toThrow();
+    await expect(fetch(`${sim.endpoint}/moto-api/data.json`)).rejects.toThrow();
+    await sim.stop();
+  });
+
+  it('explains how to install moto when moto_server is not on PATH', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(startSimulation()).rejects.toThrow(/pip install 'moto\[server\]'/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
