@@ -27,6 +27,7 @@ import {
   DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulation, type Simulation, type SimTiming } from '../src/sim/simulation.js';
 import {
@@ -457,6 +458,8 @@ describe('sim: ECS services, target health and teardown order', () => {
   it('deletes the cluster once its services are INACTIVE; then ClusterNotFoundException', async () => {
     await c.ecs.send(new DeleteClusterCommand({ cluster }));
     await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster })), 'ClusterNotFoundException');
+    // moto would still accept a service in the INACTIVE cluster.
+    await expectAwsError(c.ecs.send(new CreateServiceCommand(serviceInput({ serviceName: 'late', loadBalancers: [], healthCheckGracePeriodSeconds: undefined }))), 'ClusterNotFoundException');
     await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster: 'never-existed' })), 'ClusterNotFoundException');
   });
 });
@@ -552,6 +555,7 @@ describe('sim: faults', () => {
     await expectAwsError(c.iam.send(new CreateRoleCommand({ RoleName: 'throttled', AssumeRolePolicyDocument: ECS_TRUST_POLICY })), 'Throttling');
     await expectAwsError(c.elb.send(new DescribeLoadBalancersCommand({})), 'Throttling');
     await expectAwsError(c.ec2.send(new DescribeVpcsCommand({})), 'RequestLimitExceeded');
+    await expectAwsError(c.secrets.send(new ListSecretsCommand({})), 'ThrottlingException');
     expect(sim.calls().map((call) => [call.service, call.action, call.fault])).toEqual([
       ['ecs', 'CreateCluster', 'throttle'],
       ['logs', 'DescribeLogGroups', 'throttle'],
@@ -559,8 +563,9 @@ describe('sim: faults', () => {
       ['iam', 'CreateRole', 'throttle'],
       ['elasticloadbalancing', 'DescribeLoadBalancers', 'throttle'],
       ['ec2', 'DescribeVpcs', 'throttle'],
+      ['secretsmanager', 'ListSecrets', 'throttle'],
     ]);
-    expect(sim.calls().map((call) => call.mutating)).toEqual([true, false, false, true, false, false]);
+    expect(sim.calls().map((call) => call.mutating)).toEqual([true, false, false, true, false, false, false]);
     sim.setFaults(undefined);
     const clusters = (await c.ecs.send(new DescribeClustersCommand({ clusters: ['throttled'] }))).clusters ?? [];
     expect(clusters.filter((cl) => cl.status === 'ACTIVE')).toEqual([]);

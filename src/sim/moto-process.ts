@@ -42,6 +42,7 @@ export async function startMoto(): Promise<MotoProcess> {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
+  child.once('error', (err) => { stderr += `\n${err.message}`; });
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   const stop = killerFor(child);
   const endpoint = `http://${LOOPBACK}:${port}`;
@@ -54,20 +55,49 @@ export async function startMoto(): Promise<MotoProcess> {
   return { endpoint, pid: child.pid ?? -1, stop };
 }
 
+/** Process groups of motos still running, killed if this process exits or is interrupted. */
+const liveGroups = new Set<number>();
+
+function killGroup(pid: number): void {
+  try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+}
+
+function killAllOnExit(): void {
+  for (const pid of liveGroups) killGroup(pid);
+  liveGroups.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killAllOnExit();
+  // Keep the default behaviour (terminate) unless someone else handles this signal.
+  if (process.listenerCount(signal) === 1) {
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+let exitHooksInstalled = false;
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on('exit', killAllOnExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
 function killerFor(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
-  const killGroup = () => {
-    if (child.pid === undefined) return;
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-  };
-  // A crashed or interrupted test run must not leave moto behind.
-  process.once('exit', killGroup);
+  const pid = child.pid;
+  if (pid === undefined) return () => exited;
+  // A crashed or interrupted run must not leave moto behind.
+  installExitHooks();
+  liveGroups.add(pid);
   return async () => {
-    process.removeListener('exit', killGroup);
-    killGroup();
+    liveGroups.delete(pid);
+    killGroup(pid);
     await exited;
   };
 }
@@ -75,7 +105,7 @@ function killerFor(child: ChildProcess): () => Promise<void> {
 async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    if (child.exitCode !== null || child.pid === undefined) throw new Error(`exited with code ${child.exitCode}`);
     try {
       const res = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();

@@ -1,6 +1,9 @@
 import { AwsError } from '../wire.js';
 
-/** aws-rules.md §1: valid Fargate task memory (MiB) for each task cpu (units). */
+/**
+ * aws-rules.md §1: valid Fargate task memory (MiB) for each task cpu (units). Deliberately not shared
+ * with src/config/aws-limits.ts: the stand-in must not inherit a mistake in the CLI's own table.
+ */
 const FARGATE_MEMORY_BY_CPU: Record<number, number[]> = {
   256: [512, 1024, 2048],
   512: range(1024, 4096, 1024),
