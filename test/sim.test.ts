@@ -263,6 +263,15 @@ describe('sim: validation rules and wire formats', () => {
       await expectAwsError(c.amp.send(new DeleteWorkspaceCommand({ workspaceId: 'ws-00000000-0000-0000-0000-000000000000' })), 'ResourceNotFoundException');
     });
   });
+
+  it('a moto reset sent through the proxy also clears what the simulation remembers', async () => {
+    sim.setTiming({ ampCreateMs: LONG });
+    await c.amp.send(new CreateWorkspaceCommand({ alias: 'before-reset' }));
+    await resetMoto(sim);
+    expect((await c.amp.send(new ListWorkspacesCommand({}))).workspaces).toEqual([]);
+    const after = await c.amp.send(new CreateWorkspaceCommand({ alias: 'after-reset' }));
+    expect(after.status?.statusCode).toBe('CREATING');
+  });
 });
 
 describe('sim: ECS services, target health and teardown order', () => {
