@@ -1,1 +1,103 @@
-export {};
+import { Command, CommanderError } from 'commander';
+import { describeError } from './aws/errors.js';
+import { CliError, ExitCode } from './errors.js';
+import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './config/options.js';
+
+// Only commander is loaded up front: each command imports its code (and the AWS SDK) when it runs,
+// so `--help` stays instant.
+type Handler = (opts: Record<string, unknown>) => Promise<number>;
+
+function withConnection(cmd: Command): Command {
+  return cmd
+    .option('--name <stack>', 'stack name: 1–20 of a-z, 0-9 and -, prefixes every resource', DEFAULT_STACK_NAME)
+    .option('--region <region>', 'AWS region (default: AWS_REGION or your profile\'s region)')
+    .option('--profile <profile>', 'AWS profile from ~/.aws/config (SSO profiles work)')
+    .option('--endpoint-url <url>', 'one endpoint for every AWS call, for local emulators (or AWS_ENDPOINT_URL)')
+    .option('--json', 'print one JSON document on stdout; progress goes to stderr');
+}
+
+function run(load: () => Promise<Handler>) {
+  return async (opts: Record<string, unknown>) => {
+    process.exitCode = await (await load())(opts);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('fargate-prom')
+    .description('Prometheus metrics for a Node.js app on ECS Fargate: AMP, an agent sidecar, Grafana and dashboard 11159')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  withConnection(program.command('up').description('create or update the stack; re-running converges and never duplicates'))
+    .option('--app-image <uri>', 'container image of your app (required; asked for on a terminal)')
+    .option('--app-port <n>', 'port your app listens on', '8080')
+    .option('--metrics-path <path>', 'path of the Prometheus metrics', '/metrics')
+    .option('--health-path <path>', 'ALB health-check path (default: the metrics path)')
+    .option('--desired-count <n>', 'number of app tasks', '3')
+    .option('--cpu <units>', 'Fargate task CPU units: 256, 512, 1024, 2048, 4096, 8192, 16384', '256')
+    .option('--memory <MiB>', 'Fargate task memory, valid for the CPU size', undefined)
+    .option('--scrape-interval <duration>', 'how often the agent scrapes the app', '15s')
+    .option('--log-retention <days>', 'CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …)', '7')
+    .option('--grafana-image <uri>', 'Grafana image', DEFAULT_GRAFANA_IMAGE)
+    .option('--vpc-id <id>', 'VPC (default: the default VPC)')
+    .option('--subnet-ids <ids>', 'comma-separated subnets in two or more AZs (default: the VPC\'s default subnets)')
+    .option('--allow-cidr <cidr>', 'who may reach the ALB (default 0.0.0.0/0, with a warning)')
+    .option('--certificate-arn <arn>', 'ACM certificate: adds HTTPS on 443 and redirects 80 to it')
+    .option('--grafana-url <url>', 'configure Grafana at this URL instead of through the ALB (local or port-forward)')
+    .option('--yes', 'never prompt; fail with exit 2 when something required is missing')
+    .option('--dry-run', 'print the plan (create / update / unchanged per resource) and change nothing')
+    .option('--no-wait', 'apply changes but do not wait for the services to become healthy')
+    .addHelpText('after', `
+Examples:
+  $ fargate-prom up --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:1.4 --region us-east-1
+  $ fargate-prom up --name shop --app-image ghcr.io/acme/shop:1.4 --desired-count 2 --allow-cidr 203.0.113.0/24
+  $ fargate-prom up --name shop --app-image ghcr.io/acme/shop:1.4 --dry-run`)
+    .action(run(async () => (await import('./commands/up.js')).upCommand));
+
+  withConnection(program.command('status').description('every resource, its health, and whether metrics arrive in AMP'))
+    .option('--grafana-url <url>', 'check Grafana at this URL instead of through the ALB')
+    .addHelpText('after', `
+Exit codes: 0 healthy, 3 something is unhealthy or missing, 4 no such stack.
+
+Examples:
+  $ fargate-prom status --name shop --region us-east-1
+  $ fargate-prom status --name shop --json | jq .healthy`)
+    .action(run(async () => (await import('./commands/status.js')).statusCommand));
+
+  withConnection(program.command('destroy').description('delete everything the stack created, in a safe order, and nothing else'))
+    .option('--yes', 'do not ask for the stack name to be typed')
+    .addHelpText('after', `
+Examples:
+  $ fargate-prom destroy --name shop --region us-east-1
+  $ fargate-prom destroy --name shop --region us-east-1 --yes --json`)
+    .action(run(async () => (await import('./commands/destroy.js')).destroyCommand));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander printed its message already; help and version are not failures.
+    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+      ? ExitCode.ok
+      : ExitCode.invalidInput;
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  // Not one of ours: say so in one line; the stack trace only with FARGATE_PROM_DEBUG=1.
+  process.stderr.write(`error: ${describeError(err)}\n`);
+  if (process.env.FARGATE_PROM_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+  return ExitCode.failed;
+}

@@ -1,0 +1,67 @@
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { AmpClient } from '@aws-sdk/client-amp';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
+import { CallStats } from './stats.js';
+
+export interface AwsSettings {
+  region: string;
+  profile?: string;
+  endpointUrl?: string;
+}
+
+type AnyClient = { middlewareStack: { add: Function; addRelativeTo?: Function }; destroy(): void };
+
+// Enough attempts that a burst of throttling or a dropped connection does not fail a long `up`;
+// the SDK's backoff (with jitter, capped at 20 s) keeps this bounded.
+const MAX_ATTEMPTS = Number(process.env.AWS_MAX_ATTEMPTS) > 0 ? Number(process.env.AWS_MAX_ATTEMPTS) : 8;
+
+/**
+ * One place that builds the AWS SDK clients, each on first use, with the same region, profile,
+ * endpoint, retry policy, timeouts and call counting.
+ */
+export class AwsClients {
+  readonly stats = new CallStats();
+  private readonly cache = new Map<string, AnyClient>();
+
+  constructor(readonly settings: AwsSettings) {}
+
+  get ecs(): ECSClient { return this.get('ecs', ECSClient); }
+  get ec2(): EC2Client { return this.get('ec2', EC2Client); }
+  get iam(): IAMClient { return this.get('iam', IAMClient); }
+  get logs(): CloudWatchLogsClient { return this.get('logs', CloudWatchLogsClient); }
+  get amp(): AmpClient { return this.get('amp', AmpClient); }
+  get elb(): ElasticLoadBalancingV2Client { return this.get('elbv2', ElasticLoadBalancingV2Client); }
+  get secrets(): SecretsManagerClient { return this.get('secretsmanager', SecretsManagerClient); }
+
+  /** The resolved credentials (for signing AMP data-plane requests with SigV4). */
+  credentials(): Provider<AwsCredentialIdentity> {
+    const c = this.ecs.config.credentials;
+    return () => c();
+  }
+
+  destroy(): void {
+    for (const client of this.cache.values()) client.destroy();
+    this.cache.clear();
+  }
+
+  private get<T extends AnyClient>(service: string, Ctor: new (config: object) => T): T {
+    let client = this.cache.get(service) as T | undefined;
+    if (!client) {
+      client = new Ctor({
+        region: this.settings.region,
+        ...(this.settings.profile ? { profile: this.settings.profile } : {}),
+        ...(this.settings.endpointUrl ? { endpoint: this.settings.endpointUrl } : {}),
+        maxAttempts: MAX_ATTEMPTS,
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+      });
+      this.stats.instrument(service, client);
+      this.cache.set(service, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,74 @@
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { AwsClients } from '../aws/clients.js';
+import { describeError } from '../aws/errors.js';
+import type { ConnectionOptions } from '../config/options.js';
+import { CliError, ExitCode, InputError } from '../errors.js';
+import type { Context } from '../engine/types.js';
+import type { StackSpec } from '../stack/spec.js';
+import { makeReporter } from '../ui/index.js';
+import { PlainReporter } from '../ui/plain-reporter.js';
+import type { Reporter } from '../ui/reporter.js';
+
+/** What every AWS-facing command shares: clients, reporter, and a Ctrl-C that stops cleanly. */
+export interface Session {
+  aws: AwsClients;
+  region: string;
+  reporter: Reporter;
+  signal: AbortSignal;
+  context(spec: StackSpec, wait?: boolean): Context;
+  close(): void;
+}
+
+export async function openSession(conn: ConnectionOptions): Promise<Session> {
+  const region = conn.region ?? (await resolveRegion(conn.profile));
+  const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl });
+  try {
+    await aws.ecs.config.credentials();
+  } catch (err) {
+    aws.destroy();
+    throw new CliError(describeError(err), ExitCode.invalidInput);
+  }
+  const reporter = conn.json ? new PlainReporter() : makeReporter();
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      reporter.stop();
+      process.stderr.write('interrupted again: exiting now; run the same command again to finish the job\n');
+      process.exit(ExitCode.interrupted);
+    }
+    reporter.warn('interrupted: letting the AWS calls in flight finish, starting nothing new (Ctrl-C again to quit at once)');
+    controller.abort(new CliError('interrupted', ExitCode.interrupted));
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  return {
+    aws,
+    region,
+    reporter,
+    signal: controller.signal,
+    context: (spec, wait = true) => ({ aws, spec, states: new Map(), reporter, signal: controller.signal, wait }),
+    close() {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+      reporter.stop();
+      aws.destroy();
+    },
+  };
+}
+
+async function resolveRegion(profile: string | undefined): Promise<string> {
+  const probe = new ECSClient(profile ? { profile } : {});
+  try {
+    return await probe.config.region();
+  } catch {
+    throw new InputError('--region: no AWS region is configured; pass --region (e.g. --region us-east-1) or set AWS_REGION');
+  } finally {
+    probe.destroy();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,60 @@
+import { parseConnectionOptions, type RawOptions } from '../config/options.js';
+import { CliError, ExitCode } from '../errors.js';
+import { observeAll } from '../engine/engine.js';
+import type { ResourceReport } from '../engine/types.js';
+import type { ListenersState } from '../resources/listeners.js';
+import { stackEndpoints } from '../stack/endpoints.js';
+import { stackResources } from '../stack/resources.js';
+import { makeSpec } from '../stack/spec.js';
+import { renderResourceTable } from '../ui/render.js';
+import { openSession, printJson } from './session.js';
+
+export async function statusCommand(raw: RawOptions): Promise<number> {
+  const conn = parseConnectionOptions(raw);
+  const session = await openSession(conn);
+  try {
+    const spec = makeSpec(conn.name, session.region);
+    const resources = stackResources(spec);
+    const ctx = session.context(spec);
+    session.reporter.phase(`Inspecting stack ${spec.name} in ${spec.region}`);
+    const observed = await observeAll(resources, ctx);
+    if (!resources.some((r) => observed.get(r.id)?.owned)) {
+      session.reporter.stop();
+      if (conn.json) printJson({ stack: spec.name, region: spec.region, healthy: false, found: false, resources: [] });
+      throw new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, ExitCode.notFound);
+    }
+    const reports: ResourceReport[] = await Promise.all(resources.map(async (r) => {
+      const found = observed.get(r.id);
+      if (!found) return { kind: r.kind, name: r.name, state: 'missing', healthy: false };
+      if (!found.owned) return { kind: r.kind, name: r.name, id: found.id, state: 'not owned by this stack', healthy: false };
+      const h = r.health ? await r.health(ctx, found.state) : { healthy: true, state: 'present' };
+      return { kind: r.kind, name: r.name, id: found.id, state: h.state, healthy: h.healthy, ...(h.detail ? { detail: h.detail } : {}) };
+    }));
+    const listeners = ctx.states.get('listeners') as ListenersState | undefined;
+    const endpoints = stackEndpoints(ctx, Boolean(listeners?.listeners.some((l) => l.port === 443)));
+    const healthy = reports.every((r) => r.healthy);
+    session.reporter.stop();
+    const result = { stack: spec.name, region: spec.region, healthy, found: true, resources: reports, ...endpoints };
+    if (conn.json) {
+      printJson(result);
+    } else {
+      const problems = reports.filter((r) => !r.healthy);
+      process.stdout.write([
+        `Stack ${spec.name} in ${spec.region}: ${healthy ? 'healthy' : `${problems.length} problem${problems.length === 1 ? '' : 's'}`}`,
+        '',
+        renderResourceTable(reports, 'state'),
+        '',
+        ...reports.filter((r) => r.kind === 'ecs-service' && r.detail).map((r) =>
+          `  ${r.name}: ${r.detail!.running}/${r.detail!.desired} running, ${r.detail!.pending} pending, rollout ${r.detail!.rolloutState}, targets ${r.detail!.targets ?? '-'}${r.detail!.recentFailure ? ` — ${r.detail!.recentFailure}` : ''}`),
+        '',
+        `  App:      ${endpoints.app.url ?? '(no load balancer)'}`,
+        `  Grafana:  ${endpoints.grafana.url ?? '(no load balancer)'}`,
+        `  AMP:      ${endpoints.amp.workspaceId ?? '(no workspace)'}  ${endpoints.amp.remoteWriteUrl ?? ''}`,
+        '',
+      ].join('\n'));
+    }
+    return healthy ? ExitCode.ok : ExitCode.unhealthy;
+  } finally {
+    session.close();
+  }
+}

@@ -1,0 +1,99 @@
+import { parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
+import { ExitCode, InputError } from '../errors.js';
+import { apply, ApplyError, observeAll, plan, type PlannedChange } from '../engine/engine.js';
+import type { ResourceReport } from '../engine/types.js';
+import { resolveNetwork } from '../stack/network.js';
+import { stackResources } from '../stack/resources.js';
+import { makeSpec } from '../stack/spec.js';
+import { stackEndpoints } from '../stack/endpoints.js';
+import { isInteractive } from '../ui/index.js';
+import { renderApplyFailure, renderPlan, renderUpResult } from '../ui/render.js';
+import { openSession, printJson } from './session.js';
+
+export async function upCommand(raw: RawOptions): Promise<number> {
+  const opts = parseUpOptions(raw);
+  if (!opts.appImage) opts.appImage = await askAppImage(opts);
+  const session = await openSession(opts);
+  const { reporter } = session;
+  try {
+    reporter.phase('Looking up the VPC and subnets');
+    const network = await resolveNetwork(session.aws, opts.vpcId, opts.subnetIds, reporter);
+    const spec = makeSpec(opts.name, session.region, opts, network);
+    const resources = stackResources(spec);
+    const ctx = session.context(spec, opts.wait);
+
+    reporter.phase(`Observing ${resources.length} resources of stack ${spec.name} in ${spec.region}`);
+    const observed = await observeAll(resources, ctx);
+    const changes = await plan(resources, observed, ctx);
+
+    if (opts.dryRun) {
+      reporter.stop();
+      if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map(planReport) });
+      else process.stdout.write(renderPlan(spec.name, spec.region, changes));
+      return ExitCode.ok;
+    }
+    if (opts.allowCidrDefaulted) {
+      reporter.warn('the load balancer accepts traffic from anywhere (0.0.0.0/0); pass --allow-cidr to restrict it');
+    }
+    if (!opts.certificateArn) {
+      reporter.warn('no --certificate-arn: the app and Grafana (and its admin password, when the CLI signs in) are served over plain HTTP');
+    }
+    const pending = changes.filter((c) => c.action !== 'unchanged').length;
+    reporter.phase(pending ? `Applying ${pending} change${pending === 1 ? '' : 's'}` : 'Checking that everything is ready');
+
+    let reports: ResourceReport[];
+    try {
+      reports = await apply(changes, observed, ctx);
+    } catch (err) {
+      if (err instanceof ApplyError) {
+        reporter.stop();
+        process.stderr.write(renderApplyFailure('up', err));
+        if (opts.json) printJson({ stack: spec.name, region: spec.region, error: err.message, resources: err.completed });
+      }
+      throw err;
+    }
+    const endpoints = stackEndpoints(ctx);
+    reporter.stop();
+    const summary = session.aws.stats.summary();
+    const result = {
+      stack: spec.name,
+      region: spec.region,
+      resources: reports.map(({ kind, name, id, action, differences }) => ({ kind, name, id, action, ...(differences?.length ? { differences } : {}) })),
+      ...endpoints,
+      waited: opts.wait,
+      aws: { calls: summary.calls, mutatingCalls: summary.mutatingCalls, retries: summary.retries },
+    };
+    if (opts.json) printJson(result);
+    else process.stdout.write(renderUpResult(result));
+    return ExitCode.ok;
+  } finally {
+    session.close();
+  }
+}
+
+function planReport(c: PlannedChange) {
+  return { kind: c.resource.kind, name: c.resource.name, action: c.action, ...(c.differences.length ? { differences: c.differences } : {}) };
+}
+
+async function askAppImage(opts: UpOptions): Promise<string> {
+  if (opts.yes || opts.json || !isInteractive()) {
+    throw new InputError('--app-image is required: pass the image to deploy, e.g. --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0');
+  }
+  const { default: inquirer } = await import('inquirer');
+  const { image } = await inquirer.prompt<{ image: string }>([{
+    type: 'input',
+    name: 'image',
+    message: 'Container image of your app (it must serve Prometheus metrics):',
+    validate: (v: string) => (parseImage(v) ? true : 'an image reference such as ghcr.io/me/app:1.0'),
+  }]);
+  return parseImage(image)!;
+}
+
+function parseImage(v: string): string | undefined {
+  try {
+    return parseUpOptions({ appImage: v }).appImage;
+  } catch {
+    return undefined;
+  }
+}
+

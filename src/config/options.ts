@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS, describeMemoryChoices } from './aws-limits.js';
+
+export const DEFAULT_STACK_NAME = 'fargate-prom';
+// Pinned: a Grafana release that runs the grafana-amazonprometheus-datasource plugin (3.x needs ≥12.2.5).
+export const DEFAULT_GRAFANA_IMAGE = 'grafana/grafana:12.4.5';
+
+/** Flags shared by every command that talks to AWS. */
+export interface ConnectionOptions {
+  name: string;
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+  json: boolean;
+}
+
+export interface UpOptions extends ConnectionOptions {
+  appImage?: string;
+  appPort: number;
+  metricsPath: string;
+  healthPath: string;
+  desiredCount: number;
+  cpu: number;
+  memory: number;
+  scrapeInterval: string;
+  logRetention: number;
+  grafanaImage: string;
+  vpcId?: string;
+  subnetIds?: string[];
+  allowCidr: string;
+  allowCidrDefaulted: boolean;
+  certificateArn?: string;
+  grafanaUrl?: string;
+  yes: boolean;
+  dryRun: boolean;
+  wait: boolean;
+}
+
+/** Raw commander values: strings (or booleans for switches), possibly undefined. */
+export type RawOptions = Record<string, unknown>;
+
+const STACK_NAME = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
+const REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+const PROFILE = /^[A-Za-z0-9_.@+=,-]{1,128}$/;
+const IMAGE = /^[a-zA-Z0-9][a-zA-Z0-9\-_:./#@]{0,254}$/;
+// ALB health-check paths and Prometheus metrics paths: an absolute path without query or spaces.
+const URL_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]{0,1023}$/;
+const PROM_DURATION = /^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const ACM_ARN = /^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}):\d{12}:certificate\/[0-9a-f-]{36}$/;
+
+function fail(flag: string, problem: string, fix: string): never {
+  throw new InputError(`${flag}: ${problem}; ${fix}`);
+}
+
+function str(raw: RawOptions, key: string): string | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null) return undefined;
+  return String(v).trim();
+}
+
+/** An integer flag within bounds, validated with zod so the rule and the message live together. */
+function intFlag(raw: RawOptions, key: string, flag: string, def: number, min: number, max: number): number {
+  const v = str(raw, key);
+  if (v === undefined) return def;
+  const parsed = z.coerce.number().int().min(min).max(max).safeParse(v === '' ? NaN : v);
+  if (!parsed.success || !/^\d+$/.test(v)) fail(flag, `"${v}" is not a whole number from ${min} to ${max}`, `pass e.g. ${flag} ${def}`);
+  return parsed.data;
+}
+
+function matchFlag(raw: RawOptions, key: string, flag: string, re: RegExp, fix: string, def?: string): string | undefined {
+  const v = str(raw, key);
+  if (v === undefined) return def;
+  if (!z.string().regex(re).safeParse(v).success) fail(flag, `"${v}" is not valid`, fix);
+  return v;
+}
+
+export function parseDurationSeconds(d: string): number {
+  const units: Record<string, number> = { y: 31536000, w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
+  let total = 0;
+  for (const [, n, u] of d.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(n) * units[u];
+  return total;
+}
+
+export function parseConnectionOptions(raw: RawOptions): ConnectionOptions {
+  const name = matchFlag(
+    raw, 'name', '--name', STACK_NAME,
+    'use 1–20 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. --name my-app)',
+    DEFAULT_STACK_NAME,
+  )!;
+  const region = matchFlag(raw, 'region', '--region', REGION, 'pass an AWS region code such as --region us-east-1');
+  const profile = matchFlag(raw, 'profile', '--profile', PROFILE, 'pass the name of a profile from ~/.aws/config');
+  const endpointUrl = str(raw, 'endpointUrl');
+  if (endpointUrl !== undefined) {
+    let ok = false;
+    try {
+      const u = new URL(endpointUrl);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) fail('--endpoint-url', `"${endpointUrl}" is not an http(s) URL`, 'pass e.g. --endpoint-url http://127.0.0.1:5000');
+  }
+  return { name, region, profile, endpointUrl, json: raw.json === true };
+}
+
+export function parseUpOptions(raw: RawOptions): UpOptions {
+  const conn = parseConnectionOptions(raw);
+  const appImage = matchFlag(raw, 'appImage', '--app-image', IMAGE, 'pass an image reference such as --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0 (up to 255 characters)');
+  const appPort = intFlag(raw, 'appPort', '--app-port', 8080, 1, 65535);
+  if (appPort === 3000) fail('--app-port', '3000 is the port Grafana listens on in this stack', 'choose another port, e.g. --app-port 8080');
+  if (appPort === 9090) fail('--app-port', '9090 is the port the Prometheus agent sidecar listens on in the same task', 'choose another port, e.g. --app-port 8080');
+  const metricsPath = matchFlag(raw, 'metricsPath', '--metrics-path', URL_PATH, 'pass an absolute path such as --metrics-path /metrics', '/metrics')!;
+  const healthPath = matchFlag(raw, 'healthPath', '--health-path', URL_PATH, 'pass an absolute path such as --health-path /healthz', metricsPath)!;
+  const desiredCount = intFlag(raw, 'desiredCount', '--desired-count', 3, 1, 100);
+  const cpu = intFlag(raw, 'cpu', '--cpu', 256, 1, 16384);
+  if (!FARGATE_MEMORY_BY_CPU[cpu]) fail('--cpu', `${cpu} is not a Fargate task size`, `use one of ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')}`);
+  const memory = intFlag(raw, 'memory', '--memory', cpu === 256 ? 512 : FARGATE_MEMORY_BY_CPU[cpu][0], 1, 122880);
+  if (!FARGATE_MEMORY_BY_CPU[cpu].includes(memory)) {
+    fail('--memory', `${memory} MiB is not allowed with --cpu ${cpu} on Fargate`, `use ${describeMemoryChoices(cpu)} MiB`);
+  }
+  const scrapeInterval = matchFlag(raw, 'scrapeInterval', '--scrape-interval', PROM_DURATION, 'pass a Prometheus duration such as --scrape-interval 15s', '15s')!;
+  const seconds = parseDurationSeconds(scrapeInterval);
+  if (scrapeInterval === '' || seconds < 1 || seconds > 300) {
+    fail('--scrape-interval', `"${scrapeInterval}" must be between 1s and 5m`, 'pass e.g. --scrape-interval 15s');
+  }
+  const logRetention = intFlag(raw, 'logRetention', '--log-retention', 7, 1, 3653);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetention)) {
+    fail('--log-retention', `CloudWatch Logs does not accept ${logRetention} days`, `use one of ${LOG_RETENTION_DAYS.join(', ')}`);
+  }
+  const grafanaImage = matchFlag(raw, 'grafanaImage', '--grafana-image', IMAGE, 'pass an image reference such as --grafana-image grafana/grafana:12.4.5', DEFAULT_GRAFANA_IMAGE)!;
+  const vpcId = matchFlag(raw, 'vpcId', '--vpc-id', VPC_ID, 'pass a VPC id such as --vpc-id vpc-0abc1234');
+  const subnetIds = parseSubnetIds(str(raw, 'subnetIds'));
+  const cidrRaw = str(raw, 'allowCidr');
+  const allowCidr = cidrRaw ?? '0.0.0.0/0';
+  if (!isIpv4Cidr(allowCidr)) fail('--allow-cidr', `"${allowCidr}" is not an IPv4 CIDR block`, 'pass e.g. --allow-cidr 203.0.113.0/24');
+  const certificateArn = str(raw, 'certificateArn');
+  if (certificateArn !== undefined) {
+    const m = ACM_ARN.exec(certificateArn);
+    if (!m) fail('--certificate-arn', `"${certificateArn}" is not an ACM certificate ARN`, 'pass e.g. --certificate-arn arn:aws:acm:us-east-1:123456789012:certificate/<uuid>');
+    if (conn.region && m[1] !== conn.region) fail('--certificate-arn', `the certificate is in ${m[1]} but the stack is in ${conn.region}`, 'use a certificate from the same region (ALBs only accept those)');
+  }
+  const grafanaUrl = str(raw, 'grafanaUrl');
+  if (grafanaUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(grafanaUrl)) {
+    fail('--grafana-url', `"${grafanaUrl}" is not an http(s) URL`, 'pass e.g. --grafana-url http://127.0.0.1:3000/dashboard');
+  }
+  return {
+    ...conn,
+    appImage,
+    appPort,
+    metricsPath,
+    healthPath,
+    desiredCount,
+    cpu,
+    memory,
+    scrapeInterval,
+    logRetention,
+    grafanaImage,
+    vpcId,
+    subnetIds,
+    allowCidr,
+    allowCidrDefaulted: cidrRaw === undefined,
+    certificateArn,
+    grafanaUrl,
+    yes: raw.yes === true,
+    dryRun: raw.dryRun === true,
+    wait: raw.wait !== false,
+  };
+}
+
+function parseSubnetIds(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = ids.find((id) => !SUBNET_ID.test(id));
+  if (bad !== undefined) fail('--subnet-ids', `"${bad}" is not a subnet id`, 'pass a comma-separated list such as --subnet-ids subnet-0abc1234,subnet-0def5678');
+  if (new Set(ids).size < 2) fail('--subnet-ids', 'an ALB needs at least two subnets in different availability zones', 'pass two or more subnet ids');
+  return [...new Set(ids)];
+}
+
+export function isIpv4Cidr(v: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
+  if (!m) return false;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return false;
+  // Host bits must be zero, as EC2 requires for a CIDR block.
+  const addr = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return (addr & ~mask) >>> 0 === 0;
+}

@@ -1,0 +1,75 @@
+import { InterruptedError } from '../errors.js';
+
+export interface GraphFailure {
+  id: string;
+  error: unknown;
+}
+
+export interface GraphResult {
+  done: string[];
+  failed: GraphFailure[];
+  /** Not started because something failed first or the run was interrupted. */
+  skipped: string[];
+}
+
+/**
+ * Runs `work` for every node once all nodes it waits for are done, as many at once as the graph
+ * allows. On the first failure (or an abort) it starts nothing new, lets running work finish, and
+ * reports what was done, what failed and what was never started.
+ */
+export async function runGraph(
+  ids: string[],
+  waitsFor: (id: string) => string[],
+  work: (id: string) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<GraphResult> {
+  const known = new Set(ids);
+  const pending = new Map(ids.map((id) => [id, new Set(waitsFor(id).filter((d) => known.has(d)))]));
+  assertAcyclic(ids, (id) => [...pending.get(id)!]);
+  const done: string[] = [];
+  const failed: GraphFailure[] = [];
+  const running = new Map<string, Promise<void>>();
+  let stopping = false;
+
+  const startReady = () => {
+    if (stopping || signal?.aborted) return;
+    for (const [id, deps] of pending) {
+      if (deps.size > 0) continue;
+      pending.delete(id);
+      const p = work(id).then(
+        () => {
+          done.push(id);
+          for (const deps2 of pending.values()) deps2.delete(id);
+        },
+        (error) => {
+          failed.push({ id, error });
+          stopping = true;
+        },
+      ).finally(() => running.delete(id));
+      running.set(id, p);
+    }
+  };
+
+  startReady();
+  while (running.size > 0) {
+    await Promise.race(running.values());
+    startReady();
+  }
+  const skipped = [...pending.keys()];
+  if (signal?.aborted && failed.length === 0 && skipped.length > 0) {
+    failed.push({ id: skipped[0], error: new InterruptedError() });
+  }
+  return { done, failed, skipped };
+}
+
+function assertAcyclic(ids: string[], deps: (id: string) => string[]): void {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string, path: string[]) => {
+    if (state.get(id) === 'done') return;
+    if (state.get(id) === 'visiting') throw new Error(`dependency cycle: ${[...path, id].join(' -> ')}`);
+    state.set(id, 'visiting');
+    for (const d of deps(id)) visit(d, [...path, id]);
+    state.set(id, 'done');
+  };
+  for (const id of ids) visit(id, []);
+}

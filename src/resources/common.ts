@@ -1,0 +1,55 @@
+import { ForeignResourceError } from '../errors.js';
+import { hasErrorName } from '../aws/errors.js';
+import type { Context, Observed, Resource } from '../engine/types.js';
+
+/**
+ * Creates a resource; when AWS says it already exists (a retried call whose first attempt went
+ * through, or a concurrent run), adopts it if it carries the stack's tag and refuses otherwise.
+ */
+export async function createOrAdopt<S>(
+  resource: Pick<Resource<S>, 'kind' | 'name' | 'observe'>,
+  ctx: Context,
+  create: () => Promise<S>,
+  alreadyExists: string[],
+): Promise<S> {
+  try {
+    return await create();
+  } catch (err) {
+    if (!hasErrorName(err, ...alreadyExists)) throw err;
+    const found = await resource.observe(ctx);
+    if (!found) throw err;
+    if (!found.owned) throw new ForeignResourceError([{ kind: resource.kind, name: resource.name, id: found.id }]);
+    return found.state;
+  }
+}
+
+/** Deletes, treating "already gone" as done: destroy must be safe to run again after an interruption. */
+export async function deleteIgnoringMissing(del: () => Promise<unknown>, ...notFound: string[]): Promise<void> {
+  try {
+    await del();
+  } catch (err) {
+    if (!hasErrorName(err, ...notFound)) throw err;
+  }
+}
+
+export function observed<S>(state: S, owned: boolean, id: string): Observed<S> {
+  return { state, owned, id };
+}
+
+/** `a → b` difference lines for scalar fields that differ. */
+export function fieldDiffs(pairs: [label: string, actual: unknown, desired: unknown][]): string[] {
+  return pairs
+    .filter(([, a, d]) => JSON.stringify(a ?? null) !== JSON.stringify(d ?? null))
+    .map(([label, a, d]) => `${label}: ${show(a)} → ${show(d)}`);
+}
+
+function show(v: unknown): string {
+  if (v === undefined || v === null) return '(none)';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function stateOf<T>(ctx: Context, id: string): T {
+  const s = ctx.states.get(id);
+  if (s === undefined) throw new Error(`internal: ${id} has no state yet`);
+  return s as T;
+}

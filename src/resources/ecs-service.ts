@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  UpdateServiceCommand,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CliError } from '../errors.js';
+import { errorMessage } from '../aws/errors.js';
+import { pollUntil, retryWhile } from '../aws/retry.js';
+import type { Context, Health, Resource } from '../engine/types.js';
+import { isOwned, requireOptions, tags } from '../stack/spec.js';
+import { scaled, sleep } from '../util/time.js';
+import type { ServiceRow } from '../ui/reporter.js';
+import { deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
+import type { ClusterState } from './cluster.js';
+import type { SecurityGroupState } from './security-group.js';
+import type { TargetGroupState } from './target-group.js';
+import type { TaskDefinitionState } from './task-definition.js';
+import { diagnoseService } from './ecs-diagnosis.js';
+
+export interface ServiceState {
+  name: string;
+  arn: string;
+  status: string;
+  taskDefinition: string;
+  desiredCount: number;
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: string;
+  targetGroupArn?: string;
+  gracePeriod?: number;
+}
+
+interface ServiceDesire {
+  taskDefinitionId: string;
+  targetGroupId: string;
+  containerName: string;
+  containerPort: (ctx: Context) => number;
+  desiredCount: (ctx: Context) => number;
+  gracePeriodSeconds: number;
+}
+
+function toState(s: Service): ServiceState {
+  const net = s.networkConfiguration?.awsvpcConfiguration;
+  return {
+    name: s.serviceName!,
+    arn: s.serviceArn!,
+    status: s.status!,
+    taskDefinition: s.taskDefinition!,
+    desiredCount: s.desiredCount ?? 0,
+    subnets: [...(net?.subnets ?? [])].sort(),
+    securityGroups: [...(net?.securityGroups ?? [])].sort(),
+    assignPublicIp: net?.assignPublicIp ?? 'DISABLED',
+    targetGroupArn: s.loadBalancers?.[0]?.targetGroupArn,
+    gracePeriod: s.healthCheckGracePeriodSeconds,
+  };
+}
+
+async function describe(ctx: Context, cluster: string, name: string): Promise<Service | undefined> {
+  const out = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] }));
+  return out.services?.find((s) => s.serviceName === name && s.status !== 'INACTIVE');
+}
+
+/** Errors that time fixes while a new stack settles (see aws-rules.md §2 and §4). */
+function settlingReason(err: unknown): string | undefined {
+  const m = errorMessage(err);
+  if (/does not have an associated load balancer/i.test(m)) return 'the load balancer is still attaching the target group';
+  if (/unable to assume (the )?role|unable to assume the service linked role/i.test(m)) return 'IAM is still propagating the new roles';
+  return undefined;
+}
+
+// A failing deployment stops the wait early: this many tasks stopped in the new deployment is not a blip.
+const FAILED_TASKS_BEFORE_GIVING_UP = 3;
+const STEADY_TIMEOUT_MS = 15 * 60_000;
+
+/** An ECS service on Fargate behind the ALB, with the deployment circuit breaker on. */
+function ecsService(id: string, name: string, desire: ServiceDesire): Resource<ServiceState> {
+  const cluster = (ctx: Context) => stateOf<ClusterState>(ctx, 'cluster').arn;
+  const wanted = (ctx: Context) => {
+    const net = ctx.spec.network!;
+    return {
+      taskDefinition: stateOf<TaskDefinitionState>(ctx, desire.taskDefinitionId).arn,
+      desiredCount: desire.desiredCount(ctx),
+      subnets: [...net.subnetIds].sort(),
+      securityGroups: [stateOf<SecurityGroupState>(ctx, 'sg:tasks').groupId],
+      assignPublicIp: net.assignPublicIp ? 'ENABLED' : 'DISABLED',
+      targetGroupArn: stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn,
+      gracePeriod: desire.gracePeriodSeconds,
+    };
+  };
+  const networkConfiguration = (w: ReturnType<typeof wanted>) => ({
+    awsvpcConfiguration: { subnets: w.subnets, securityGroups: w.securityGroups, assignPublicIp: w.assignPublicIp as 'ENABLED' | 'DISABLED' },
+  });
+  const loadBalancers = (ctx: Context, w: ReturnType<typeof wanted>) => [
+    { targetGroupArn: w.targetGroupArn, containerName: desire.containerName, containerPort: desire.containerPort(ctx) },
+  ];
+  const deploymentConfiguration = {
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+    minimumHealthyPercent: 100,
+    maximumPercent: 200,
+  };
+
+  const self: Resource<ServiceState> = {
+    id,
+    kind: 'ecs-service',
+    name,
+    dependsOn: ['cluster', desire.taskDefinitionId, desire.targetGroupId, 'sg:tasks', id === 'service:app' ? 'listeners' : 'rule:dashboard'],
+    async observe(ctx) {
+      const c = ctx.states.get('cluster') as ClusterState | undefined;
+      if (!c) return undefined;
+      const s = await describe(ctx, c.arn, name);
+      if (!s) return undefined;
+      return observed(toState(s), isOwned(ctx.spec, s.tags), s.serviceArn!);
+    },
+    async diff(ctx, state) {
+      if (state.status === 'DRAINING') return ['being deleted: wait, then create again'];
+      const w = wanted(ctx);
+      return fieldDiffs([
+        ['task definition', state.taskDefinition, w.taskDefinition],
+        ['desired count', state.desiredCount, w.desiredCount],
+        ['subnets', state.subnets, w.subnets],
+        ['security groups', state.securityGroups, w.securityGroups],
+        ['public IP', state.assignPublicIp, w.assignPublicIp],
+        ['target group', state.targetGroupArn, w.targetGroupArn],
+        ['health check grace period', state.gracePeriod, w.gracePeriod],
+      ]);
+    },
+    async create(ctx) {
+      const w = wanted(ctx);
+      const clientToken = randomUUID();
+      const out = await retryWhile(
+        () => ctx.aws.ecs.send(new CreateServiceCommand({
+          cluster: cluster(ctx),
+          serviceName: name,
+          taskDefinition: w.taskDefinition,
+          desiredCount: w.desiredCount,
+          launchType: 'FARGATE',
+          // LATEST is 1.4.0 on Linux: the first version with ARM64 and task metadata v4.
+          platformVersion: 'LATEST',
+          networkConfiguration: networkConfiguration(w),
+          loadBalancers: loadBalancers(ctx, w),
+          healthCheckGracePeriodSeconds: w.gracePeriod,
+          deploymentConfiguration,
+          enableECSManagedTags: true,
+          propagateTags: 'SERVICE',
+          clientToken,
+          tags: tags.lowerKeyValue(ctx.spec),
+        })),
+        {
+          what: `creating ECS service ${name}`,
+          budgetMs: 3 * 60_000,
+          signal: ctx.signal,
+          retryWhen: settlingReason,
+          onRetry: (reason) => ctx.reporter.waiting(id, `ECS service ${name}: ${reason}`),
+        },
+      );
+      return toState(out.service!);
+    },
+    async update(ctx, state) {
+      if (state.status === 'DRAINING') {
+        await waitInactive(ctx, state);
+        return self.create(ctx);
+      }
+      const w = wanted(ctx);
+      const out = await retryWhile(
+        () => ctx.aws.ecs.send(new UpdateServiceCommand({
+          cluster: cluster(ctx),
+          service: name,
+          taskDefinition: w.taskDefinition,
+          desiredCount: w.desiredCount,
+          networkConfiguration: networkConfiguration(w),
+          loadBalancers: loadBalancers(ctx, w),
+          healthCheckGracePeriodSeconds: w.gracePeriod,
+          deploymentConfiguration,
+        })),
+        { what: `updating ECS service ${name}`, budgetMs: 3 * 60_000, signal: ctx.signal, retryWhen: settlingReason },
+      );
+      return toState(out.service!);
+    },
+    async settle(ctx, state) {
+      if (!ctx.wait) return state;
+      await waitSteady(ctx, cluster(ctx), name, stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn);
+      return state;
+    },
+    async delete(ctx, state) {
+      // force: no need to scale to 0 first; ECS drains the tasks and the ALB deregisters them.
+      await deleteIgnoringMissing(
+        () => ctx.aws.ecs.send(new DeleteServiceCommand({ cluster: stateOf<ClusterState>(ctx, 'cluster').arn, service: name, force: true })),
+        'ServiceNotFoundException', 'ServiceNotActiveException',
+      );
+      await waitInactive(ctx, state);
+    },
+    async health(ctx, state) {
+      return serviceHealth(ctx, stateOf<ClusterState>(ctx, 'cluster').arn, name, state.targetGroupArn);
+    },
+    identify: (s) => s.arn,
+  };
+
+  async function waitInactive(ctx: Context, state: ServiceState) {
+    const c = stateOf<ClusterState>(ctx, 'cluster').arn;
+    await pollUntil(() => describe(ctx, c, name), (s) => !s, {
+      what: `ECS service ${state.name} to finish draining`,
+      timeoutMs: 15 * 60_000,
+      intervalMs: 5_000,
+      signal: ctx.signal,
+      onPoll: (s) => ctx.reporter.waiting(id, `ECS service ${name} is ${s?.status ?? 'gone'} (${s?.runningCount ?? 0} tasks still running)`),
+    });
+  }
+  return self;
+}
+
+interface Snapshot {
+  service?: Service;
+  healthyTargets: number;
+  row: ServiceRow;
+}
+
+async function snapshot(ctx: Context, cluster: string, name: string, targetGroupArn?: string): Promise<Snapshot> {
+  const [service, targets] = await Promise.all([
+    describe(ctx, cluster, name),
+    targetGroupArn ? ctx.aws.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })) : undefined,
+  ]);
+  const descriptions = targets?.TargetHealthDescriptions ?? [];
+  const healthyTargets = descriptions.filter((t) => t.TargetHealth?.State === 'healthy').length;
+  const primary = service?.deployments?.find((d) => d.status === 'PRIMARY');
+  const failure = service?.events?.find((e) => /unable|failed|error|stopped|unhealthy/i.test(e.message ?? ''))?.message;
+  return {
+    service,
+    healthyTargets,
+    row: {
+      service: name,
+      desired: service?.desiredCount ?? 0,
+      running: service?.runningCount ?? 0,
+      pending: service?.pendingCount ?? 0,
+      rollout: primary?.rolloutState ?? service?.status ?? 'MISSING',
+      targets: targetGroupArn ? `${healthyTargets}/${descriptions.length} healthy` : undefined,
+      failure: primary?.failedTasks ? `${primary.failedTasks} task(s) failed${failure ? `: ${failure}` : ''}` : undefined,
+    },
+  };
+}
+
+function isSteady(s: Snapshot): boolean {
+  const svc = s.service;
+  if (!svc) return false;
+  const deployments = svc.deployments ?? [];
+  return (
+    deployments.length === 1 &&
+    (deployments[0].rolloutState === undefined || deployments[0].rolloutState === 'COMPLETED') &&
+    svc.runningCount === svc.desiredCount &&
+    (svc.pendingCount ?? 0) === 0 &&
+    s.healthyTargets >= (svc.desiredCount ?? 0)
+  );
+}
+
+/**
+ * Waits until running = desired, the rollout is COMPLETED and every target is healthy. Gives up
+ * early, with the stopped tasks' reasons and last log lines, when the deployment keeps failing.
+ */
+async function waitSteady(ctx: Context, cluster: string, name: string, targetGroupArn: string): Promise<void> {
+  const start = Date.now();
+  const deadline = start + scaled(STEADY_TIMEOUT_MS);
+  for (;;) {
+    const s = await snapshot(ctx, cluster, name, targetGroupArn);
+    ctx.reporter.service(s.row);
+    if (isSteady(s)) return;
+    if (!s.service) throw new CliError(`ECS service ${name} disappeared while waiting for it`);
+    const primary = s.service.deployments?.find((d) => d.status === 'PRIMARY');
+    if (primary?.rolloutState === 'FAILED' || (primary?.failedTasks ?? 0) >= FAILED_TASKS_BEFORE_GIVING_UP) {
+      const why = await diagnoseService(ctx, cluster, name);
+      throw new CliError(
+        `ECS service ${name} is not starting: ${primary?.rolloutState === 'FAILED' ? 'the deployment circuit breaker stopped the rollout' : `${primary?.failedTasks} tasks stopped`}.\n${why}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      const why = await diagnoseService(ctx, cluster, name);
+      throw new CliError(`timed out after 15m waiting for ECS service ${name} to become steady (${s.row.running}/${s.row.desired} running, rollout ${s.row.rollout}, targets ${s.row.targets}).\n${why}`);
+    }
+    await sleep(scaled(5_000), ctx.signal);
+  }
+}
+
+export async function serviceHealth(ctx: Context, cluster: string, name: string, targetGroupArn?: string): Promise<Health> {
+  const s = await snapshot(ctx, cluster, name, targetGroupArn);
+  return {
+    healthy: isSteady(s),
+    state: s.service ? `${s.row.running}/${s.row.desired} running` : 'MISSING',
+    detail: {
+      desired: s.row.desired,
+      running: s.row.running,
+      pending: s.row.pending,
+      rolloutState: s.row.rollout,
+      ...(s.row.targets ? { targets: s.row.targets } : {}),
+      ...(s.row.failure ? { recentFailure: s.row.failure } : {}),
+    },
+  };
+}
+
+export function appService(name: string): Resource<ServiceState> {
+  return ecsService('service:app', name, {
+    taskDefinitionId: 'taskdef:app',
+    targetGroupId: 'tg:app',
+    containerName: 'app',
+    containerPort: (ctx) => requireOptions(ctx.spec).appPort,
+    desiredCount: (ctx) => requireOptions(ctx.spec).desiredCount,
+    gracePeriodSeconds: 60,
+  });
+}
+
+export function grafanaService(name: string): Resource<ServiceState> {
+  return ecsService('service:grafana', name, {
+    taskDefinitionId: 'taskdef:grafana',
+    targetGroupId: 'tg:grafana',
+    containerName: 'grafana',
+    containerPort: () => 3000,
+    desiredCount: () => 1,
+    // Grafana installs the AMP plugin before it answers its health check.
+    gracePeriodSeconds: 180,
+  });
+}
+

@@ -1,0 +1,167 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { hasErrorName } from '../aws/errors.js';
+import type { Context, Resource } from '../engine/types.js';
+import { isOwned, tags } from '../stack/spec.js';
+import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
+
+export interface RoleState {
+  name: string;
+  arn: string;
+  trustPolicy: string;
+  managedPolicyArns: string[];
+  /** Inline policy name → canonical JSON document. */
+  inlinePolicies: Record<string, string>;
+}
+
+export interface RoleDesire {
+  managedPolicyArns: string[];
+  inlinePolicies: Record<string, object>;
+  /** An ARN the stack already has, to read the account id for the trust policy's conditions. */
+  accountFromArn: string;
+}
+
+type Statement = { Effect: 'Allow'; Action: string | string[]; Resource: string | string[] };
+
+export const policy = (...statements: Statement[]) => ({ Version: '2012-10-17', Statement: statements });
+
+export const TASK_EXECUTION_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
+
+/** JSON with sorted keys, so documents IAM returns (URL-encoded, reordered) compare equal to ours. */
+export function canonicalJson(doc: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sort)
+      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        : v;
+  return JSON.stringify(sort(typeof doc === 'string' ? JSON.parse(decodeURIComponent(doc)) : doc));
+}
+
+function trustPolicy(ctx: Context, accountFromArn: string): string {
+  const account = accountFromArn.split(':')[4];
+  const partition = accountFromArn.split(':')[1];
+  return canonicalJson({
+    Version: '2012-10-17',
+    Statement: [{
+      Effect: 'Allow',
+      Principal: { Service: 'ecs-tasks.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      // Only ECS tasks of this account and region may assume it (confused-deputy protection).
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:ecs:${ctx.spec.region}:${account}:*` },
+      },
+    }],
+  });
+}
+
+/** An IAM role that ECS tasks assume, with exactly the policies the stack gives it. */
+export function iamRole(id: string, name: string, description: string, dependsOn: string[], desire: (ctx: Context) => RoleDesire): Resource<RoleState> {
+  const wanted = (ctx: Context) => {
+    const d = desire(ctx);
+    return {
+      trustPolicy: trustPolicy(ctx, d.accountFromArn),
+      managed: [...d.managedPolicyArns].sort(),
+      inline: Object.fromEntries(Object.entries(d.inlinePolicies).map(([k, v]) => [k, canonicalJson(v)])),
+    };
+  };
+  const self: Resource<RoleState> = {
+    id,
+    kind: 'iam-role',
+    name,
+    dependsOn,
+    async observe(ctx) {
+      let role;
+      try {
+        role = (await ctx.aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!;
+      } catch (err) {
+        if (hasErrorName(err, 'NoSuchEntity')) return undefined;
+        throw err;
+      }
+      const owned = isOwned(ctx.spec, role.Tags);
+      if (!owned) return observed({ name, arn: role.Arn!, trustPolicy: '', managedPolicyArns: [], inlinePolicies: {} }, false, role.Arn!);
+      const [attached, inlineNames] = await Promise.all([
+        ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })),
+        ctx.aws.iam.send(new ListRolePoliciesCommand({ RoleName: name })),
+      ]);
+      const inline = await Promise.all((inlineNames.PolicyNames ?? []).map(async (p) => {
+        const doc = await ctx.aws.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: p }));
+        return [p, canonicalJson(doc.PolicyDocument!)] as const;
+      }));
+      return observed({
+        name,
+        arn: role.Arn!,
+        trustPolicy: canonicalJson(role.AssumeRolePolicyDocument!),
+        managedPolicyArns: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
+        inlinePolicies: Object.fromEntries(inline),
+      }, true, role.Arn!);
+    },
+    async diff(ctx, state) {
+      const w = wanted(ctx);
+      const diffs: string[] = [];
+      if (state.trustPolicy !== w.trustPolicy) diffs.push('trust policy');
+      for (const arn of w.managed) if (!state.managedPolicyArns.includes(arn)) diffs.push(`attach ${arn}`);
+      for (const arn of state.managedPolicyArns) if (!w.managed.includes(arn)) diffs.push(`detach ${arn}`);
+      for (const [p, doc] of Object.entries(w.inline)) if (state.inlinePolicies[p] !== doc) diffs.push(`inline policy ${p}`);
+      for (const p of Object.keys(state.inlinePolicies)) if (!(p in w.inline)) diffs.push(`remove inline policy ${p}`);
+      return diffs;
+    },
+    async create(ctx) {
+      const w = wanted(ctx);
+      const state = await createOrAdopt(self, ctx, async () => {
+        const out = await ctx.aws.iam.send(new CreateRoleCommand({
+          RoleName: name,
+          Description: description,
+          AssumeRolePolicyDocument: w.trustPolicy,
+          Tags: tags.keyValue(ctx.spec),
+        }));
+        return { name, arn: out.Role!.Arn!, trustPolicy: w.trustPolicy, managedPolicyArns: [], inlinePolicies: {} };
+      }, ['EntityAlreadyExistsException']);
+      return self.update(ctx, state, []);
+    },
+    async update(ctx, state) {
+      const w = wanted(ctx);
+      const iam = ctx.aws.iam;
+      if (state.trustPolicy !== w.trustPolicy) {
+        await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: w.trustPolicy }));
+      }
+      await Promise.all([
+        ...w.managed.filter((a) => !state.managedPolicyArns.includes(a))
+          .map((PolicyArn) => iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn }))),
+        ...state.managedPolicyArns.filter((a) => !w.managed.includes(a))
+          .map((PolicyArn) => iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn }))),
+        ...Object.entries(w.inline).filter(([p, doc]) => state.inlinePolicies[p] !== doc)
+          .map(([PolicyName, PolicyDocument]) => iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName, PolicyDocument }))),
+        ...Object.keys(state.inlinePolicies).filter((p) => !(p in w.inline))
+          .map((PolicyName) => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName }))),
+      ]);
+      return { ...state, trustPolicy: w.trustPolicy, managedPolicyArns: w.managed, inlinePolicies: w.inline };
+    },
+    async delete(ctx) {
+      const iam = ctx.aws.iam;
+      // Policies first: IAM refuses to delete a role that still has any (DeleteConflict).
+      const [attached, inline] = await Promise.all([
+        iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })),
+        iam.send(new ListRolePoliciesCommand({ RoleName: name })),
+      ]);
+      await Promise.all([
+        ...(attached.AttachedPolicies ?? []).map((p) => deleteIgnoringMissing(() => iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: p.PolicyArn })), 'NoSuchEntityException')),
+        ...(inline.PolicyNames ?? []).map((PolicyName) => deleteIgnoringMissing(() => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName })), 'NoSuchEntityException')),
+      ]);
+      await deleteIgnoringMissing(() => iam.send(new DeleteRoleCommand({ RoleName: name })), 'NoSuchEntityException');
+    },
+    identify: (s) => s.arn,
+  };
+  return self;
+}
+

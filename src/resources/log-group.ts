@@ -1,0 +1,54 @@
+import {
+  CreateLogGroupCommand,
+  DeleteLogGroupCommand,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
+  PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type { Resource } from '../engine/types.js';
+import { requireOptions, tags, isOwned } from '../stack/spec.js';
+import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
+
+export interface LogGroupState {
+  name: string;
+  arn: string;
+  retentionDays?: number;
+}
+
+export function logGroup(id: string, name: string): Resource<LogGroupState> {
+  const self: Resource<LogGroupState> = {
+    id,
+    kind: 'log-group',
+    name,
+    dependsOn: [],
+    async observe(ctx) {
+      const out = await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+      const group = out.logGroups?.find((g) => g.logGroupName === name);
+      if (!group) return undefined;
+      const arn = group.logGroupArn ?? group.arn!.replace(/:\*$/, '');
+      const t = await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }));
+      return observed({ name, arn, retentionDays: group.retentionInDays }, isOwned(ctx.spec, t.tags), name);
+    },
+    async diff(ctx, state) {
+      return fieldDiffs([['retention days', state.retentionDays, requireOptions(ctx.spec).logRetention]]);
+    },
+    async create(ctx) {
+      const state = await createOrAdopt(self, ctx, async () => {
+        await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: tags.map(ctx.spec) }));
+        return (await self.observe(ctx))!.state;
+      }, ['ResourceAlreadyExistsException']);
+      return self.update(ctx, state, []);
+    },
+    async update(ctx, state) {
+      const retentionInDays = requireOptions(ctx.spec).logRetention;
+      if (state.retentionDays === retentionInDays) return state;
+      await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays }));
+      return { ...state, retentionDays: retentionInDays };
+    },
+    async delete(ctx) {
+      await deleteIgnoringMissing(() => ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: name })), 'ResourceNotFoundException');
+    },
+    identify: (s) => s.name,
+  };
+  return self;
+}

@@ -1,0 +1,177 @@
+import {
+  CreateTargetGroupCommand,
+  DeleteTargetGroupCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CliError } from '../errors.js';
+import { hasErrorName } from '../aws/errors.js';
+import { retryWhile } from '../aws/retry.js';
+import type { Context, Resource } from '../engine/types.js';
+import { isOwned, requireOptions, tags } from '../stack/spec.js';
+import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
+
+export interface HealthCheck {
+  path: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  matcher: string;
+}
+
+export interface TargetGroupState {
+  name: string;
+  arn: string;
+  vpcId: string;
+  healthCheck: HealthCheck;
+  deregistrationDelaySeconds: number;
+}
+
+// Short checks and a short deregistration delay make deploys and deletes take seconds, not minutes
+// (the defaults are 30 s × 5 checks and 300 s of draining).
+const FAST_CHECKS = { intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 };
+const DEREGISTRATION_DELAY_SECONDS = 15;
+
+export async function lookupTags(ctx: Context, arns: string[]) {
+  const out = await ctx.aws.elb.send(new DescribeTagsCommand({ ResourceArns: arns }));
+  return new Map((out.TagDescriptions ?? []).map((d) => [d.ResourceArn!, d.Tags ?? []]));
+}
+
+/** An `ip` target group (awsvpc tasks register by IP) with a fast health check. */
+export function targetGroup(id: string, name: string, port: (ctx: Context) => number, health: (ctx: Context) => Pick<HealthCheck, 'path' | 'matcher'>): Resource<TargetGroupState> {
+  const desiredCheck = (ctx: Context): HealthCheck => ({ ...FAST_CHECKS, ...health(ctx) });
+  const self: Resource<TargetGroupState> = {
+    id,
+    kind: 'target-group',
+    name,
+    dependsOn: [],
+    async observe(ctx) {
+      let tg;
+      try {
+        tg = (await ctx.aws.elb.send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.[0];
+      } catch (err) {
+        if (hasErrorName(err, 'TargetGroupNotFoundException', 'TargetGroupNotFound')) return undefined;
+        throw err;
+      }
+      if (!tg) return undefined;
+      const arn = tg.TargetGroupArn!;
+      const owned = isOwned(ctx.spec, (await lookupTags(ctx, [arn])).get(arn));
+      let delay = 300;
+      if (owned) {
+        const attrs = await ctx.aws.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+        delay = Number(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
+      }
+      return observed({
+        name,
+        arn,
+        vpcId: tg.VpcId!,
+        healthCheck: {
+          path: tg.HealthCheckPath ?? '/',
+          intervalSeconds: tg.HealthCheckIntervalSeconds!,
+          timeoutSeconds: tg.HealthCheckTimeoutSeconds!,
+          healthyThreshold: tg.HealthyThresholdCount!,
+          unhealthyThreshold: tg.UnhealthyThresholdCount!,
+          matcher: tg.Matcher?.HttpCode ?? '200',
+        },
+        deregistrationDelaySeconds: delay,
+      }, owned, arn);
+    },
+    async diff(ctx, state) {
+      const want = desiredCheck(ctx);
+      return fieldDiffs([
+        ['vpc', state.vpcId, ctx.spec.network!.vpcId],
+        ['health check path', state.healthCheck.path, want.path],
+        ['health check matcher', state.healthCheck.matcher, want.matcher],
+        ['health check interval', state.healthCheck.intervalSeconds, want.intervalSeconds],
+        ['health check timeout', state.healthCheck.timeoutSeconds, want.timeoutSeconds],
+        ['healthy threshold', state.healthCheck.healthyThreshold, want.healthyThreshold],
+        ['unhealthy threshold', state.healthCheck.unhealthyThreshold, want.unhealthyThreshold],
+        ['deregistration delay', state.deregistrationDelaySeconds, DEREGISTRATION_DELAY_SECONDS],
+      ]);
+    },
+    async create(ctx) {
+      const hc = desiredCheck(ctx);
+      const state = await createOrAdopt(self, ctx, async () => {
+        const out = await ctx.aws.elb.send(new CreateTargetGroupCommand({
+          Name: name,
+          Protocol: 'HTTP',
+          Port: port(ctx),
+          VpcId: ctx.spec.network!.vpcId,
+          TargetType: 'ip',
+          HealthCheckProtocol: 'HTTP',
+          HealthCheckPath: hc.path,
+          HealthCheckIntervalSeconds: hc.intervalSeconds,
+          HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+          HealthyThresholdCount: hc.healthyThreshold,
+          UnhealthyThresholdCount: hc.unhealthyThreshold,
+          Matcher: { HttpCode: hc.matcher },
+          Tags: tags.keyValue(ctx.spec),
+        }));
+        return { name, arn: out.TargetGroups![0].TargetGroupArn!, vpcId: ctx.spec.network!.vpcId, healthCheck: hc, deregistrationDelaySeconds: 300 };
+      }, ['DuplicateTargetGroupNameException']);
+      return self.update(ctx, state, []);
+    },
+    async update(ctx, state) {
+      if (state.vpcId !== ctx.spec.network!.vpcId) {
+        throw new CliError(`target group ${name} is in ${state.vpcId}, not ${ctx.spec.network!.vpcId}; a stack cannot move VPCs — run destroy first`);
+      }
+      const hc = desiredCheck(ctx);
+      if (JSON.stringify(hc) !== JSON.stringify(state.healthCheck)) {
+        await ctx.aws.elb.send(new ModifyTargetGroupCommand({
+          TargetGroupArn: state.arn,
+          HealthCheckPath: hc.path,
+          HealthCheckIntervalSeconds: hc.intervalSeconds,
+          HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+          HealthyThresholdCount: hc.healthyThreshold,
+          UnhealthyThresholdCount: hc.unhealthyThreshold,
+          Matcher: { HttpCode: hc.matcher },
+        }));
+      }
+      if (state.deregistrationDelaySeconds !== DEREGISTRATION_DELAY_SECONDS) {
+        await ctx.aws.elb.send(new ModifyTargetGroupAttributesCommand({
+          TargetGroupArn: state.arn,
+          Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(DEREGISTRATION_DELAY_SECONDS) }],
+        }));
+      }
+      return { ...state, healthCheck: hc, deregistrationDelaySeconds: DEREGISTRATION_DELAY_SECONDS };
+    },
+    async delete(ctx, state) {
+      await retryWhile(
+        () => deleteIgnoringMissing(() => ctx.aws.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: state.arn })), 'TargetGroupNotFoundException'),
+        {
+          what: `deleting target group ${name}`,
+          budgetMs: 3 * 60_000,
+          signal: ctx.signal,
+          retryWhen: (err) => (hasErrorName(err, 'ResourceInUseException', 'ResourceInUse') ? 'a listener or rule still forwards to it' : undefined),
+          onRetry: (reason) => ctx.reporter.waiting(id, `target group ${name}: ${reason}`),
+        },
+      );
+    },
+    async health(ctx, state) {
+      const out = await ctx.aws.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: state.arn }));
+      const targets = out.TargetHealthDescriptions ?? [];
+      const healthy = targets.filter((t) => t.TargetHealth?.State === 'healthy').length;
+      const unhealthy = targets.filter((t) => t.TargetHealth?.State === 'unhealthy').map((t) => `${t.Target?.Id}: ${t.TargetHealth?.Reason ?? 'unhealthy'}`);
+      return {
+        healthy: targets.length > 0 && healthy === targets.length,
+        state: `${healthy}/${targets.length} healthy`,
+        detail: { healthy, total: targets.length, ...(unhealthy.length ? { unhealthy } : {}) },
+      };
+    },
+    identify: (s) => s.arn,
+  };
+  return self;
+}
+
+export function appTargetGroup(name: string) {
+  return targetGroup('tg:app', name, (ctx) => requireOptions(ctx.spec).appPort, (ctx) => ({ path: requireOptions(ctx.spec).healthPath, matcher: '200-399' }));
+}
+
+export function grafanaTargetGroup(name: string) {
+  return targetGroup('tg:grafana', name, () => 3000, () => ({ path: '/dashboard/api/health', matcher: '200' }));
+}

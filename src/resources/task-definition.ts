@@ -1,0 +1,217 @@
+import {
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  type ContainerDefinition,
+  type RegisterTaskDefinitionCommandInput,
+} from '@aws-sdk/client-ecs';
+import { hasErrorName } from '../aws/errors.js';
+import type { Context, Resource } from '../engine/types.js';
+import { isOwned, requireOptions, tags } from '../stack/spec.js';
+import { agentContainerDefinition, remoteWriteUrl } from '../templates/agent.js';
+import { observed, stateOf } from './common.js';
+import type { LoadBalancerState } from './load-balancer.js';
+import type { LogGroupState } from './log-group.js';
+import type { RoleState } from './iam-role.js';
+import type { SecretState } from './secret.js';
+import type { WorkspaceState } from './amp-workspace.js';
+
+export interface TaskDefinitionState {
+  family: string;
+  arn: string;
+  revision: number;
+  /** The fields this stack sets, normalised, to compare with what the options ask for. */
+  fingerprint: Fingerprint;
+}
+
+type Desired = Omit<RegisterTaskDefinitionCommandInput, 'tags'>;
+type Fingerprint = Record<string, unknown>;
+
+export const APP_CONTAINER = 'app';
+export const GRAFANA_CONTAINER = 'grafana';
+
+function awslogs(ctx: Context, group: string, prefix: string): ContainerDefinition['logConfiguration'] {
+  return { logDriver: 'awslogs', options: { 'awslogs-group': group, 'awslogs-region': ctx.spec.region, 'awslogs-stream-prefix': prefix } };
+}
+
+/** Only what we set, in a stable shape: ECS fills in defaults (cpu 0, empty lists) we must not see as drift. */
+function fingerprint(d: Desired): Fingerprint {
+  const container = (c: ContainerDefinition) => ({
+    name: c.name,
+    image: c.image,
+    essential: c.essential ?? true,
+    entryPoint: c.entryPoint ?? [],
+    command: c.command ?? [],
+    ports: (c.portMappings ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'tcp'}`).sort(),
+    environment: (c.environment ?? []).map((e) => `${e.name}=${e.value}`).sort(),
+    secrets: (c.secrets ?? []).map((s) => `${s.name}=${s.valueFrom}`).sort(),
+    log: c.logConfiguration ? { driver: c.logConfiguration.logDriver, ...c.logConfiguration.options } : null,
+    memoryReservation: c.memoryReservation ?? null,
+    user: c.user ?? null,
+    dependsOn: (c.dependsOn ?? []).map((x) => `${x.containerName}:${x.condition}`).sort(),
+  });
+  return {
+    cpu: String(d.cpu),
+    memory: String(d.memory),
+    networkMode: d.networkMode,
+    requiresCompatibilities: [...(d.requiresCompatibilities ?? [])].sort(),
+    runtimePlatform: `${d.runtimePlatform?.operatingSystemFamily}/${d.runtimePlatform?.cpuArchitecture}`,
+    taskRoleArn: d.taskRoleArn ?? null,
+    executionRoleArn: d.executionRoleArn ?? null,
+    containers: (d.containerDefinitions ?? []).map(container).sort((a, b) => String(a.name).localeCompare(String(b.name))),
+  };
+}
+
+function describeDifferences(have: Fingerprint, want: Fingerprint): string[] {
+  const diffs: string[] = [];
+  for (const key of Object.keys(want)) {
+    if (key === 'containers') continue;
+    if (JSON.stringify(have[key]) !== JSON.stringify(want[key])) diffs.push(`${key}: ${JSON.stringify(have[key])} → ${JSON.stringify(want[key])}`);
+  }
+  const haveC = (have.containers as { name: string }[]) ?? [];
+  for (const w of want.containers as { name: string }[]) {
+    const h = haveC.find((c) => c.name === w.name);
+    if (!h) { diffs.push(`add container ${w.name}`); continue; }
+    for (const k of Object.keys(w) as (keyof typeof w)[]) {
+      if (JSON.stringify(h[k]) !== JSON.stringify(w[k])) diffs.push(`container ${w.name} ${k}`);
+    }
+  }
+  for (const h of haveC) if (!(want.containers as { name: string }[]).some((w) => w.name === h.name)) diffs.push(`remove container ${h.name}`);
+  return diffs;
+}
+
+const FARGATE_ARM64 = (): Pick<Desired, 'networkMode' | 'requiresCompatibilities' | 'runtimePlatform'> => ({
+  networkMode: 'awsvpc',
+  requiresCompatibilities: ['FARGATE'],
+  runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' },
+});
+
+function taskDefinition(id: string, family: string, dependsOn: string[], desired: (ctx: Context) => Desired): Resource<TaskDefinitionState> {
+  const self: Resource<TaskDefinitionState> = {
+    id,
+    kind: 'task-definition',
+    name: family,
+    dependsOn,
+    async observe(ctx) {
+      let out;
+      try {
+        out = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+      } catch (err) {
+        // ECS answers ClientException for a family with no ACTIVE revision.
+        if (hasErrorName(err, 'ClientException')) return undefined;
+        throw err;
+      }
+      const td = out.taskDefinition!;
+      if (td.status !== 'ACTIVE') return undefined;
+      return observed(
+        { family, arn: td.taskDefinitionArn!, revision: td.revision!, fingerprint: fingerprint(td as Desired) },
+        isOwned(ctx.spec, out.tags),
+        td.taskDefinitionArn!,
+      );
+    },
+    async diff(ctx, state) {
+      return describeDifferences(state.fingerprint, fingerprint(desired(ctx)));
+    },
+    async create(ctx) {
+      const d = desired(ctx);
+      const out = await ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({ ...d, tags: tags.lowerKeyValue(ctx.spec) }));
+      const td = out.taskDefinition!;
+      return { family, arn: td.taskDefinitionArn!, revision: td.revision!, fingerprint: fingerprint(d) };
+    },
+    // A task definition is immutable: a change is a new revision. Older revisions stay ACTIVE so the
+    // deployment circuit breaker can roll back to them; destroy removes them all.
+    update: (ctx) => self.create(ctx),
+    async delete(ctx) {
+      const arns: string[] = [];
+      for (const status of ['ACTIVE', 'INACTIVE'] as const) {
+        let nextToken: string | undefined;
+        do {
+          const page = await ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken }));
+          arns.push(...(page.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family));
+          nextToken = page.nextToken;
+        } while (nextToken);
+      }
+      // Only revisions carrying the stack's tag; a revision someone else registered in the family stays.
+      const owned = (await Promise.all(arns.map(async (arn) => {
+        const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
+        return isOwned(ctx.spec, d.tags) ? { arn, status: d.taskDefinition!.status } : undefined;
+      }))).filter((x) => x !== undefined);
+      await Promise.all(owned.filter((t) => t.status === 'ACTIVE').map((t) =>
+        ctx.aws.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: t.arn }))));
+      for (let i = 0; i < owned.length; i += 10) {
+        await ctx.aws.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: owned.slice(i, i + 10).map((t) => t.arn) }));
+      }
+    },
+    identify: (s) => s.arn,
+  };
+  return self;
+}
+
+export function appTaskDefinition(family: string): Resource<TaskDefinitionState> {
+  return taskDefinition('taskdef:app', family, ['role:execution', 'role:app-task', 'log:app', 'log:agent', 'workspace'], (ctx) => {
+    const o = requireOptions(ctx.spec);
+    const workspace = stateOf<WorkspaceState>(ctx, 'workspace');
+    const app: ContainerDefinition = {
+      name: APP_CONTAINER,
+      image: o.appImage,
+      essential: true,
+      portMappings: [{ containerPort: o.appPort, protocol: 'tcp' }],
+      logConfiguration: awslogs(ctx, stateOf<LogGroupState>(ctx, 'log:app').name, 'app'),
+    };
+    const agent = agentContainerDefinition({
+      jobName: ctx.spec.name,
+      appPort: o.appPort,
+      metricsPath: o.metricsPath,
+      scrapeInterval: o.scrapeInterval,
+      remoteWriteUrl: remoteWriteUrl(ctx.spec.region, workspace.workspaceId),
+      region: ctx.spec.region,
+      logGroup: stateOf<LogGroupState>(ctx, 'log:agent').name,
+    });
+    return {
+      family,
+      ...FARGATE_ARM64(),
+      cpu: String(o.cpu),
+      memory: String(o.memory),
+      taskRoleArn: stateOf<RoleState>(ctx, 'role:app-task').arn,
+      executionRoleArn: stateOf<RoleState>(ctx, 'role:execution').arn,
+      containerDefinitions: [app, agent],
+    };
+  });
+}
+
+export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionState> {
+  return taskDefinition('taskdef:grafana', family, ['role:execution', 'role:grafana-task', 'log:grafana', 'secret', 'alb'], (ctx) => {
+    const o = requireOptions(ctx.spec);
+    const alb = stateOf<LoadBalancerState>(ctx, 'alb');
+    const scheme = o.certificateArn ? 'https' : 'http';
+    const grafana: ContainerDefinition = {
+      name: GRAFANA_CONTAINER,
+      image: o.grafanaImage,
+      essential: true,
+      portMappings: [{ containerPort: 3000, protocol: 'tcp' }],
+      environment: [
+        // The ALB does not strip /dashboard, so Grafana must serve from the sub path itself.
+        { name: 'GF_SERVER_ROOT_URL', value: `${scheme}://${alb.dnsName}/dashboard/` },
+        { name: 'GF_SERVER_SERVE_FROM_SUB_PATH', value: 'true' },
+        { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
+        { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },
+        { name: 'GF_SECURITY_ADMIN_USER', value: 'admin' },
+        // Installed before Grafana starts; a failed install stops the task instead of a broken datasource.
+        { name: 'GF_PLUGINS_PREINSTALL_SYNC', value: 'grafana-amazonprometheus-datasource' },
+      ],
+      secrets: [{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: stateOf<SecretState>(ctx, 'secret').arn }],
+      logConfiguration: awslogs(ctx, stateOf<LogGroupState>(ctx, 'log:grafana').name, 'grafana'),
+    };
+    return {
+      family,
+      ...FARGATE_ARM64(),
+      cpu: '256',
+      memory: '512',
+      taskRoleArn: stateOf<RoleState>(ctx, 'role:grafana-task').arn,
+      executionRoleArn: stateOf<RoleState>(ctx, 'role:execution').arn,
+      containerDefinitions: [grafana],
+    };
+  });
+}

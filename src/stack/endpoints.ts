@@ -1,0 +1,22 @@
+import type { Context } from '../engine/types.js';
+import type { WorkspaceState } from '../resources/amp-workspace.js';
+import type { LoadBalancerState } from '../resources/load-balancer.js';
+import { remoteWriteUrl } from '../templates/agent.js';
+
+export interface StackEndpoints {
+  app: { url?: string };
+  grafana: { url?: string };
+  amp: { workspaceId?: string; remoteWriteUrl?: string };
+}
+
+/** The URLs a user wants at the end of `up` and in `status`, from whatever states are known. */
+export function stackEndpoints(ctx: Context, https = Boolean(ctx.spec.options?.certificateArn)): StackEndpoints {
+  const alb = ctx.states.get('alb') as LoadBalancerState | undefined;
+  const ws = ctx.states.get('workspace') as WorkspaceState | undefined;
+  const origin = alb ? `${https ? 'https' : 'http'}://${alb.dnsName}` : undefined;
+  return {
+    app: { url: origin ? `${origin}/` : undefined },
+    grafana: { url: origin ? `${origin}/dashboard/` : undefined },
+    amp: { workspaceId: ws?.workspaceId, remoteWriteUrl: ws ? remoteWriteUrl(ctx.spec.region, ws.workspaceId) : undefined },
+  };
+}

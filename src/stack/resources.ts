@@ -1,0 +1,60 @@
+import type { Context, Resource } from '../engine/types.js';
+import { ampWorkspace, type WorkspaceState } from '../resources/amp-workspace.js';
+import { ecsCluster } from '../resources/cluster.js';
+import { stateOf } from '../resources/common.js';
+import { appService, grafanaService } from '../resources/ecs-service.js';
+import { iamRole, policy, TASK_EXECUTION_POLICY_ARN } from '../resources/iam-role.js';
+import { dashboardRule } from '../resources/listener-rule.js';
+import { listeners } from '../resources/listeners.js';
+import { loadBalancer } from '../resources/load-balancer.js';
+import { logGroup } from '../resources/log-group.js';
+import { grafanaSecret, type SecretState } from '../resources/secret.js';
+import { albSecurityGroup, tasksSecurityGroup } from '../resources/security-group.js';
+import { appTargetGroup, grafanaTargetGroup } from '../resources/target-group.js';
+import { appTaskDefinition, grafanaTaskDefinition } from '../resources/task-definition.js';
+import type { StackSpec } from './spec.js';
+
+// Grafana only reads from AMP; these are the query actions of the AmazonPrometheusQueryAccess policy.
+export const AMP_QUERY_ACTIONS = ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetLabels', 'aps:GetMetricMetadata'];
+
+const workspaceArn = (ctx: Context) => stateOf<WorkspaceState>(ctx, 'workspace').arn;
+const secretArn = (ctx: Context) => stateOf<SecretState>(ctx, 'secret').arn;
+
+/** Every AWS resource of a stack, with its dependencies: the graph the engine runs. */
+export function stackResources(spec: StackSpec): Resource[] {
+  const n = spec.names;
+  return [
+    albSecurityGroup(n.albSecurityGroup),
+    tasksSecurityGroup(n.tasksSecurityGroup),
+    logGroup('log:app', n.appLogGroup),
+    logGroup('log:agent', n.agentLogGroup),
+    logGroup('log:grafana', n.grafanaLogGroup),
+    ampWorkspace(n.workspaceAlias),
+    grafanaSecret(n.grafanaSecret),
+    iamRole('role:execution', n.executionRole, 'fargate-prom: pull images, write logs, read the Grafana admin secret', ['secret'], (ctx) => ({
+      managedPolicyArns: [TASK_EXECUTION_POLICY_ARN],
+      inlinePolicies: { 'read-grafana-admin-secret': policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(ctx) }) },
+      accountFromArn: secretArn(ctx),
+    })),
+    iamRole('role:app-task', n.appTaskRole, 'fargate-prom: the agent sidecar remote-writes to this stack\'s AMP workspace', ['workspace'], (ctx) => ({
+      managedPolicyArns: [],
+      inlinePolicies: { 'amp-remote-write': policy({ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: workspaceArn(ctx) }) },
+      accountFromArn: workspaceArn(ctx),
+    })),
+    iamRole('role:grafana-task', n.grafanaTaskRole, 'fargate-prom: Grafana queries this stack\'s AMP workspace', ['workspace'], (ctx) => ({
+      managedPolicyArns: [],
+      inlinePolicies: { 'amp-query': policy({ Effect: 'Allow', Action: AMP_QUERY_ACTIONS, Resource: workspaceArn(ctx) }) },
+      accountFromArn: workspaceArn(ctx),
+    })),
+    ecsCluster(n.cluster),
+    appTargetGroup(n.appTargetGroup),
+    grafanaTargetGroup(n.grafanaTargetGroup),
+    loadBalancer(n.loadBalancer),
+    listeners(),
+    dashboardRule(),
+    appTaskDefinition(n.appFamily),
+    grafanaTaskDefinition(n.grafanaFamily),
+    appService(n.appService),
+    grafanaService(n.grafanaService),
+  ];
+}

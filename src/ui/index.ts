@@ -1,0 +1,12 @@
+import { PlainReporter } from './plain-reporter.js';
+import type { Reporter } from './reporter.js';
+import { TtyReporter } from './tty-reporter.js';
+
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+}
+
+/** Spinners on a terminal, plain lines on logs; both on stderr so stdout carries only the result. */
+export function makeReporter(): Reporter {
+  return process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter();
+}

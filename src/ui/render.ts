@@ -1,0 +1,54 @@
+import type { ApplyError, PlannedChange } from '../engine/engine.js';
+import type { ResourceReport } from '../engine/types.js';
+import type { StackEndpoints } from '../stack/endpoints.js';
+import { table } from './format.js';
+
+export function renderPlan(stack: string, region: string, changes: PlannedChange[]): string {
+  const rows = changes.map((c) => [c.action, c.resource.kind, c.resource.name, c.differences.join('; ')]);
+  const counts = countBy(changes.map((c) => c.action));
+  return `Plan for stack ${stack} in ${region} (dry run: nothing was changed)\n\n` +
+    `${table(['ACTION', 'KIND', 'NAME', 'DIFFERENCES'], rows)}\n\n${summaryLine(counts)}\n`;
+}
+
+export function renderUpResult(r: StackEndpoints & { stack: string; region: string; resources: ResourceReport[]; waited: boolean }): string {
+  const counts = countBy(r.resources.map((x) => x.action ?? ''));
+  const lines = [
+    '',
+    `Stack ${r.stack} in ${r.region}: ${summaryLine(counts)}`,
+    '',
+    `  App:      ${r.app.url ?? '(pending)'}`,
+    `  Grafana:  ${r.grafana.url ?? '(pending)'}  (user admin; password in Secrets Manager)`,
+    `  AMP:      ${r.amp.workspaceId ?? '(pending)'}  ${r.amp.remoteWriteUrl ?? ''}`,
+  ];
+  if (!r.waited) lines.push('', 'Not waiting for the services (--no-wait): run `fargate-prom status` to follow them.');
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderApplyFailure(command: string, err: ApplyError): string {
+  const lines = [`\n${command} stopped: ${err.message}`];
+  const done = err.completed.filter((r) => r.action !== 'unchanged' && r.action !== 'absent');
+  if (done.length) lines.push(`done before it stopped: ${done.map((r) => `${r.action} ${r.kind} ${r.name}`).join(', ')}`);
+  if (err.notStarted.length) lines.push(`not started: ${err.notStarted.map((r) => `${r.kind} ${r.name}`).join(', ')}`);
+  lines.push(`run \`fargate-prom ${command}\` again to ${command === 'up' ? 'finish the job' : 'delete the rest'}; it picks up where this run stopped`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderResourceTable(resources: ResourceReport[], column: 'action' | 'state'): string {
+  return table(
+    ['KIND', 'NAME', column.toUpperCase(), 'ID'],
+    resources.map((r) => [r.kind, r.name, String((column === 'action' ? r.action : r.state) ?? ''), r.id ?? '']),
+  );
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+function summaryLine(counts: Record<string, number>): string {
+  return ['create', 'update', 'unchanged', 'delete', 'absent', 'skipped']
+    .filter((a) => counts[a])
+    .map((a) => `${counts[a]} ${a}`)
+    .join(', ') || 'nothing to do';
+}

@@ -1,0 +1,48 @@
+import type { DestroyAction, UpAction } from '../engine/types.js';
+
+export interface ResourceEvent {
+  kind: string;
+  name: string;
+  id?: string;
+  action: UpAction | DestroyAction;
+  phase: 'start' | 'done';
+  differences?: string[];
+}
+
+/** One row of the live ECS rollout table. */
+export interface ServiceRow {
+  service: string;
+  desired: number;
+  running: number;
+  pending: number;
+  rollout: string;
+  targets?: string;
+  failure?: string;
+}
+
+/**
+ * How progress reaches the user. Commands and resources emit events; the TTY, plain and JSON
+ * reporters decide how (or whether) to show them. Progress always goes to stderr so stdout
+ * carries only the result.
+ */
+export interface Reporter {
+  phase(text: string): void;
+  resource(event: ResourceEvent): void;
+  /** A bounded wait in progress; `key` groups updates of the same wait. */
+  waiting(key: string, text: string): void;
+  /** The latest state of one ECS service while waiting for it (the live rollout table). */
+  service(row: ServiceRow): void;
+  info(text: string): void;
+  warn(text: string): void;
+  stop(): void;
+}
+
+export const silentReporter: Reporter = {
+  phase() {},
+  resource() {},
+  waiting() {},
+  service() {},
+  info() {},
+  warn() {},
+  stop() {},
+};
