@@ -77,6 +77,11 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `fargate-prom status | head` closes stdout early; that is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -56,6 +56,8 @@ export interface ServiceRecord {
   rollout: Rollout;
   targetGroups: ServiceTargetGroup[];
   securityGroups: string[];
+  /** Settings moto accepts but drops; shown again in every view of the service, as AWS does. */
+  kept: Record<string, unknown>;
   deletedAt?: number;
 }
 

@@ -79,6 +79,7 @@ export function presentService(service: any, record: ServiceRecord | undefined, 
   }
   return {
     ...service,
+    ...record.kept,
     status,
     taskDefinition: rollout.taskDefinition,
     desiredCount: record.desiredCount,

@@ -10,6 +10,10 @@ import { validateTaskDefinition } from './ecs-task-definition.js';
 import { targetGroupProblem } from './elbv2-lookup.js';
 
 const invalidParameter = (message: string) => new AwsError('InvalidParameterException', message);
+// moto drops these CreateService/UpdateService settings; a tool that reads them back must see them.
+const KEPT_SETTINGS = ['deploymentConfiguration', 'healthCheckGracePeriodSeconds', 'platformVersion', 'enableECSManagedTags', 'propagateTags'];
+const keptSettings = (input: any) => Object.fromEntries(KEPT_SETTINGS.filter((k) => input[k] !== undefined).map((k) => [k, input[k]]));
+
 const newDeploymentId = () => `ecs-svc/${BigInt(`0x${randomBytes(8).toString('hex')}`) % 10n ** 19n}`;
 
 async function requireActiveCluster(ctx: RuleContext, cluster: string | undefined) {
@@ -57,6 +61,7 @@ const createService: ActionRule = async (ctx) => {
     clusterArn: service.clusterArn,
     desiredCount: service.desiredCount ?? 0,
     rollout: { deploymentId: service.deployments?.[0]?.id ?? newDeploymentId(), startedAt: now, taskDefinition: service.taskDefinition, runningBefore: 0 },
+    kept: keptSettings(input),
     targetGroups: (input.loadBalancers ?? []).map((lb: any) => ({ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName, containerPort: lb.containerPort })),
     securityGroups: input.networkConfiguration?.awsvpcConfiguration?.securityGroups ?? [],
   };
@@ -120,6 +125,7 @@ const updateService: ActionRule = async (ctx) => {
     record.rollout = { ...record.rollout, startedAt: now, runningBefore: runningNow, scaleOnly: settled || record.rollout.scaleOnly, previous: undefined };
   }
   if (input.desiredCount !== undefined) record.desiredCount = input.desiredCount;
+  record.kept = { ...record.kept, ...keptSettings(input) };
   const groups = input.networkConfiguration?.awsvpcConfiguration?.securityGroups;
   if (groups) record.securityGroups = groups;
   return presentSingle(ctx, reply);

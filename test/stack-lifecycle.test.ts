@@ -1,0 +1,234 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
+import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { simClients, type SimClients } from './support/sim-fixtures.js';
+import { runCli, simEnv } from './support/cli.js';
+
+const STACK = 'life';
+const TAG = { Key: 'fargate-prom:stack', Value: STACK };
+const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
+
+let sim: Simulation;
+let aws: SimClients;
+const up = (...extra: string[]) =>
+  runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', IMAGE, '--yes', '--json', ...extra], simEnv());
+
+beforeAll(async () => {
+  sim = await startSimulation();
+  aws = simClients(sim.endpoint);
+});
+afterAll(async () => {
+  await sim?.stop();
+});
+
+// One stack's whole life, in order: each step builds on the state the previous one left.
+describe('up, up again, change, status, destroy against the simulation', () => {
+  let firstUp: any;
+
+  it('creates every resource and reports the URLs', async () => {
+    const run = await up('--desired-count', '2');
+    expect(run.code, run.stderr).toBe(0);
+    firstUp = run.json();
+    expect(firstUp.stack).toBe(STACK);
+    expect(firstUp.resources).toHaveLength(20);
+    expect(firstUp.resources.every((r: any) => r.action === 'create')).toBe(true);
+    expect(firstUp.app.url).toMatch(/^http:\/\/life-alb-.*\/$/);
+    expect(firstUp.grafana.url).toMatch(/\/dashboard\/$/);
+    expect(firstUp.amp.remoteWriteUrl).toBe(`https://aps-workspaces.us-east-1.amazonaws.com/workspaces/${firstUp.amp.workspaceId}/api/v1/remote_write`);
+    // Progress reached stderr as plain lines (no TTY) while it waited for the services.
+    expect(run.stderr).toMatch(/service life-app: \d\/2 running/);
+    expect(run.stderr).toMatch(/warning: the load balancer accepts traffic from anywhere/);
+  });
+
+  it('built the ECS side as asked: ARM64 Fargate, sidecar not essential, secret injected, circuit breaker', async () => {
+    const app = await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-app', include: ['TAGS'] }));
+    const td = app.taskDefinition!;
+    expect(td.requiresCompatibilities).toEqual(['FARGATE']);
+    expect(td.networkMode).toBe('awsvpc');
+    expect(td.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
+    expect([td.cpu, td.memory]).toEqual(['256', '512']);
+    const byName = Object.fromEntries(td.containerDefinitions!.map((c) => [c.name, c]));
+    expect(byName.app.image).toBe(IMAGE);
+    expect(byName.app.essential).toBe(true);
+    expect(byName.app.portMappings![0].containerPort).toBe(8080);
+    expect(byName['prometheus-agent'].essential).toBe(false);
+    expect(byName['prometheus-agent'].logConfiguration!.options!['awslogs-group']).toBe('/fargate-prom/life/agent');
+    expect(app.tags).toContainEqual({ key: TAG.Key, value: TAG.Value });
+
+    const grafana = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-grafana' }))).taskDefinition!;
+    const g = grafana.containerDefinitions![0];
+    const env = Object.fromEntries(g.environment!.map((e) => [e.name, e.value]));
+    expect(env.GF_SERVER_SERVE_FROM_SUB_PATH).toBe('true');
+    expect(env.GF_SERVER_ROOT_URL).toMatch(/^http:\/\/life-alb-.*\/dashboard\/$/);
+    expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+    expect(env.GF_PLUGINS_PREINSTALL_SYNC).toContain('grafana-amazonprometheus-datasource');
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
+    const secret = await aws.secrets.send(new DescribeSecretCommand({ SecretId: 'fargate-prom/life/grafana-admin' }));
+    expect(g.secrets).toEqual([{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: secret.ARN }]);
+    const password = (await aws.secrets.send(new GetSecretValueCommand({ SecretId: secret.ARN }))).SecretString!;
+    expect(password.length).toBeGreaterThanOrEqual(24);
+    expect(password).not.toBe('admin');
+
+    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'life', services: ['life-app', 'life-grafana'] }))).services!;
+    const appSvc = svc.find((s) => s.serviceName === 'life-app')!;
+    expect(appSvc.desiredCount).toBe(2);
+    expect(appSvc.launchType).toBe('FARGATE');
+    expect(appSvc.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
+    expect(appSvc.loadBalancers![0]).toMatchObject({ containerName: 'app', containerPort: 8080 });
+    expect(appSvc.networkConfiguration?.awsvpcConfiguration?.securityGroups).toHaveLength(1);
+    expect(svc.find((s) => s.serviceName === 'life-grafana')!.loadBalancers![0]).toMatchObject({ containerName: 'grafana', containerPort: 3000 });
+  });
+
+  it('gave each role only what it needs, on this workspace and this secret', async () => {
+    const ws = firstUp.amp.workspaceId as string;
+    const inline = async (role: string) => {
+      const names = (await aws.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
+      return Promise.all(names.map(async (p) => JSON.parse(decodeURIComponent((await aws.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: p }))).PolicyDocument!))));
+    };
+    const [app] = await inline('life-app-task');
+    expect(app.Statement).toEqual([{ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: expect.stringMatching(new RegExp(`:workspace/${ws}$`)) }]);
+    const [graf] = await inline('life-grafana-task');
+    expect(graf.Statement[0].Action).toEqual(['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetLabels', 'aps:GetMetricMetadata']);
+    expect(graf.Statement[0].Resource).toMatch(new RegExp(`:workspace/${ws}$`));
+    const [exec] = await inline('life-execution');
+    expect(exec.Statement[0]).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: expect.stringContaining(':secret:fargate-prom/life/grafana-admin') });
+    const attached = await aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'life-execution' }));
+    expect(attached.AttachedPolicies!.map((p) => p.PolicyArn)).toEqual(['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy']);
+    const role = (await aws.iam.send(new GetRoleCommand({ RoleName: 'life-app-task' }))).Role!;
+    const trust = JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!));
+    expect(trust.Statement[0].Principal).toEqual({ Service: 'ecs-tasks.amazonaws.com' });
+    expect(role.Tags).toContainEqual(TAG);
+  });
+
+  it('built the network side: ip target groups, ALB in 2+ AZs, listener and /dashboard rule, locked-down SGs', async () => {
+    const tgs = (await aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['life-app', 'life-grafana'] }))).TargetGroups!;
+    for (const tg of tgs) expect(tg.TargetType).toBe('ip');
+    expect(tgs.find((t) => t.TargetGroupName === 'life-app')!.HealthCheckPath).toBe('/metrics');
+    expect(tgs.find((t) => t.TargetGroupName === 'life-grafana')!.HealthCheckPath).toBe('/dashboard/api/health');
+    const attrs = await aws.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tgs[0].TargetGroupArn }));
+    expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value).toBe('15');
+
+    const lb = (await aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).LoadBalancers![0];
+    expect(lb.Scheme).toBe('internet-facing');
+    expect(new Set(lb.AvailabilityZones!.map((z) => z.ZoneName)).size).toBeGreaterThanOrEqual(2);
+    const lbTags = (await aws.elb.send(new DescribeTagsCommand({ ResourceArns: [lb.LoadBalancerArn!] }))).TagDescriptions![0].Tags;
+    expect(lbTags).toContainEqual(TAG);
+    const listeners = (await aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
+    expect(listeners.map((l) => l.Port)).toEqual([80]);
+    expect(listeners[0].DefaultActions![0].TargetGroupArn).toBe(tgs.find((t) => t.TargetGroupName === 'life-app')!.TargetGroupArn);
+    const rules = (await aws.elb.send(new DescribeRulesCommand({ ListenerArn: listeners[0].ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Conditions![0].PathPatternConfig?.Values ?? rules[0].Conditions![0].Values).toEqual(['/dashboard', '/dashboard/*']);
+
+    const sgs = (await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }))).SecurityGroups!;
+    const alb = sgs.find((g) => g.GroupName === 'life-alb')!;
+    const tasks = sgs.find((g) => g.GroupName === 'life-tasks')!;
+    expect(alb.IpPermissions).toEqual([expect.objectContaining({ FromPort: 80, ToPort: 80, IpRanges: [expect.objectContaining({ CidrIp: '0.0.0.0/0' })] })]);
+    expect(tasks.IpPermissions!.map((p) => p.FromPort).sort()).toEqual([3000, 8080]);
+    for (const p of tasks.IpPermissions!) {
+      expect(p.IpRanges ?? []).toEqual([]);
+      expect(p.UserIdGroupPairs!.map((g) => g.GroupId)).toEqual([alb.GroupId]);
+    }
+
+    const logs = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/life/' }))).logGroups!;
+    expect(logs.map((l) => [l.logGroupName, l.retentionInDays])).toEqual([
+      ['/fargate-prom/life/agent', 7], ['/fargate-prom/life/app', 7], ['/fargate-prom/life/grafana', 7],
+    ]);
+    const logTags = await aws.logs.send(new ListTagsForResourceCommand({ resourceArn: logs[0].logGroupArn }));
+    expect(logTags.tags).toEqual({ [TAG.Key]: STACK });
+  });
+
+  it('a second up changes nothing and makes no mutating AWS call', async () => {
+    sim.clearCalls();
+    const run = await up('--desired-count', '2');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json().resources.map((r: any) => r.action)).toEqual(Array(20).fill('unchanged'));
+    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+    expect(run.json().aws.mutatingCalls).toBe(0);
+  });
+
+  it('--dry-run shows the difference of a changed option and changes nothing', async () => {
+    sim.clearCalls();
+    const run = await up('--desired-count', '3', '--dry-run');
+    expect(run.code, run.stderr).toBe(0);
+    const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
+    expect(changed).toEqual([{ kind: 'ecs-service', name: 'life-app', action: 'update', differences: ['desired count: 2 → 3'] }]);
+    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('a changed --desired-count updates only the app service, with no new task definition revision', async () => {
+    sim.clearCalls();
+    const run = await up('--desired-count', '3');
+    expect(run.code, run.stderr).toBe(0);
+    const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
+    expect(changed.map((r: any) => `${r.action} ${r.name}`)).toEqual(['update life-app']);
+    expect(sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['UpdateService']);
+    const revisions = await aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life-app' }));
+    expect(revisions.taskDefinitionArns).toHaveLength(1);
+  });
+
+  it('a changed --scrape-interval registers a new app revision and rolls the service to it', async () => {
+    const run = await up('--desired-count', '3', '--scrape-interval', '30s');
+    expect(run.code, run.stderr).toBe(0);
+    const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged').map((r: any) => `${r.action} ${r.kind} ${r.name}`);
+    expect(changed).toEqual(['update task-definition life-app', 'update ecs-service life-app']);
+    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'life', services: ['life-app'] }))).services![0];
+    expect(svc.taskDefinition).toMatch(/life-app:2$/);
+  });
+
+  it('status reports every resource healthy, with services, targets and URLs', async () => {
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--json'], simEnv());
+    expect(run.code, run.stderr).toBe(0);
+    const s = run.json();
+    expect(s.healthy).toBe(true);
+    expect(s.resources).toHaveLength(20);
+    const appSvc = s.resources.find((r: any) => r.name === 'life-app' && r.kind === 'ecs-service');
+    expect(appSvc.detail).toMatchObject({ desired: 3, running: 3, pending: 0, rolloutState: 'COMPLETED', targets: '3/3 healthy' });
+    expect(s.resources.find((r: any) => r.kind === 'amp-workspace').state).toBe('ACTIVE');
+    expect(s.app.url).toBe(firstUp.app.url);
+    expect(s.amp.workspaceId).toBe(firstUp.amp.workspaceId);
+  });
+
+  it('status in text form names the stack and its URLs', async () => {
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint], simEnv());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Stack life in us-east-1: healthy');
+    expect(run.stdout).toContain(firstUp.grafana.url);
+  });
+
+  it('destroy removes everything, in a safe order, and the sweep finds nothing', async () => {
+    const run = await runCli(['destroy', '--name', STACK, '--endpoint-url', sim.endpoint, '--yes', '--json'], simEnv());
+    expect(run.code, run.stderr).toBe(0);
+    const d = run.json();
+    expect(d.resources.filter((r: any) => r.action === 'delete')).toHaveLength(20);
+    expect(d.leftovers).toEqual([]);
+    // Checked through AWS, not through the CLI: nothing tagged with the stack is left.
+    const sgs = await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }));
+    expect(sgs.SecurityGroups).toEqual([]);
+    const ws = await aws.amp.send(new ListWorkspacesCommand({ alias: STACK }));
+    expect(ws.workspaces).toEqual([]);
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'life-execution' }))).rejects.toThrow(/not found|cannot be found/i);
+    expect((await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/life/' }))).logGroups).toEqual([]);
+    expect((await aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life-app', status: 'ACTIVE' }))).taskDefinitionArns).toEqual([]);
+    await expect(aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).rejects.toThrow();
+  });
+
+  it('status after destroy says there is no such stack (exit 4)', async () => {
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint], simEnv());
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('no stack named life');
+  });
+});
