@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { simClients, type SimClients } from './support/sim-fixtures.js';
+import { runCli, simEnv } from './support/cli.js';
+
+let sim: Simulation;
+let aws: SimClients;
+const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4'];
+const cli = (args: string[], env = simEnv()) => runCli([...args, '--endpoint-url', sim.endpoint], env);
+
+beforeAll(async () => {
+  sim = await startSimulation();
+  aws = simClients(sim.motoEndpoint);
+});
+afterAll(async () => {
+  await sim?.stop();
+});
+
+describe('ownership: same-named resources without the stack tag are never touched', () => {
+  const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+  it('up stops with exit 1 naming every foreign resource, before changing anything', async () => {
+    await aws.iam.send(new CreateRoleCommand({ RoleName: 'own-execution', AssumeRolePolicyDocument: TRUST }));
+    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/own/app', tags: { team: 'someone-else' } }));
+    const vpc = (await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0];
+    await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'own-alb', Description: 'not ours', VpcId: vpc.VpcId }));
+    sim.clearCalls();
+    const run = await cli(['up', '--name', 'own', ...IMAGE, '--yes']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/refusing to touch 3 resources not owned by this stack/);
+    expect(run.stderr).toContain('iam-role own-execution');
+    expect(run.stderr).toContain('log-group /fargate-prom/own/app');
+    expect(run.stderr).toContain('security-group own-alb');
+    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('destroy deletes nothing of them and says so', async () => {
+    sim.clearCalls();
+    const run = await cli(['destroy', '--name', 'own', '--yes']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Nothing to delete');
+    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'own-execution' }))).resolves.toBeDefined();
+    expect((await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/own/app' }))).logGroups).toHaveLength(1);
+    expect((await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['own-alb'] }] }))).SecurityGroups).toHaveLength(1);
+  });
+});
+
+describe('a service whose tasks keep stopping', () => {
+  it('up stops waiting early and shows the stopped reason, exit code and the last log lines', async () => {
+    sim.failTasks('crash-app', {
+      stoppedReason: 'Essential container in task exited',
+      exitCode: 137,
+      logLines: ['listening on 8080', 'FATAL: DATABASE_URL is not set'],
+    });
+    const run = await cli(['up', '--name', 'crash', ...IMAGE, '--yes', '--desired-count', '1']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/ECS service crash-app is not starting/);
+    expect(run.stderr).toContain('Essential container in task exited');
+    expect(run.stderr).toMatch(/container app: exit code 137/);
+    expect(run.stderr).toContain('FATAL: DATABASE_URL is not set');
+    // It says what was done and how to go on.
+    expect(run.stderr).toMatch(/run `fargate-prom up` again/);
+  });
+
+  it('once healed, the next up finishes the job without duplicating anything', async () => {
+    sim.failTasks('crash-app', undefined);
+    const run = await cli(['up', '--name', 'crash', ...IMAGE, '--yes', '--desired-count', '1', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const actions = run.json().resources.map((r: any) => r.action);
+    expect(actions.filter((a: string) => a === 'create')).toEqual([]);
+    const svcs = await aws.ecs.send(new DescribeServicesCommand({ cluster: 'crash', services: ['crash-app'] }));
+    expect(svcs.services).toHaveLength(1);
+    const down = await cli(['destroy', '--name', 'crash', '--yes', '--json']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.json().leftovers).toEqual([]);
+  });
+});
+
+describe('--no-wait', () => {
+  it('applies the changes without waiting for the services and says so', async () => {
+    const run = await cli(['up', '--name', 'nowait', ...IMAGE, '--yes', '--no-wait']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Not waiting for the services (--no-wait)');
+    expect(run.stderr).not.toMatch(/service nowait-app: \d\/\d running/);
+    const status = await cli(['status', '--name', 'nowait', '--json']);
+    // Right after, the tasks are still starting: status says so with exit 3.
+    expect(status.code).toBe(3);
+    expect(status.json().healthy).toBe(false);
+    const down = await cli(['destroy', '--name', 'nowait', '--yes']);
+    expect(down.code, down.stderr).toBe(0);
+  });
+});
