@@ -73,6 +73,18 @@ Examples:
   $ fargate-prom destroy --name shop --region us-east-1 --yes --json`)
     .action(run(async () => (await import('./commands/destroy.js')).destroyCommand));
 
+  withConnection(program.command('agent-config').description('print the agent sidecar\'s Prometheus config or ECS container definition, exactly as up deploys it'))
+    .option('--format <format>', 'yaml (the Prometheus agent config) or container (the ECS container definition JSON)', 'yaml')
+    .option('--workspace-id <id>', 'AMP workspace (default: the workspace of stack --name, looked up in AWS)')
+    .option('--app-port <n>', 'port your app listens on', '8080')
+    .option('--metrics-path <path>', 'path of the Prometheus metrics', '/metrics')
+    .option('--scrape-interval <duration>', 'how often the agent scrapes the app', '15s')
+    .addHelpText('after', `
+Examples:
+  $ fargate-prom agent-config --region us-east-1 --workspace-id ws-12345678-abcd-1234-abcd-123456789012
+  $ fargate-prom agent-config --name shop --format container > agent-container.json`)
+    .action(run(async () => (await import('./commands/agent-config.js')).agentConfigCommand));
+
   return program;
 }
 
