@@ -1,10 +1,15 @@
 // Poll intervals and wait limits are real-world values; FARGATE_PROM_TIME_SCALE shrinks them for the
 // local simulation (tests, sandbox) where AWS's minutes are milliseconds.
-const scale = (() => {
+let scale = (() => {
   const raw = process.env.FARGATE_PROM_TIME_SCALE;
   const n = raw === undefined ? 1 : Number(raw);
   return Number.isFinite(n) && n > 0 ? n : 1;
 })();
+
+/** For the in-process sandbox and unit tests: AWS's minutes become the simulation's milliseconds. */
+export function setTimeScale(n: number): void {
+  if (Number.isFinite(n) && n > 0) scale = n;
+}
 
 export function scaled(ms: number): number {
   return Math.max(1, Math.round(ms * scale));

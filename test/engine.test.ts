@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { runGraph } from '../src/engine/graph.js';
+import { apply, destroy, observeAll, plan } from '../src/engine/engine.js';
+import type { Context, Resource } from '../src/engine/types.js';
+import { silentReporter } from '../src/ui/reporter.js';
+import { makeSpec } from '../src/stack/spec.js';
+import { ForeignResourceError } from '../src/errors.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('runGraph', () => {
+  it('waits for dependencies and runs independent nodes at the same time', async () => {
+    const deps: Record<string, string[]> = { a: [], b: [], c: ['a', 'b'], d: ['c'] };
+    const log: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const result = await runGraph(Object.keys(deps), (id) => deps[id], async (id) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      log.push(`start ${id}`);
+      await tick();
+      log.push(`end ${id}`);
+      inFlight--;
+    });
+    expect(result.failed).toEqual([]);
+    expect(maxInFlight).toBe(2);
+    expect(log.indexOf('start c')).toBeGreaterThan(log.indexOf('end a'));
+    expect(log.indexOf('start c')).toBeGreaterThan(log.indexOf('end b'));
+    expect(log.indexOf('start d')).toBeGreaterThan(log.indexOf('end c'));
+  });
+
+  it('starts nothing new after a failure, lets running work finish, and reports what was skipped', async () => {
+    const deps: Record<string, string[]> = { a: [], slow: [], b: ['a'], c: ['b'] };
+    const finished: string[] = [];
+    const result = await runGraph(Object.keys(deps), (id) => deps[id], async (id) => {
+      if (id === 'a') throw new Error('boom');
+      await tick();
+      finished.push(id);
+    });
+    expect(result.failed.map((f) => f.id)).toEqual(['a']);
+    expect(finished).toEqual(['slow']);
+    expect(result.skipped.sort()).toEqual(['b', 'c']);
+  });
+
+  it('refuses a cycle', async () => {
+    await expect(runGraph(['a', 'b'], (id) => (id === 'a' ? ['b'] : ['a']), async () => {})).rejects.toThrow(/dependency cycle/);
+  });
+
+  it('stops starting work when aborted (Ctrl-C)', async () => {
+    const controller = new AbortController();
+    const started: string[] = [];
+    const result = await runGraph(['a', 'b'], (id) => (id === 'b' ? ['a'] : []), async (id) => {
+      started.push(id);
+      controller.abort();
+    }, controller.signal);
+    expect(started).toEqual(['a']);
+    expect(result.skipped).toEqual(['b']);
+    expect(result.failed[0].error).toMatchObject({ exitCode: 130 });
+  });
+});
+
+/** An in-memory resource kind, to test the engine's ordering, not AWS. */
+function fake(world: Map<string, { owned: boolean; value: number }>, events: string[], id: string, dependsOn: string[], want: number): Resource<number> {
+  return {
+    id,
+    kind: 'fake',
+    name: id,
+    dependsOn,
+    async observe() {
+      const found = world.get(id);
+      return found ? { state: found.value, owned: found.owned, id } : undefined;
+    },
+    async diff(_ctx, state) {
+      return state === want ? [] : [`value: ${state} → ${want}`];
+    },
+    async create() {
+      await tick();
+      events.push(`create ${id}`);
+      world.set(id, { owned: true, value: want });
+      return want;
+    },
+    async update() {
+      events.push(`update ${id}`);
+      world.set(id, { owned: true, value: want });
+      return want;
+    },
+    async delete() {
+      await tick();
+      events.push(`delete ${id}`);
+      world.delete(id);
+    },
+    identify: (s) => `${id}=${s}`,
+  };
+}
+
+const ctx = (): Context => ({
+  aws: undefined as never,
+  spec: makeSpec('unit', 'us-east-1'),
+  states: new Map(),
+  reporter: silentReporter,
+  signal: new AbortController().signal,
+  wait: true,
+});
+
+describe('observe, plan, apply, destroy', () => {
+  it('creates in dependency order, then a second run is all unchanged, and destroy runs backwards', async () => {
+    const world = new Map<string, { owned: boolean; value: number }>();
+    const events: string[] = [];
+    const resources = [fake(world, events, 'net', [], 1), fake(world, events, 'lb', ['net'], 1), fake(world, events, 'svc', ['lb', 'net'], 1)];
+    let c = ctx();
+    let observed = await observeAll(resources, c);
+    const first = await apply(await plan(resources, observed, c), observed, c);
+    expect(first.map((r) => r.action)).toEqual(['create', 'create', 'create']);
+    expect(events).toEqual(['create net', 'create lb', 'create svc']);
+
+    c = ctx();
+    observed = await observeAll(resources, c);
+    expect((await plan(resources, observed, c)).map((p) => p.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+
+    events.length = 0;
+    c = ctx();
+    observed = await observeAll(resources, c);
+    await destroy(resources, observed, c);
+    expect(events).toEqual(['delete svc', 'delete lb', 'delete net']);
+    expect(world.size).toBe(0);
+  });
+
+  it('updates only what differs', async () => {
+    const world = new Map([['a', { owned: true, value: 1 }], ['b', { owned: true, value: 1 }]]);
+    const events: string[] = [];
+    const resources = [fake(world, events, 'a', [], 1), fake(world, events, 'b', ['a'], 2)];
+    const c = ctx();
+    const observed = await observeAll(resources, c);
+    const changes = await plan(resources, observed, c);
+    expect(changes.map((p) => [p.action, p.differences])).toEqual([['unchanged', []], ['update', ['value: 1 → 2']]]);
+    await apply(changes, observed, c);
+    expect(events).toEqual(['update b']);
+  });
+
+  it('plans nothing when a resource is foreign, and destroy skips it', async () => {
+    const world = new Map([['a', { owned: false, value: 1 }], ['b', { owned: true, value: 1 }]]);
+    const events: string[] = [];
+    const resources = [fake(world, events, 'a', [], 1), fake(world, events, 'b', ['a'], 1)];
+    const c = ctx();
+    const observed = await observeAll(resources, c);
+    await expect(plan(resources, observed, c)).rejects.toBeInstanceOf(ForeignResourceError);
+    const reports = await destroy(resources, observed, c);
+    expect(reports.map((r) => `${r.action} ${r.name}`)).toEqual(['skipped a', 'delete b']);
+    expect(world.has('a')).toBe(true);
+  });
+});
