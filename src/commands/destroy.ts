@@ -55,7 +55,9 @@ export async function destroyCommand(raw: RawOptions): Promise<number> {
     const leftovers = await findLeftovers(session.context(spec));
     reporter.stop();
     const summary = session.aws.stats.summary();
-    if (conn.json) {
+    if (raw.quietResult === true) {
+      // The sandbox runs destroy in-process and prints only its own result.
+    } else if (conn.json) {
       printJson({ stack: spec.name, region: spec.region, resources: reports, leftovers, aws: { calls: summary.calls, mutatingCalls: summary.mutatingCalls, retries: summary.retries } });
     } else {
       process.stdout.write(`\nStack ${spec.name} in ${spec.region}: deleted ${reports.filter((r) => r.action === 'delete').length} resources.\n`);

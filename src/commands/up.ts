@@ -28,6 +28,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
 
     if (opts.dryRun) {
       reporter.stop();
+      if (raw.quietResult === true) return ExitCode.ok;
       if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map(planReport) });
       else process.stdout.write(renderPlan(spec.name, spec.region, changes));
       return ExitCode.ok;
@@ -63,6 +64,8 @@ export async function upCommand(raw: RawOptions): Promise<number> {
       waited: opts.wait,
       aws: { calls: summary.calls, mutatingCalls: summary.mutatingCalls, retries: summary.retries },
     };
+    // quietResult: the sandbox runs up in-process and prints only its own result.
+    if (raw.quietResult === true) return ExitCode.ok;
     if (opts.json) printJson(result);
     else process.stdout.write(renderUpResult(result));
     return ExitCode.ok;

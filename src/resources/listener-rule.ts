@@ -4,6 +4,7 @@ import {
   DescribeRulesCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { hasErrorName } from '../aws/errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { tags } from '../stack/spec.js';
 import { deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
@@ -63,14 +64,21 @@ export function dashboardRule(): Resource<RuleState> {
     async create(ctx) {
       const listenerArn = primaryListenerArn(ctx);
       const targetGroupArn = stateOf<TargetGroupState>(ctx, 'tg:grafana').arn;
-      const out = await ctx.aws.elb.send(new CreateRuleCommand({
-        ListenerArn: listenerArn,
-        Priority: PRIORITY,
-        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: DASHBOARD_PATHS } }],
-        Actions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
-        Tags: tags.keyValue(ctx.spec),
-      }));
-      return { arn: out.Rules![0].RuleArn!, listenerArn, paths: [...DASHBOARD_PATHS].sort(), targetGroupArn };
+      try {
+        const out = await ctx.aws.elb.send(new CreateRuleCommand({
+          ListenerArn: listenerArn,
+          Priority: PRIORITY,
+          Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: DASHBOARD_PATHS } }],
+          Actions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+          Tags: tags.keyValue(ctx.spec),
+        }));
+        return { arn: out.Rules![0].RuleArn!, listenerArn, paths: [...DASHBOARD_PATHS].sort(), targetGroupArn };
+      } catch (err) {
+        // A retried call whose first attempt went through leaves our rule at that priority: adopt it.
+        const found = hasErrorName(err, 'PriorityInUseException') ? await self.observe(ctx) : undefined;
+        if (!found) throw err;
+        return self.update(ctx, found.state, []);
+      }
     },
     async update(ctx, state) {
       if (state.listenerArn !== primaryListenerArn(ctx)) {

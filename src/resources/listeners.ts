@@ -6,6 +6,7 @@ import {
   type Action,
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { hasErrorName } from '../aws/errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { requireOptions, tags } from '../stack/spec.js';
 import { deleteIgnoringMissing, observed, stateOf } from './common.js';
@@ -97,8 +98,16 @@ export function listeners(): Resource<ListenersState> {
           ...(w.certificateArn ? { Certificates: [{ CertificateArn: w.certificateArn }], SslPolicy: TLS_POLICY } : {}),
         };
         if (!have) {
-          const out = await ctx.aws.elb.send(new CreateListenerCommand({ LoadBalancerArn: lbArn, ...common, Tags: tags.keyValue(ctx.spec) }));
-          return { arn: out.Listeners![0].ListenerArn!, port: w.port, summary: summaryOfSpec(w) };
+          try {
+            const out = await ctx.aws.elb.send(new CreateListenerCommand({ LoadBalancerArn: lbArn, ...common, Tags: tags.keyValue(ctx.spec) }));
+            return { arn: out.Listeners![0].ListenerArn!, port: w.port, summary: summaryOfSpec(w) };
+          } catch (err) {
+            // A retried call whose first attempt went through: the listener is there; make it right.
+            if (!hasErrorName(err, 'DuplicateListenerException')) throw err;
+            const found = (await ctx.aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners!.find((l) => l.Port === w.port)!;
+            await ctx.aws.elb.send(new ModifyListenerCommand({ ListenerArn: found.ListenerArn, ...common }));
+            return { arn: found.ListenerArn!, port: w.port, summary: summaryOfSpec(w) };
+          }
         }
         if (have.summary !== summaryOfSpec(w)) await ctx.aws.elb.send(new ModifyListenerCommand({ ListenerArn: have.arn, ...common }));
         return { ...have, summary: summaryOfSpec(w) };

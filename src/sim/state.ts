@@ -94,6 +94,8 @@ export class SimState {
   readonly workspaces = new Map<string, { createdAt: number; deletingAt?: number }>();
   readonly roleCreatedAt = new Map<string, number>();
   readonly taskFailures = new Map<string, TaskFailure>();
+  /** Idempotency tokens (AMP clientToken, ECS clientToken) → what the first call created. */
+  readonly clientTokens = new Map<string, string>();
 
   constructor(timing: Partial<SimTiming> = {}) {
     this.epochs = [{ from: -Infinity, timing: { ...DEFAULT_TIMING, ...timing } }];
@@ -139,6 +141,7 @@ export class SimState {
     this.deletedLoadBalancers.length = 0;
     this.workspaces.clear();
     this.roleCreatedAt.clear();
+    this.clientTokens.clear();
     for (const failure of this.taskFailures.values()) failure.tasks.length = 0;
   }
 

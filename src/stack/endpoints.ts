@@ -1,7 +1,7 @@
 import type { Context } from '../engine/types.js';
 import type { WorkspaceState } from '../resources/amp-workspace.js';
 import type { LoadBalancerState } from '../resources/load-balancer.js';
-import { remoteWriteUrl } from '../templates/agent.js';
+import { remoteWriteUrl, workspaceUrl } from '../templates/agent.js';
 
 export interface StackEndpoints {
   app: { url?: string };
@@ -19,4 +19,12 @@ export function stackEndpoints(ctx: Context, https = Boolean(ctx.spec.options?.c
     grafana: { url: origin ? `${origin}/dashboard/` : undefined },
     amp: { workspaceId: ws?.workspaceId, remoteWriteUrl: ws ? remoteWriteUrl(ctx.spec.region, ws.workspaceId) : undefined },
   };
+}
+
+/**
+ * Where to send PromQL for a workspace: AMP itself, or — for local use (the sandbox, tests) — the
+ * server given by --amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, with the same /workspaces/<id> paths.
+ */
+export function ampQueryBase(region: string, workspaceId: string, override = process.env.FARGATE_PROM_AMP_ENDPOINT): string {
+  return override ? `${override.replace(/\/+$/, '')}/workspaces/${workspaceId}` : workspaceUrl(region, workspaceId);
 }

@@ -1,7 +1,7 @@
 import { DeleteWorkspaceCommand, DescribeWorkspaceCommand } from '@aws-sdk/client-amp';
 import { isSuccess, replyJson, withBody, type ActionRule, type RuleContext } from '../rule.js';
 import type { SimState } from '../state.js';
-import { AwsError, type Reply } from '../wire.js';
+import { AwsError, jsonReply, type Reply } from '../wire.js';
 
 /** The simulated status of a workspace, or undefined when the proxy never saw it created. */
 function simulatedStatus(state: SimState, workspaceId: string): string | undefined {
@@ -36,10 +36,18 @@ const notFound = (workspaceId: string) =>
 
 /** moto answers ACTIVE at once; AWS starts in CREATING (aws-rules.md §8, §13.5). */
 const createWorkspace: ActionRule = async (ctx) => {
+  // AWS honours clientToken: a retried call returns the first call's workspace (moto makes another).
+  const token = ctx.call.input.clientToken ? `aps:${ctx.call.input.clientToken}` : undefined;
+  const earlier = token && ctx.state.clientTokens.get(token);
+  if (earlier) {
+    const w = (await ctx.moto.amp.send(new DescribeWorkspaceCommand({ workspaceId: earlier }))).workspace!;
+    return jsonReply(withStatus(ctx.state, { workspaceId: w.workspaceId, arn: w.arn, status: w.status, tags: w.tags }), 202, 'application/json');
+  }
   const reply = await ctx.forward();
   if (!isSuccess(reply)) return reply;
   const workspaceId = replyJson(reply).workspaceId;
   if (workspaceId) ctx.state.workspaces.set(workspaceId, { createdAt: ctx.state.now() });
+  if (workspaceId && token) ctx.state.clientTokens.set(token, workspaceId);
   return rewriteJson(reply, (body) => withStatus(ctx.state, body));
 };
 

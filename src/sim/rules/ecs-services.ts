@@ -46,6 +46,11 @@ const createService: ActionRule = async (ctx) => {
   const input = ctx.call.input;
   await requireActiveCluster(ctx, input.cluster);
   const existing = await knownService(ctx, input.cluster, input.serviceName);
+  // AWS honours clientToken: a retried CreateService returns the service the first call created.
+  const token = input.clientToken ? `ecs:${input.clientToken}` : undefined;
+  if (token && existing.moto && ctx.state.clientTokens.get(token) === existing.moto.serviceArn && existing.status === 'ACTIVE') {
+    return jsonReply({ service: await present(ctx, existing.moto) });
+  }
   if (existing.status === 'ACTIVE' || existing.status === 'DRAINING') {
     throw invalidParameter('Creation of service was not idempotent.');
   }
@@ -66,6 +71,7 @@ const createService: ActionRule = async (ctx) => {
     securityGroups: input.networkConfiguration?.awsvpcConfiguration?.securityGroups ?? [],
   };
   ctx.state.services.set(record.arn, record);
+  if (token) ctx.state.clientTokens.set(token, record.arn);
   return presentSingle(ctx, reply);
 };
 
@@ -207,7 +213,18 @@ const registerTaskDefinition: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
+/**
+ * AWS keeps an existing ACTIVE cluster (tags and settings) when CreateCluster names it again;
+ * moto replaces it and wipes its tags, which would turn a retried call into a foreign cluster.
+ */
+const createCluster: ActionRule = async (ctx) => {
+  const existing = await motoCluster(ctx, ctx.call.input.clusterName ?? 'default');
+  if (existing?.status === 'ACTIVE') return jsonReply({ cluster: existing });
+  return ctx.forward();
+};
+
 export const ecsRules: Record<string, ActionRule> = {
+  CreateCluster: createCluster,
   RegisterTaskDefinition: registerTaskDefinition,
   CreateService: createService,
   UpdateService: updateService,
