@@ -1,0 +1,60 @@
+// fargate-prom reference app: Node.js default metrics for dashboard 11159 at GET /metrics.
+// GET / does a little CPU and allocation work so a load test moves the graphs; anything else is 404.
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
+import client from 'prom-client';
+
+const PORT = Number(process.env.PORT ?? 8080);
+// All interfaces by default (a container); HOST=127.0.0.1 keeps it on loopback.
+const HOST = process.env.HOST || undefined;
+
+const register = new client.Registry();
+client.collectDefaultMetrics({ register });
+
+/** A few milliseconds of hashing and some short-lived garbage: visible in CPU, heap and GC panels. */
+function work() {
+  const chunks = [];
+  let digest = 'fargate-prom';
+  for (let i = 0; i < 2000; i++) {
+    digest = createHash('sha256').update(digest).digest('hex');
+    if (i % 20 === 0) chunks.push(Buffer.alloc(16 * 1024, i % 256), new Array(256).fill(digest));
+  }
+  return { digest, allocatedKiB: chunks.length * 16 };
+}
+
+const server = createServer(async (req, res) => {
+  const path = (req.url ?? '/').split('?')[0];
+  try {
+    if (req.method === 'GET' && path === '/metrics') {
+      const body = await register.metrics();
+      res.writeHead(200, { 'content-type': register.contentType });
+      res.end(body);
+    } else if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, ...work() }) + '\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    }
+  } catch (err) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('internal error\n');
+    console.error(err);
+  }
+});
+
+server.keepAliveTimeout = 65_000; // longer than an ALB's idle timeout (60 s)
+server.listen(PORT, HOST, () => {
+  const { address, port } = server.address();
+  console.log(`metrics-app listening on ${address}:${port} (GET /metrics, GET /)`);
+});
+
+// ECS stops a task with SIGTERM, then SIGKILL after the stop timeout (30 s by default).
+function shutdown(signal) {
+  console.log(`metrics-app: ${signal}, closing`);
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 10_000).unref();
+}
+process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => shutdown('SIGINT'));
