@@ -1,0 +1,168 @@
+import { CliError } from '../errors.js';
+import { scaled } from '../util/time.js';
+
+/** A Grafana answer the caller may want to branch on (404, 409…); anything else becomes a GrafanaError. */
+export interface GrafanaResponse<T = any> {
+  status: number;
+  body: T;
+}
+
+/** One line naming the route and what Grafana (or the network) said. Never carries credentials. */
+export class GrafanaError extends CliError {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'GrafanaError';
+  }
+}
+
+export interface GrafanaClientOptions {
+  /** Where Grafana is served, including its sub path: http://host/dashboard */
+  baseUrl: string;
+  user?: string;
+  password?: string;
+  /** Per request, in real-world milliseconds (shrunk by FARGATE_PROM_TIME_SCALE, never below 2 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** Normalises a Grafana URL as users write it (`…/dashboard/`, `…/dashboard`) to a base without the trailing slash. */
+export function grafanaBase(url: string): string {
+  const u = new URL(url);
+  u.search = '';
+  u.hash = '';
+  return u.href.replace(/\/+$/, '');
+}
+
+/** A loopback host: plain HTTP to it never leaves the machine. */
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1';
+}
+
+/**
+ * A small client for Grafana's HTTP API: basic auth, a bounded timeout on every request, and errors as
+ * one line naming the method, route and status. The password is only ever put in the Authorization header.
+ */
+export class GrafanaClient {
+  readonly baseUrl: string;
+  private readonly auth?: string;
+  private readonly timeoutMs: number;
+  private readonly signal?: AbortSignal;
+  private readonly secrets: string[];
+
+  constructor(opts: GrafanaClientOptions) {
+    this.baseUrl = grafanaBase(opts.baseUrl);
+    this.auth = opts.password !== undefined ? `Basic ${Buffer.from(`${opts.user ?? 'admin'}:${opts.password}`).toString('base64')}` : undefined;
+    this.timeoutMs = Math.max(scaled(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS), 2_000);
+    this.signal = opts.signal;
+    this.secrets = opts.password ? [opts.password, this.auth!.slice(6)] : [];
+  }
+
+  /** The absolute URL of a path Grafana returns relative to its server (importedUrl, meta.url: `/dashboard/d/…`). */
+  absolute(path: string): string {
+    const base = new URL(`${this.baseUrl}/`);
+    // Grafana's URLs already carry the sub path; a relative one (no leading slash) is relative to the base.
+    return new URL(path, path.startsWith('/') ? base.origin : base).href;
+  }
+
+  get<T = any>(route: string, accept: number[] = []): Promise<GrafanaResponse<T>> {
+    return this.request<T>('GET', route, undefined, accept);
+  }
+
+  post<T = any>(route: string, body: unknown, accept: number[] = []): Promise<GrafanaResponse<T>> {
+    return this.request<T>('POST', route, body, accept);
+  }
+
+  put<T = any>(route: string, body: unknown, accept: number[] = []): Promise<GrafanaResponse<T>> {
+    return this.request<T>('PUT', route, body, accept);
+  }
+
+  /**
+   * Sends one request. 2xx and the statuses in `accept` come back; anything else, a timeout or a network
+   * failure throws a GrafanaError with one clear line.
+   */
+  async request<T = any>(method: string, route: string, body: unknown, accept: number[] = []): Promise<GrafanaResponse<T>> {
+    const what = `${method} ${route.replace(/\?.*$/, '')}`;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.auth) headers.authorization = this.auth;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.baseUrl}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, redirect: 'manual' });
+      text = await res.text();
+    } catch (err) {
+      if (this.signal?.aborted) throw this.signal.reason;
+      if (timeout.aborted) throw new GrafanaError(`Grafana at ${this.baseUrl} did not answer ${what} within ${Math.round(this.timeoutMs / 1000)}s`);
+      throw new GrafanaError(`cannot reach Grafana at ${this.baseUrl} (${what}): ${networkReason(err)}`);
+    }
+    let parsed: any = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON (a proxy's HTML error page, say): keep the text for the message.
+    }
+    if ((res.status >= 200 && res.status < 300) || accept.includes(res.status)) return { status: res.status, body: parsed as T };
+    throw new GrafanaError(this.describe(res, what, parsed), res.status);
+  }
+
+  private describe(res: Response, what: string, body: any): string {
+    const said = this.redact(grafanaMessage(body));
+    const base = `Grafana answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${what}${said ? `: ${said}` : ''}`;
+    if (res.status === 401) {
+      return `${base} — the admin password in Secrets Manager is not Grafana's (it applies only when Grafana starts with an empty database); check the Grafana task, or reset the password in Grafana to the secret's value`;
+    }
+    if (res.status === 403) return `${base} — the admin user lacks the permission`;
+    if (res.status >= 300 && res.status < 400) {
+      const location = res.headers.get('location');
+      return `${base}${location ? ` (redirect to ${location})` : ''} — is --grafana-url Grafana's URL including its sub path, e.g. http://127.0.0.1:3000/dashboard?`;
+    }
+    return base;
+  }
+
+  private redact(s: string): string {
+    let out = s;
+    for (const secret of this.secrets) if (secret) out = out.split(secret).join('***');
+    return out;
+  }
+}
+
+/** What Grafana said, from its usual `{message}` body or a short text, on one line. */
+function grafanaMessage(body: unknown): string {
+  let s = '';
+  if (body && typeof body === 'object') {
+    const b = body as { message?: unknown; error?: unknown };
+    s = String(b.message ?? b.error ?? '');
+  } else if (typeof body === 'string') {
+    s = /<html|<!doctype/i.test(body) ? '' : body;
+  }
+  s = s.replace(/\s+/g, ' ').trim();
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const code = cause?.code ?? (err as { code?: string })?.code;
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'its host name does not resolve (DNS)';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'the connection was closed';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'the connection timed out';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route to the host';
+    default:
+      return (cause?.message ?? (err as Error)?.message ?? String(err)).replace(/\s+/g, ' ').trim();
+  }
+}

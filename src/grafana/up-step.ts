@@ -1,0 +1,92 @@
+import type { AwsClients } from '../aws/clients.js';
+import type { StackSpec } from '../stack/spec.js';
+import type { Reporter } from '../ui/reporter.js';
+import { GrafanaError, isLoopback } from './api.js';
+import { connectGrafana, provisionGrafana, type ProvisionResult } from './provision.js';
+
+/** What `up --json` carries under `grafana` (next to `url`, the stack's Grafana URL). */
+export interface GrafanaUpReport {
+  url?: string;
+  provisioning: 'done' | 'pending' | 'skipped' | 'failed';
+  /** Where the CLI reached Grafana, when not through the stack's URL (--grafana-url). */
+  apiUrl?: string;
+  reason?: string;
+  error?: string;
+  version?: string;
+  datasource?: ProvisionResult['datasource'];
+  folder?: ProvisionResult['folder'];
+  dashboard?: ProvisionResult['dashboard'];
+}
+
+export interface GrafanaUpInput {
+  aws: AwsClients;
+  spec: StackSpec;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  /** The stack's Grafana URL (through the ALB), from stackEndpoints. */
+  stackUrl?: string;
+  /** --grafana-url */
+  grafanaUrl?: string;
+  workspaceId?: string;
+  /** False with --no-wait: report the Grafana steps as pending. */
+  wait: boolean;
+  /** --endpoint-url: a local AWS emulator, whose load balancer names resolve nowhere. */
+  endpointUrl?: string;
+}
+
+/**
+ * The Grafana part of `up`, after the AWS resources are in place: wait for Grafana, sign in with the
+ * admin password from Secrets Manager, then datasource, datasource test, folder and dashboard.
+ * Makes no AWS call but the one read of the secret. A Grafana failure throws a GrafanaError (one line).
+ */
+export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpReport> {
+  const report: GrafanaUpReport = { url: input.stackUrl, provisioning: 'pending' };
+  if (input.grafanaUrl) report.apiUrl = input.grafanaUrl;
+  if (!input.wait) {
+    report.reason = 'not waiting for the services (--no-wait); the next `fargate-prom up` configures Grafana';
+    return report;
+  }
+  const target = input.grafanaUrl ?? input.stackUrl;
+  if (!input.grafanaUrl && input.endpointUrl) {
+    return { ...report, provisioning: 'skipped', reason: 'the load balancer of a local AWS emulator (--endpoint-url) cannot be reached; pass --grafana-url to configure a Grafana' };
+  }
+  if (!target || !input.workspaceId) {
+    throw new GrafanaError('cannot configure Grafana: the stack has no load balancer or AMP workspace yet; run `fargate-prom up` again');
+  }
+  if (new URL(target).protocol === 'http:' && !isLoopback(target)) {
+    input.reporter.warn(`Grafana at ${target} is plain HTTP: the admin password crosses the network in clear when the CLI signs in; pass --certificate-arn to serve HTTPS`);
+  }
+  input.reporter.phase(`Waiting for Grafana at ${target}`);
+  const { client, version } = await connectGrafana({
+    aws: input.aws,
+    secretName: input.spec.names.grafanaSecret,
+    url: target,
+    reporter: input.reporter,
+    signal: input.signal,
+    viaAlb: !input.grafanaUrl,
+  });
+  if (version) input.reporter.info(`Grafana ${version} is up`);
+  const result = await provisionGrafana({
+    client,
+    stack: input.spec.name,
+    region: input.spec.region,
+    workspaceId: input.workspaceId,
+    reporter: input.reporter,
+    signal: input.signal,
+  });
+  return { ...report, provisioning: 'done', version, ...result };
+}
+
+/** The human lines of the Grafana part of `up`'s result. */
+export function renderGrafanaUp(g: GrafanaUpReport): string {
+  if (g.provisioning === 'pending') return `  Grafana setup: pending — ${g.reason}\n`;
+  if (g.provisioning === 'skipped') return `  Grafana setup: skipped — ${g.reason}\n`;
+  if (g.provisioning !== 'done' || !g.datasource || !g.dashboard) return '';
+  const ds = g.datasource;
+  const dash = g.dashboard;
+  return [
+    `  Grafana${g.version ? ` ${g.version}` : ''}: datasource ${ds.uid} ${ds.action}, ${ds.healthy ? 'healthy' : `NOT healthy (${ds.message})`}`,
+    `  Dashboard: ${dash.url ?? dash.uid}  (${dash.source === 'grafana.com' ? 'dashboard 11159 from grafana.com' : 'shipped with fargate-prom'}, ${dash.panels} panels, ${dash.action === 'import' ? 'imported' : 'unchanged'})`,
+    '',
+  ].join('\n');
+}
