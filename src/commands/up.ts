@@ -1,11 +1,12 @@
 import { parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
-import { ExitCode, InputError } from '../errors.js';
+import { CliError, ExitCode, InputError } from '../errors.js';
 import { apply, ApplyError, observeAll, plan, type PlannedChange } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import { resolveNetwork } from '../stack/network.js';
 import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
 import { stackEndpoints } from '../stack/endpoints.js';
+import { grafanaUpStep, renderGrafanaUp, type GrafanaUpReport } from '../grafana/up-step.js';
 import { isInteractive } from '../ui/index.js';
 import { renderApplyFailure, renderPlan, renderUpResult } from '../ui/render.js';
 import { openSession, printJson } from './session.js';
@@ -54,20 +55,43 @@ export async function upCommand(raw: RawOptions): Promise<number> {
       throw err;
     }
     const endpoints = stackEndpoints(ctx);
+    const resourceReports = reports.map(({ kind, name, id, action, differences }) => ({ kind, name, id, action, ...(differences?.length ? { differences } : {}) }));
+    // Grafana over its HTTP API, once the AWS side is in place; a failure here makes no further AWS change.
+    let grafana: GrafanaUpReport;
+    try {
+      grafana = await grafanaUpStep({
+        aws: session.aws,
+        spec,
+        reporter,
+        signal: session.signal,
+        stackUrl: endpoints.grafana.url,
+        grafanaUrl: opts.grafanaUrl,
+        workspaceId: endpoints.amp.workspaceId,
+        wait: opts.wait,
+        endpointUrl: opts.endpointUrl,
+      });
+    } catch (err) {
+      reporter.stop();
+      if (opts.json && raw.quietResult !== true && err instanceof CliError) {
+        printJson({ stack: spec.name, region: spec.region, error: err.message, resources: resourceReports, ...endpoints, grafana: { ...endpoints.grafana, provisioning: 'failed', error: err.message } });
+      }
+      throw err;
+    }
     reporter.stop();
     const summary = session.aws.stats.summary();
     const result = {
       stack: spec.name,
       region: spec.region,
-      resources: reports.map(({ kind, name, id, action, differences }) => ({ kind, name, id, action, ...(differences?.length ? { differences } : {}) })),
+      resources: resourceReports,
       ...endpoints,
+      grafana,
       waited: opts.wait,
       aws: { calls: summary.calls, mutatingCalls: summary.mutatingCalls, retries: summary.retries },
     };
     // quietResult: the sandbox runs up in-process and prints only its own result.
     if (raw.quietResult === true) return ExitCode.ok;
     if (opts.json) printJson(result);
-    else process.stdout.write(renderUpResult(result));
+    else process.stdout.write(renderUpResult(result) + renderGrafanaUp(grafana));
     return ExitCode.ok;
   } finally {
     session.close();
