@@ -5,11 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { AwsClients } from '../src/aws/clients.js';
 import { isLoopback } from '../src/grafana/api.js';
+import { grafanaStatusSection } from '../src/grafana/status.js';
+import { makeSpec } from '../src/stack/spec.js';
 import { AMP_DATASOURCE_TYPE, prepareDashboard, shippedDashboard } from '../src/grafana/provision.js';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv, type CliRun } from './support/cli.js';
-import { FIXTURES, startGrafanaStandin, type GrafanaStandin } from './support/grafana-standin.js';
+import { FIXTURES, startGrafanaStandin, validateAgainstSpec, type GrafanaStandin } from './support/grafana-standin.js';
 
 const STACK = 'graf';
 const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
@@ -312,9 +315,66 @@ describe('Grafana failures: one clear line, exit 1, no AWS change after it', () 
   });
 });
 
+// status.ts belongs to the lead and is wired separately; this runs once it calls grafanaStatusSection.
+const statusWired = readFileSync(resolve(import.meta.dirname, '../src/commands/status.ts'), 'utf8').includes('grafanaStatusSection');
+
 describe('drift: a replaced Grafana task loses its datasource and dashboard', () => {
-  it('up restores them without any AWS mutating call', async () => {
+  let clients: AwsClients;
+  const section = (url = grafana.url) => grafanaStatusSection({ aws: clients, spec: makeSpec(STACK, 'us-east-1'), grafanaUrl: url, workspaceId: currentWorkspace, endpointUrl: sim.endpoint });
+  let currentWorkspace: string;
+  beforeAll(async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+    clients = new AwsClients({ region: 'us-east-1', endpointUrl: sim.endpoint });
+    currentWorkspace = (await aws.amp.send(new ListWorkspacesCommand({ alias: STACK }))).workspaces!.find((w) => w.status?.statusCode === 'ACTIVE')!.workspaceId!;
+  });
+  afterAll(() => clients?.destroy());
+
+  it('the status section sees a complete Grafana as healthy', async () => {
+    const g = await section();
+    expect(g).toMatchObject({ checked: true, reachable: true, version: '12.4.5', healthy: true, problems: [] });
+    expect(g.datasource).toMatchObject({ uid: DS_UID, present: true, matches: true, healthy: true });
+    expect(g.dashboard).toMatchObject({ uid: DASH_UID, present: true, url: `${grafana.origin}/dashboard/d/${DASH_UID}/nodejs-application-dashboard` });
+  });
+
+  it('the status section reports a datasource pointing at another workspace', async () => {
+    const ds = grafana.datasources.get(DS_UID);
+    const url = ds.url;
+    ds.url = url.replace(/ws-[^/]+$/, 'ws-00000000-0000-0000-0000-000000000000');
+    try {
+      const g = await section();
+      expect(g.healthy).toBe(false);
+      expect(g.datasource).toMatchObject({ present: true, matches: false });
+      expect(g.problems.join('\n')).toMatch(/does not point at this workspace/);
+    } finally {
+      ds.url = url;
+    }
+  });
+
+  it('the status section reports the wiped datasource and dashboard as missing, and an unreachable Grafana', async () => {
     grafana.wipe();
+    const g = await section();
+    expect(g.healthy).toBe(false);
+    expect(g.datasource).toMatchObject({ present: false, healthy: false });
+    expect(g.dashboard).toMatchObject({ present: false });
+    expect(g.problems.join('\n')).toMatch(/datasource graf-amp missing.*\n.*dashboard graf-nodejs missing/);
+    const down = await section(`http://127.0.0.1:${await freeClosedPort()}/dashboard`);
+    expect(down).toMatchObject({ checked: true, reachable: false, healthy: false });
+    expect(down.problems[0]).toMatch(/not reachable .*connection refused/);
+    // Without --grafana-url against a local emulator it is not checked (and does not count).
+    const skipped = await grafanaStatusSection({ aws: clients, spec: makeSpec(STACK, 'us-east-1'), stackUrl: 'http://graf-alb.invalid/dashboard/', endpointUrl: sim.endpoint });
+    expect(skipped).toMatchObject({ checked: false, healthy: true });
+  });
+
+  it.skipIf(!statusWired)('status --grafana-url exits 3 and reports what is missing', async () => {
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--grafana-url', grafana.url, '--json'], simEnv());
+    runs.push(run);
+    expect(run.code, run.stderr).toBe(3);
+    const g = run.json().grafana;
+    expect(g).toMatchObject({ reachable: true, version: '12.4.5', datasource: { present: false, healthy: false }, dashboard: { present: false } });
+    expect(g.url).toMatch(/\/dashboard\/$/);
+  });
+
+  it('up restores them without any AWS mutating call', async () => {
     sim.clearCalls();
     grafana.clearLog();
     const run = await upJson();
@@ -327,6 +387,14 @@ describe('drift: a replaced Grafana task loses its datasource and dashboard', ()
     expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
     expect(r.aws.mutatingCalls).toBe(0);
     expect(grafana.violations).toEqual([]);
+    expect((await section()).healthy).toBe(true);
+  });
+
+  it.skipIf(!statusWired)('status then reports Grafana healthy', async () => {
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--grafana-url', grafana.url, '--json'], simEnv());
+    runs.push(run);
+    const g = run.json().grafana;
+    expect(g).toMatchObject({ reachable: true, datasource: { present: true, matches: true, healthy: true }, dashboard: { present: true } });
   });
 });
 
@@ -351,6 +419,35 @@ describe('the admin password', () => {
         expect(out.includes(basic)).toBe(false);
       }
     }
+  });
+});
+
+describe('the stand-in itself', () => {
+  it('rejects what Grafana would: no auth, wrong password, bodies that do not fit the spec', async () => {
+    const api = `${grafana.url}/api/datasources/uid/${DS_UID}`;
+    expect((await fetch(api)).status).toBe(401);
+    expect((await fetch(api, { headers: { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } })).status).toBe(401);
+    expect((await fetch(`${grafana.url}/api/health`)).status).toBe(200);
+    expect((await fetch(`${grafana.origin}/login`, { redirect: 'manual' })).status).toBe(301);
+    expect(validateAgainstSpec('POST', '/api/dashboards/import', { dashboard: {}, folderUID: 'x', overwrite: 'yes' }, true)).toEqual([
+      'POST /api/dashboards/import (importDashboard): / must NOT have additional properties (folderUID)',
+      'POST /api/dashboards/import (importDashboard): /overwrite must be boolean',
+    ]);
+    expect(validateAgainstSpec('POST', '/api/datasources', { name: 'a', type: 'b', access: 'proxy', bogus: 1 }, true)).toHaveLength(1);
+    expect(validateAgainstSpec('PUT', '/api/datasources/uid/x', { name: 'a', version: 'x' }, true)).toHaveLength(1);
+    expect(validateAgainstSpec('POST', '/api/nope', {}, true)).toEqual(['POST /api/nope: no such route in the Grafana API spec']);
+    expect(validateAgainstSpec('POST', '/api/folders', { uid: 'a', title: 'b' }, true)).toEqual([]);
+  });
+
+  it('enforces the import `inputs` rule and 409 on a duplicate datasource', async () => {
+    const auth = { authorization: `Basic ${Buffer.from(`admin:${await secretPassword()}`).toString('base64')}`, 'content-type': 'application/json' };
+    const dashboard = { title: 't', uid: 'standin-t', __inputs: [{ name: 'DS_X', type: 'datasource', pluginId: 'prometheus' }], panels: [] };
+    const noInput = await fetch(`${grafana.url}/api/dashboards/import`, { method: 'POST', headers: auth, body: JSON.stringify({ dashboard, overwrite: true }) });
+    expect(noInput.status).toBe(400);
+    expect((await noInput.json()).message).toBe('Dashboard input variable: DS_X missing from import command');
+    const ds = grafana.datasources.get(DS_UID);
+    const dup = await fetch(`${grafana.url}/api/datasources`, { method: 'POST', headers: auth, body: JSON.stringify({ name: ds.name, type: ds.type, access: 'proxy' }) });
+    expect(dup.status).toBe(409);
   });
 });
 
