@@ -11,13 +11,16 @@ export interface PlannedChange {
   differences: string[];
 }
 
-/** Observes every resource, each once the resources it depends on have been observed. */
+/**
+ * Observes every resource, each once the resources whose state its lookup reads have been observed
+ * (`observeAfter`, by default `dependsOn`); everything else at once.
+ */
 export async function observeAll(resources: Resource[], ctx: Context): Promise<Observation> {
   const byId = new Map(resources.map((r) => [r.id, r]));
   const observed: Observation = new Map();
   const result = await runGraph(
     resources.map((r) => r.id),
-    (id) => byId.get(id)!.dependsOn,
+    (id) => byId.get(id)!.observeAfter ?? byId.get(id)!.dependsOn,
     async (id) => {
       const found = await byId.get(id)!.observe(ctx);
       observed.set(id, found);

@@ -41,6 +41,12 @@ export interface Resource<S = any> {
   kind: string;
   name: string;
   dependsOn: string[];
+  /**
+   * The resources whose observed state `observe` reads from ctx.states (an ARN it cannot look up by
+   * name). observeAll waits only for these, so independent lookups go out at once; defaults to
+   * dependsOn.
+   */
+  observeAfter?: string[];
   /** Finds the resource by name; undefined when absent. Read-only. */
   observe(ctx: Context): Promise<Observed<S> | undefined>;
   /** Human-readable differences between the desired and the observed state; [] when equal. Read-only. */

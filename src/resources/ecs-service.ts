@@ -108,6 +108,8 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
     kind: 'ecs-service',
     name,
     dependsOn: ['cluster', desire.taskDefinitionId, desire.targetGroupId, 'sg:tasks', id === 'service:app' ? 'listeners' : 'rule:dashboard'],
+    // observe needs only the cluster's ARN.
+    observeAfter: ['cluster'],
     async observe(ctx) {
       const c = ctx.states.get('cluster') as ClusterState | undefined;
       if (!c) return undefined;

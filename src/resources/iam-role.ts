@@ -80,6 +80,7 @@ export function iamRole(id: string, name: string, description: string, dependsOn
     kind: 'iam-role',
     name,
     dependsOn,
+    observeAfter: [],
     async observe(ctx) {
       let role;
       try {

@@ -34,6 +34,7 @@ export function dashboardRule(): Resource<RuleState> {
     kind: 'listener-rule',
     name: '/dashboard',
     dependsOn: ['listeners', 'tg:grafana'],
+    observeAfter: ['listeners'],
     async observe(ctx) {
       const ls = ctx.states.get('listeners') as ListenersState | undefined;
       if (!ls) return undefined;

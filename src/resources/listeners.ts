@@ -59,6 +59,7 @@ export function listeners(): Resource<ListenersState> {
     kind: 'listeners',
     name: 'http/https',
     dependsOn: ['alb', 'tg:app'],
+    observeAfter: ['alb'],
     async observe(ctx) {
       const lb = ctx.states.get('alb') as LoadBalancerState | undefined;
       if (!lb) return undefined;

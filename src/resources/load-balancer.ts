@@ -53,6 +53,7 @@ export function loadBalancer(name: string): Resource<LoadBalancerState> {
     kind: 'load-balancer',
     name,
     dependsOn: ['sg:alb'],
+    observeAfter: [],
     async observe(ctx) {
       const lb = await describe(ctx, name);
       if (!lb) return undefined;

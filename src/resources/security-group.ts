@@ -62,6 +62,7 @@ function securityGroup(id: string, name: string, description: string, dependsOn:
     kind: 'security-group',
     name,
     dependsOn,
+    observeAfter: [],
     async observe(ctx) {
       const filters = [{ Name: 'group-name', Values: [name] }];
       if (ctx.spec.network) filters.push({ Name: 'vpc-id', Values: [ctx.spec.network.vpcId] });

@@ -94,6 +94,7 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
     kind: 'task-definition',
     name: family,
     dependsOn,
+    observeAfter: [],
     async observe(ctx) {
       let out;
       try {
