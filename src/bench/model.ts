@@ -1,0 +1,250 @@
+import type { Resource } from '../engine/types.js';
+import type { SimTiming } from '../sim/state.js';
+
+/**
+ * The lower bound of a command: the longest chain of AWS round trips and simulated waits that no
+ * implementation of the same plan can avoid, given
+ *
+ * - the resources and their `dependsOn` edges, taken from the real stack (src/stack/resources.ts),
+ *   with the engine's rule that a resource starts once everything it depends on is done (created
+ *   and settled), and for destroy the reverse;
+ * - for each resource and command, the number of *sequential* AWS calls the step needs (calls that
+ *   need an earlier call's answer; calls that could go out together count once), listed below;
+ * - the simulated waits the step cannot skip (SimTiming: ALB provisioning, AMP creation/deletion,
+ *   service start and target health, service draining) and the simulation's timing rules that
+ *   tie resources together (a new role is not assumable for roleWarmupMs; a security group stays
+ *   in use for eniLingerMs after the service or ALB that used it is gone).
+ *
+ * Every call costs exactly the added latency L; the proxy's and moto's own processing time, the
+ * CLI's process start, JSON parsing and polling granularity are taken as zero. So the bound is
+ * optimistic by construction: a perfect implementation on an infinitely fast simulator.
+ */
+export interface Step {
+  /** Sequential AWS round trips. */
+  calls: number;
+  /** Simulated wait between the first call and the last one (e.g. CreateService … DescribeServices). */
+  waitMs?: number;
+}
+
+/** `node` may not have its first call processed before `other`'s first call was processed + lag. */
+interface Lag {
+  node: string;
+  other: string;
+  lagMs: (t: SimTiming) => number;
+  /** Where in `other` the clock starts: its first call (default) or its end. */
+  from?: 'first-call' | 'end';
+}
+
+export interface BoundResult {
+  ms: number;
+  /** The chain that sets the bound, first to last, with its parts. */
+  chain: string[];
+  /** Calls on that chain, and the simulated waits on it (ms). */
+  calls: number;
+  waitMs: number;
+}
+
+// Reading an existing resource: DescribeSecurityGroups carries tags and rules; a log group needs
+// ListTagsForResource after DescribeLogGroups; a role needs GetRole → ListRolePolicies → GetRolePolicy
+// (ListAttachedRolePolicies alongside); a target group DescribeTargetGroups → DescribeTags ∥ attributes.
+// The ALB's DescribeTags goes out alongside DescribeListeners, so the ALB itself counts 1.
+const OBSERVE_EXISTING: Record<string, number> = {
+  'sg:alb': 1, 'sg:tasks': 1, 'log:app': 2, 'log:agent': 2, 'log:grafana': 2, workspace: 1, secret: 1,
+  'role:execution': 3, 'role:app-task': 3, 'role:grafana-task': 3, cluster: 1, 'tg:app': 2, 'tg:grafana': 2,
+  alb: 1, listeners: 1, 'rule:dashboard': 1, 'taskdef:app': 1, 'taskdef:grafana': 1, 'service:app': 1, 'service:grafana': 1,
+};
+/** What an observe needs from another observe: ARNs it cannot look up by name. */
+const OBSERVE_NEEDS: Record<string, string[]> = { listeners: ['alb'], 'rule:dashboard': ['listeners'] };
+
+const CREATE = (t: SimTiming): Record<string, Step> => ({
+  'sg:alb': { calls: 2 }, // CreateSecurityGroup → AuthorizeSecurityGroupIngress
+  'sg:tasks': { calls: 2 },
+  'log:app': { calls: 2 }, // CreateLogGroup (with tags) → PutRetentionPolicy
+  'log:agent': { calls: 2 },
+  'log:grafana': { calls: 2 },
+  workspace: { calls: 2, waitMs: t.ampCreateMs }, // CreateWorkspace, CREATING, DescribeWorkspace → ACTIVE
+  secret: { calls: 1 }, // CreateSecret
+  'role:execution': { calls: 2 }, // CreateRole → AttachRolePolicy ∥ PutRolePolicy
+  'role:app-task': { calls: 2 },
+  'role:grafana-task': { calls: 2 },
+  cluster: { calls: 1 },
+  'tg:app': { calls: 2 }, // CreateTargetGroup → ModifyTargetGroupAttributes (deregistration delay)
+  'tg:grafana': { calls: 2 },
+  alb: { calls: 2, waitMs: t.albProvisionMs }, // CreateLoadBalancer, provisioning, DescribeLoadBalancers → active
+  listeners: { calls: 1 },
+  'rule:dashboard': { calls: 1 },
+  'taskdef:app': { calls: 1 },
+  'taskdef:grafana': { calls: 1 },
+  // CreateService, tasks start, targets turn healthy, DescribeServices ∥ DescribeTargetHealth → steady
+  'service:app': { calls: 2, waitMs: t.serviceStartMs + t.targetHealthyMs },
+  'service:grafana': { calls: 2, waitMs: t.serviceStartMs + t.targetHealthyMs },
+});
+
+const DELETE = (t: SimTiming): Record<string, Step> => ({
+  // DeleteService, DRAINING, DescribeServices → INACTIVE
+  'service:app': { calls: 2, waitMs: t.drainMs },
+  'service:grafana': { calls: 2, waitMs: t.drainMs },
+  // ListTaskDefinitions (ACTIVE ∥ INACTIVE) → DescribeTaskDefinition (tags) → Deregister → DeleteTaskDefinitions
+  'taskdef:app': { calls: 4 },
+  'taskdef:grafana': { calls: 4 },
+  'rule:dashboard': { calls: 1 },
+  listeners: { calls: 1 },
+  alb: { calls: 2 }, // DeleteLoadBalancer → DescribeLoadBalancers (gone)
+  'tg:app': { calls: 1 },
+  'tg:grafana': { calls: 1 },
+  cluster: { calls: 1 },
+  // ListAttachedRolePolicies ∥ ListRolePolicies → Detach ∥ DeleteRolePolicy → DeleteRole
+  'role:execution': { calls: 3 },
+  'role:app-task': { calls: 3 },
+  'role:grafana-task': { calls: 3 },
+  workspace: { calls: 2, waitMs: t.ampDeleteMs }, // DeleteWorkspace, DELETING, DescribeWorkspace → gone
+  secret: { calls: 1 },
+  'log:app': { calls: 1 },
+  'log:agent': { calls: 1 },
+  'log:grafana': { calls: 1 },
+  'sg:alb': { calls: 1 },
+  'sg:tasks': { calls: 1 },
+});
+
+// ECS refuses a service whose task or execution role is younger than roleWarmupMs.
+const CREATE_LAGS: Lag[] = [
+  { node: 'service:app', other: 'role:execution', lagMs: (t) => t.roleWarmupMs },
+  { node: 'service:app', other: 'role:app-task', lagMs: (t) => t.roleWarmupMs },
+  { node: 'service:grafana', other: 'role:execution', lagMs: (t) => t.roleWarmupMs },
+  { node: 'service:grafana', other: 'role:grafana-task', lagMs: (t) => t.roleWarmupMs },
+];
+// A security group is in use until eniLingerMs after the last service or ALB using it is gone.
+const DELETE_LAGS: Lag[] = [
+  { node: 'sg:tasks', other: 'service:app', from: 'end', lagMs: (t) => t.eniLingerMs },
+  { node: 'sg:tasks', other: 'service:grafana', from: 'end', lagMs: (t) => t.eniLingerMs },
+  { node: 'sg:alb', other: 'alb', lagMs: (t) => t.eniLingerMs },
+];
+
+interface Node {
+  id: string;
+  step: Step;
+  deps: string[];
+}
+
+/** Earliest finish of every node (each call = latencyMs), and the chain that ends last. */
+function longestChain(nodes: Node[], latencyMs: number, timing: SimTiming, lags: Lag[], label: (id: string) => string): BoundResult {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const start = new Map<string, number>();
+  const end = new Map<string, number>();
+  const why = new Map<string, { id: string; lagMs?: number; fromStart?: boolean } | undefined>();
+  const visit = (id: string): number => {
+    if (end.has(id)) return end.get(id)!;
+    const n = byId.get(id)!;
+    let s = 0;
+    let cause: { id: string; lagMs?: number; fromStart?: boolean } | undefined;
+    for (const d of n.deps) {
+      if (!byId.has(d)) continue;
+      const e = visit(d);
+      if (e > s) { s = e; cause = { id: d }; }
+    }
+    for (const lag of lags.filter((l) => l.node === id && byId.has(l.other))) {
+      visit(lag.other);
+      const fromStart = lag.from !== 'end';
+      const mark = fromStart ? start.get(lag.other)! + latencyMs : end.get(lag.other)!;
+      // This node's first call is processed at s + latency; it must come lag after the mark.
+      const earliest = mark + lag.lagMs(timing) - latencyMs;
+      if (earliest > s) {
+        s = earliest;
+        cause = { id: lag.other, fromStart, lagMs: earliest - (fromStart ? start.get(lag.other)! : end.get(lag.other)!) };
+      }
+    }
+    start.set(id, s);
+    why.set(id, cause);
+    const e = s + n.step.calls * latencyMs + (n.step.waitMs ?? 0);
+    end.set(id, e);
+    return e;
+  };
+  let last = '';
+  let ms = 0;
+  for (const n of nodes) if (visit(n.id) >= ms) { ms = visit(n.id); last = n.id; }
+  const chain: string[] = [];
+  let calls = 0;
+  let waitMs = 0;
+  // Walk back from the node that ends last; a timing rule puts its wait on the chain, counted from
+  // the other node's start (its own calls then do not count) or end.
+  let id: string | undefined = last;
+  let whole = true;
+  while (id) {
+    const n = byId.get(id)!;
+    if (whole) {
+      calls += n.step.calls;
+      waitMs += n.step.waitMs ?? 0;
+      chain.unshift(`${label(id)} ${n.step.calls}×L${n.step.waitMs ? ` + ${n.step.waitMs} ms` : ''}`);
+    } else {
+      chain.unshift(`${label(id)} starts`);
+    }
+    const cause = why.get(id);
+    if (cause?.lagMs !== undefined) {
+      chain.unshift(`wait ${cause.lagMs} ms`);
+      waitMs += cause.lagMs;
+      whole = !cause.fromStart;
+    } else {
+      whole = true;
+    }
+    id = cause?.id;
+  }
+  return { ms, chain, calls, waitMs };
+}
+
+function sequence(parts: { name: string; bound: BoundResult }[]): BoundResult {
+  return {
+    ms: parts.reduce((a, p) => a + p.bound.ms, 0),
+    chain: parts.flatMap((p) => p.bound.chain),
+    calls: parts.reduce((a, p) => a + p.bound.calls, 0),
+    waitMs: parts.reduce((a, p) => a + p.bound.waitMs, 0),
+  };
+}
+
+const fixed = (name: string, calls: number, latencyMs: number): BoundResult => ({ ms: calls * latencyMs, chain: [`${name} ${calls}×L`], calls, waitMs: 0 });
+
+export type Command = 'up' | 'up-unchanged' | 'status' | 'destroy';
+
+/** The lower bound of one command against a stack of `resources`, at `latencyMs` per call. */
+export function lowerBound(command: Command, resources: Resource[], latencyMs: number, timing: SimTiming): BoundResult {
+  const label = (id: string) => id;
+  const graph = (step: (id: string) => Step, deps: (r: Resource) => string[]): Node[] =>
+    resources.map((r) => ({ id: r.id, step: step(r.id), deps: deps(r) }));
+  const stepOf = (table: Record<string, Step>, fallback: Step) => (id: string) => table[id] ?? fallback;
+  // DescribeVpcs → DescribeSubnets ∥ DescribeRouteTables
+  const network = fixed('resolve network', 2, latencyMs);
+  // Fresh stack: every lookup by name at once; listeners and rules are not looked for without an ALB.
+  const observeFresh = fixed('observe (nothing exists)', 1, latencyMs);
+  const observeExisting = longestChain(
+    graph((id) => ({ calls: OBSERVE_EXISTING[id] ?? 1 }), (r) => OBSERVE_NEEDS[r.id] ?? []),
+    latencyMs, timing, [], (id) => `observe ${id}`,
+  );
+  switch (command) {
+    case 'up': {
+      const apply = longestChain(graph(stepOf(CREATE(timing), { calls: 1 }), (r) => r.dependsOn), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
+      return sequence([{ name: 'network', bound: network }, { name: 'observe', bound: observeFresh }, { name: 'apply', bound: apply }]);
+    }
+    case 'up-unchanged':
+      // Nothing to change; one DescribeServices ∥ DescribeTargetHealth round confirms the services are steady.
+      return sequence([
+        { name: 'network', bound: network },
+        { name: 'observe', bound: observeExisting },
+        { name: 'ready', bound: fixed('services steady', 1, latencyMs) },
+      ]);
+    case 'status':
+      // Health of every resource: one round of Describe calls, all at once.
+      return sequence([{ name: 'observe', bound: observeExisting }, { name: 'health', bound: fixed('health', 1, latencyMs) }]);
+    case 'destroy': {
+      const dependents = new Map<string, string[]>(resources.map((r) => [r.id, []]));
+      for (const r of resources) for (const d of r.dependsOn) dependents.get(d)?.push(r.id);
+      const del = longestChain(graph(stepOf(DELETE(timing), { calls: 1 }), (r) => dependents.get(r.id)!), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
+      // Sweep: lookups by name and tag, all at once (nothing is left to describe further).
+      return sequence([{ name: 'observe', bound: observeExisting }, { name: 'delete', bound: del }, { name: 'sweep', bound: fixed('sweep', 1, latencyMs) }]);
+    }
+  }
+}
+
+/** Resource ids the model has no figures for (a resource added since): they count as one call. */
+export function unmodelled(resources: Resource[]): string[] {
+  const known = new Set(Object.keys(OBSERVE_EXISTING));
+  return resources.map((r) => r.id).filter((id) => !known.has(id));
+}
