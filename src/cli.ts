@@ -37,7 +37,8 @@ export function buildProgram(): Command {
     .option('--desired-count <n>', 'number of app tasks', '3')
     .option('--cpu <units>', 'Fargate task CPU units: 256, 512, 1024, 2048, 4096, 8192, 16384', '256')
     .option('--memory <MiB>', 'Fargate task memory, valid for the CPU size', undefined)
-    .option('--scrape-interval <duration>', 'how often the agent scrapes the app', '15s')
+    // No commander default: the sandbox scrapes every 5s unless told otherwise; up's default is 15s.
+    .option('--scrape-interval <duration>', 'how often the agent scrapes the app (default: "15s"; 5s in the sandbox)')
     .option('--log-retention <days>', 'CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …)', '7')
     .option('--grafana-image <uri>', 'Grafana image', DEFAULT_GRAFANA_IMAGE)
     .option('--vpc-id <id>', 'VPC (default: the default VPC)')
@@ -48,17 +49,21 @@ export function buildProgram(): Command {
     .option('--yes', 'never prompt; fail with exit 2 when something required is missing')
     .option('--dry-run', 'print the plan (create / update / unchanged per resource) and change nothing')
     .option('--no-wait', 'apply changes but do not wait for the services to become healthy')
+    .option('--sandbox', 'run the whole job on this machine: local AWS simulation, sample app, real agent, local AMP data plane')
+    .option('--once', 'with --sandbox: run up, status and destroy, then exit')
     .addHelpText('after', `
 Examples:
+  $ fargate-prom up --sandbox --once        # try it with no AWS account
   $ fargate-prom up --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:1.4 --region us-east-1
   $ fargate-prom up --name shop --app-image ghcr.io/acme/shop:1.4 --desired-count 2 --allow-cidr 203.0.113.0/24
   $ fargate-prom up --name shop --app-image ghcr.io/acme/shop:1.4 --dry-run`)
-    .action(run(async () => (await import('./commands/up.js')).upCommand));
+    .action(run(async () => (await import('./commands/up.js')).upOrSandbox));
 
   withConnection(program.command('status').description('every resource, its health, and whether metrics arrive in AMP'))
     .option('--grafana-url <url>', 'check Grafana at this URL instead of through the ALB')
+    .option('--amp-endpoint-url <url>', 'send the ingestion check\'s PromQL here instead of AMP (local use; or FARGATE_PROM_AMP_ENDPOINT)')
     .addHelpText('after', `
-Exit codes: 0 healthy, 3 something is unhealthy or missing, 4 no such stack.
+Exit codes: 0 healthy, 3 something is unhealthy or missing (including metrics not arriving), 4 no such stack.
 
 Examples:
   $ fargate-prom status --name shop --region us-east-1

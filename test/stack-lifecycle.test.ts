@@ -14,6 +14,7 @@ import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/c
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
 import { simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 
@@ -22,16 +23,17 @@ const TAG = { Key: 'fargate-prom:stack', Value: STACK };
 const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
 
 let sim: Simulation;
+let plane: AmpDataPlane;
 let aws: SimClients;
 const up = (...extra: string[]) =>
   runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', IMAGE, '--yes', '--json', ...extra], simEnv());
 
 beforeAll(async () => {
-  sim = await startSimulation();
+  [sim, plane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })]);
   aws = simClients(sim.endpoint);
 });
 afterAll(async () => {
-  await sim?.stop();
+  await Promise.all([sim?.stop(), plane?.stop()]);
 });
 
 // One stack's whole life, in order: each step builds on the state the previous one left.
@@ -189,11 +191,15 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(svc.taskDefinition).toMatch(/life-app:2$/);
   });
 
-  it('status reports every resource healthy, with services, targets and URLs', async () => {
-    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--json'], simEnv());
-    expect(run.code, run.stderr).toBe(0);
+  it('status reports every resource healthy, with services, targets and URLs, and that no metrics arrive (exit 3)', async () => {
+    // No agent runs here: the workspace's query API (the local data plane) has no samples of the job.
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url, '--json'], simEnv());
+    expect(run.code, run.stderr).toBe(3);
     const s = run.json();
-    expect(s.healthy).toBe(true);
+    expect(s.healthy).toBe(false);
+    expect(s.resources.filter((r: any) => !r.healthy)).toEqual([]);
+    expect(s.metrics).toMatchObject({ checked: true, healthy: false, targets: { up: 0, expected: 3 }, newestSampleAgeSeconds: null });
+    expect(s.metrics.problems).toEqual(['no samples of job life in the workspace', '0 of 3 scrape targets up']);
     expect(s.resources).toHaveLength(20);
     const appSvc = s.resources.find((r: any) => r.name === 'life-app' && r.kind === 'ecs-service');
     expect(appSvc.detail).toMatchObject({ desired: 3, running: 3, pending: 0, rolloutState: 'COMPLETED', targets: '3/3 healthy' });
@@ -202,10 +208,11 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(s.amp.workspaceId).toBe(firstUp.amp.workspaceId);
   });
 
-  it('status in text form names the stack and its URLs', async () => {
-    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint], simEnv());
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('Stack life in us-east-1: healthy');
+  it('status in text form names the stack, its URLs and the metrics problem', async () => {
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url], simEnv());
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/Stack life in us-east-1: \d+ problems?/);
+    expect(run.stdout).toContain('Metrics:  PROBLEM: no samples of job life in the workspace');
     expect(run.stdout).toContain(firstUp.grafana.url);
   });
 

@@ -1,16 +1,17 @@
-import { parseConnectionOptions, type RawOptions } from '../config/options.js';
+import { parseStatusOptions, type RawOptions } from '../config/options.js';
 import { CliError, ExitCode } from '../errors.js';
 import { observeAll } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import type { ListenersState } from '../resources/listeners.js';
 import { stackEndpoints } from '../stack/endpoints.js';
+import { stackIngestion } from '../stack/ingestion.js';
 import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
-import { renderResourceTable } from '../ui/render.js';
+import { renderIngestion, renderResourceTable } from '../ui/render.js';
 import { openSession, printJson } from './session.js';
 
 export async function statusCommand(raw: RawOptions): Promise<number> {
-  const conn = parseConnectionOptions(raw);
+  const conn = parseStatusOptions(raw);
   const session = await openSession(conn);
   try {
     const spec = makeSpec(conn.name, session.region);
@@ -23,6 +24,7 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
       if (conn.json) printJson({ stack: spec.name, region: spec.region, healthy: false, found: false, resources: [] });
       throw new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, ExitCode.notFound);
     }
+    const metrics = stackIngestion(ctx, conn.ampEndpointUrl);
     const reports: ResourceReport[] = await Promise.all(resources.map(async (r) => {
       const found = observed.get(r.id);
       if (!found) return { kind: r.kind, name: r.name, state: 'missing', healthy: false };
@@ -32,13 +34,14 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
     }));
     const listeners = ctx.states.get('listeners') as ListenersState | undefined;
     const endpoints = stackEndpoints(ctx, Boolean(listeners?.listeners.some((l) => l.port === 443)));
-    const healthy = reports.every((r) => r.healthy);
+    const ingestion = await metrics;
+    const healthy = reports.every((r) => r.healthy) && ingestion.healthy;
     session.reporter.stop();
-    const result = { stack: spec.name, region: spec.region, healthy, found: true, resources: reports, ...endpoints };
+    const result = { stack: spec.name, region: spec.region, healthy, found: true, resources: reports, ...endpoints, metrics: ingestion };
     if (conn.json) {
       printJson(result);
     } else {
-      const problems = reports.filter((r) => !r.healthy);
+      const problems = [...reports.filter((r) => !r.healthy), ...ingestion.problems];
       process.stdout.write([
         `Stack ${spec.name} in ${spec.region}: ${healthy ? 'healthy' : `${problems.length} problem${problems.length === 1 ? '' : 's'}`}`,
         '',
@@ -50,6 +53,8 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
         `  App:      ${endpoints.app.url ?? '(no load balancer)'}`,
         `  Grafana:  ${endpoints.grafana.url ?? '(no load balancer)'}`,
         `  AMP:      ${endpoints.amp.workspaceId ?? '(no workspace)'}  ${endpoints.amp.remoteWriteUrl ?? ''}`,
+        '',
+        renderIngestion(ingestion),
         '',
       ].join('\n'));
     }

@@ -11,6 +11,13 @@ import { isInteractive } from '../ui/index.js';
 import { renderApplyFailure, renderPlan, renderUpResult } from '../ui/render.js';
 import { openSession, printJson } from './session.js';
 
+/** `up`, or with --sandbox the whole job on this machine. */
+export async function upOrSandbox(raw: RawOptions): Promise<number> {
+  if (raw.sandbox === true) return (await import('./sandbox.js')).sandboxCommand(raw);
+  if (raw.once === true) throw new InputError('--once: it only applies to the sandbox; add --sandbox or drop --once');
+  return upCommand(raw);
+}
+
 export async function upCommand(raw: RawOptions): Promise<number> {
   const opts = parseUpOptions(raw);
   if (!opts.appImage) opts.appImage = await askAppImage(opts);

@@ -77,6 +77,20 @@ function matchFlag(raw: RawOptions, key: string, flag: string, re: RegExp, fix: 
   return v;
 }
 
+function urlFlag(raw: RawOptions, key: string, flag: string, example: string): string | undefined {
+  const v = str(raw, key);
+  if (v === undefined) return undefined;
+  let ok = false;
+  try {
+    const u = new URL(v);
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) fail(flag, `"${v}" is not an http(s) URL`, `pass e.g. ${flag} ${example}`);
+  return v;
+}
+
 export function parseDurationSeconds(d: string): number {
   const units: Record<string, number> = { y: 31536000, w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
   let total = 0;
@@ -92,18 +106,22 @@ export function parseConnectionOptions(raw: RawOptions): ConnectionOptions {
   )!;
   const region = matchFlag(raw, 'region', '--region', REGION, 'pass an AWS region code such as --region us-east-1');
   const profile = matchFlag(raw, 'profile', '--profile', PROFILE, 'pass the name of a profile from ~/.aws/config');
-  const endpointUrl = str(raw, 'endpointUrl');
-  if (endpointUrl !== undefined) {
-    let ok = false;
-    try {
-      const u = new URL(endpointUrl);
-      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-    } catch {
-      ok = false;
-    }
-    if (!ok) fail('--endpoint-url', `"${endpointUrl}" is not an http(s) URL`, 'pass e.g. --endpoint-url http://127.0.0.1:5000');
-  }
+  const endpointUrl = urlFlag(raw, 'endpointUrl', '--endpoint-url', 'http://127.0.0.1:5000');
   return { name, region, profile, endpointUrl, json: raw.json === true };
+}
+
+export interface StatusOptions extends ConnectionOptions {
+  /** Where to send PromQL instead of AMP (local use); also FARGATE_PROM_AMP_ENDPOINT. */
+  ampEndpointUrl?: string;
+  grafanaUrl?: string;
+}
+
+export function parseStatusOptions(raw: RawOptions): StatusOptions {
+  return {
+    ...parseConnectionOptions(raw),
+    ampEndpointUrl: urlFlag(raw, 'ampEndpointUrl', '--amp-endpoint-url', 'http://127.0.0.1:9095'),
+    grafanaUrl: urlFlag(raw, 'grafanaUrl', '--grafana-url', 'http://127.0.0.1:3000/dashboard'),
+  };
 }
 
 export function parseUpOptions(raw: RawOptions): UpOptions {
@@ -142,10 +160,7 @@ export function parseUpOptions(raw: RawOptions): UpOptions {
     if (!m) fail('--certificate-arn', `"${certificateArn}" is not an ACM certificate ARN`, 'pass e.g. --certificate-arn arn:aws:acm:us-east-1:123456789012:certificate/<uuid>');
     if (conn.region && m[1] !== conn.region) fail('--certificate-arn', `the certificate is in ${m[1]} but the stack is in ${conn.region}`, 'use a certificate from the same region (ALBs only accept those)');
   }
-  const grafanaUrl = str(raw, 'grafanaUrl');
-  if (grafanaUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(grafanaUrl)) {
-    fail('--grafana-url', `"${grafanaUrl}" is not an http(s) URL`, 'pass e.g. --grafana-url http://127.0.0.1:3000/dashboard');
-  }
+  const grafanaUrl = urlFlag(raw, 'grafanaUrl', '--grafana-url', 'http://127.0.0.1:3000/dashboard');
   return {
     ...conn,
     appImage,

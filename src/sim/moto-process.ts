@@ -30,7 +30,7 @@ function motoOnPath(): boolean {
 }
 
 /** Starts `moto_server` in its own process group and waits until it answers HTTP. */
-export async function startMoto(): Promise<MotoProcess> {
+export async function startMoto(opts: { survivesSignals?: boolean } = {}): Promise<MotoProcess> {
   if (!motoOnPath()) {
     throw new Error("moto_server is not on PATH. Install it with: pip install 'moto[server]'  (moto 5.x)");
   }
@@ -44,7 +44,7 @@ export async function startMoto(): Promise<MotoProcess> {
   let stderr = '';
   child.once('error', (err) => { stderr += `\n${err.message}`; });
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
-  const stop = killerFor(child);
+  const stop = killerFor(child, opts.survivesSignals === true);
   const endpoint = `http://${LOOPBACK}:${port}`;
   try {
     await waitUntilAnswering(endpoint, child);
@@ -57,6 +57,8 @@ export async function startMoto(): Promise<MotoProcess> {
 
 /** Process groups of motos still running, killed if this process exits or is interrupted. */
 const liveGroups = new Set<number>();
+/** Groups whose owner tears them down itself on Ctrl-C (the sandbox destroys its stack first). */
+const signalSurvivors = new Set<number>();
 
 function killGroup(pid: number): void {
   try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
@@ -68,7 +70,11 @@ function killAllOnExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  killAllOnExit();
+  for (const pid of liveGroups) {
+    if (signalSurvivors.has(pid)) continue;
+    killGroup(pid);
+    liveGroups.delete(pid);
+  }
   // Keep the default behaviour (terminate) unless someone else handles this signal.
   if (process.listenerCount(signal) === 1) {
     process.removeListener(signal, onSignal);
@@ -85,7 +91,7 @@ function installExitHooks(): void {
   process.on('SIGTERM', onSignal);
 }
 
-function killerFor(child: ChildProcess): () => Promise<void> {
+function killerFor(child: ChildProcess, survivesSignals: boolean): () => Promise<void> {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
@@ -95,8 +101,10 @@ function killerFor(child: ChildProcess): () => Promise<void> {
   // A crashed or interrupted run must not leave moto behind.
   installExitHooks();
   liveGroups.add(pid);
+  if (survivesSignals) signalSurvivors.add(pid);
   return async () => {
     liveGroups.delete(pid);
+    signalSurvivors.delete(pid);
     killGroup(pid);
     await exited;
   };

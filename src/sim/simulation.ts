@@ -13,6 +13,8 @@ export interface SimulationOptions {
   timing?: Partial<SimTiming>;
   faults?: FaultOptions;
   region?: string;
+  /** Keep moto alive on SIGINT/SIGTERM: the owner stops it after its own cleanup (the sandbox). */
+  survivesSignals?: boolean;
 }
 
 export interface Simulation {
@@ -33,7 +35,7 @@ export interface Simulation {
 
 /** Starts moto on a free loopback port and the rule-enforcing proxy in front of it. */
 export async function startSimulation(opts: SimulationOptions = {}): Promise<Simulation> {
-  const moto = await startMoto();
+  const moto = await startMoto({ survivesSignals: opts.survivesSignals });
   const state = new SimState(opts.timing);
   const clients = new MotoClientPool(moto.endpoint);
   const proxy = new SimProxy({ motoEndpoint: moto.endpoint, state, clients, rules: allRules });

@@ -1,6 +1,7 @@
 import type { ApplyError, PlannedChange } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import type { StackEndpoints } from '../stack/endpoints.js';
+import type { StackIngestion } from '../stack/ingestion.js';
 import { table } from './format.js';
 
 export function renderPlan(stack: string, region: string, changes: PlannedChange[]): string {
@@ -38,6 +39,28 @@ export function renderResourceTable(resources: ResourceReport[], column: 'action
     ['KIND', 'NAME', column.toUpperCase(), 'ID'],
     resources.map((r) => [r.kind, r.name, String((column === 'action' ? r.action : r.state) ?? ''), r.id ?? '']),
   );
+}
+
+export function renderIngestion(m: StackIngestion): string {
+  if (!m.checked) return `  Metrics:  ${m.problems.join('; ')}`;
+  const pct = Math.round((m.samplesPerMonth / m.freeTierSamplesPerMonth) * 100);
+  const lines = [
+    `  Metrics:  ${m.healthy ? 'arriving in AMP' : `PROBLEM: ${m.problems.join('; ')}`}`,
+    `            targets up ${m.targets.up}/${m.targets.expected}, newest sample ${m.newestSampleAgeSeconds === null ? 'none' : `${m.newestSampleAgeSeconds}s old`}, ` +
+      `${m.activeSeries} active series`,
+    `            ${m.samplesPerSecond} samples/s ≈ ${formatCount(m.samplesPerMonth)} samples/month (${pct}% of AMP's free tier of ${formatCount(m.freeTierSamplesPerMonth)})`,
+  ];
+  if (m.targets.instances.length) {
+    lines.push('', table(['  INSTANCE (TASK ID)', 'UP', 'SAMPLE AGE'], m.targets.instances.map((i) => [`  ${i.instance}`, i.up ? 'yes' : 'no', `${i.sampleAgeSeconds}s`])));
+  }
+  return lines.join('\n');
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
 }
 
 function countBy(values: string[]): Record<string, number> {

@@ -1,0 +1,202 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { CliError, ExitCode, InputError } from '../errors.js';
+import type { RawOptions } from '../config/options.js';
+import { startSimulation, type Simulation } from '../sim/simulation.js';
+import { startAmpDataPlane } from '../sim/amp-data-plane.js';
+import { startSigningProxy } from '../sim/sigv4-proxy.js';
+import { parse } from 'yaml';
+import { freePort, startTaskMetadataEndpoint } from '../sim/task-metadata.js';
+import { makeSpec } from '../stack/spec.js';
+import { AGENT_CONTAINER } from '../templates/agent.js';
+import { setTimeScale, sleep } from '../util/time.js';
+import { upCommand } from './up.js';
+import { AmpQueryClient } from '../aws/amp-query.js';
+import { statusCommand } from './status.js';
+import { destroyCommand } from './destroy.js';
+
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'SANDBOXACCESSKEY', secretAccessKey: 'sandbox-secret-key-not-a-real-one' };
+const SAMPLE_APP = fileURLToPath(new URL('../../docker/metrics-app/server.js', import.meta.url));
+const SAMPLE_IMAGE = 'fargate-prom/metrics-app:sandbox';
+
+/** Things to stop, newest first, whatever happens. */
+class Teardown {
+  private readonly steps: { what: string; run: () => Promise<unknown> | unknown }[] = [];
+  add(what: string, run: () => Promise<unknown> | unknown) {
+    this.steps.push({ what, run });
+  }
+  async runAll(log: (line: string) => void) {
+    while (this.steps.length) {
+      const step = this.steps.pop()!;
+      try {
+        await step.run();
+      } catch (err) {
+        log(`could not stop ${step.what}: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+function requireOnPath(bin: string, install: string) {
+  if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
+    throw new CliError(`--sandbox needs ${bin} on PATH: ${install}`, ExitCode.invalidInput);
+  }
+}
+
+/**
+ * `up --sandbox`: the main job with no AWS account. The same `up`, `status` and `destroy` code runs
+ * against moto behind the AWS simulation layer; the metrics pipeline runs for real on this machine:
+ * the sample app, the agent with the config and start script `up` put in the task definition, and a
+ * local Prometheus as AMP's data plane.
+ */
+export async function sandboxCommand(raw: RawOptions): Promise<number> {
+  for (const flag of ['region', 'profile', 'endpointUrl', 'appImage', 'vpcId', 'subnetIds', 'certificateArn'] as const) {
+    if (raw[flag] !== undefined) {
+      throw new InputError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: the sandbox runs its own local AWS and sample app; drop this flag or drop --sandbox`);
+    }
+  }
+  requireOnPath('moto_server', "install moto with \"pip install 'moto[server]==5.2.1'\"");
+  requireOnPath('prometheus', 'install Prometheus (Debian/Ubuntu: apt-get install prometheus)');
+  const name = String(raw.name ?? 'sandbox');
+  const json = raw.json === true;
+  const say = (line: string) => process.stderr.write(`sandbox: ${line}\n`);
+
+  // AWS's minutes are the simulation's milliseconds; credentials are dummies the local AWS accepts.
+  setTimeScale(0.01);
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: REGION });
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+
+  const teardown = new Teardown();
+  const interrupted = new AbortController();
+  const onSigint = () => interrupted.abort();
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let sim: Simulation | undefined;
+  let stackUp = false;
+  try {
+    say('starting the local AWS (moto behind the simulation layer) and the local AMP data plane');
+    sim = await startSimulation({ region: REGION, survivesSignals: true });
+    teardown.add('the local AWS', sim.stop);
+    const plane = await startAmpDataPlane({ region: REGION, credentials: CREDENTIALS });
+    teardown.add('the local AMP data plane', plane.stop);
+    process.env.FARGATE_PROM_AMP_ENDPOINT = plane.url;
+
+    const appPort = await freePort();
+    const common = { name, endpointUrl: sim.endpoint, region: REGION, yes: true, grafanaUrl: raw.grafanaUrl };
+    const upOptions = {
+      ...common,
+      appImage: SAMPLE_IMAGE,
+      appPort: String(appPort),
+      desiredCount: '1',
+      scrapeInterval: String(raw.scrapeInterval ?? '5s'),
+    };
+    say('the plan:');
+    await upCommand({ ...upOptions, dryRun: true, json: false, quietResult: json });
+    stackUp = true;
+    const upCode = await upCommand({ ...upOptions, json: false, quietResult: json });
+    if (upCode !== 0) return upCode;
+    if (!raw.grafanaUrl) say('Grafana is skipped in the sandbox (no Grafana server here); pass --grafana-url to configure one');
+
+    say('starting the sample app and the agent sidecar, as the app task runs them');
+    const workspaceId = await runAppTask(sim, name, appPort, plane.url, teardown);
+
+    say('waiting for the first samples to arrive');
+    await waitForSamples(plane.url, workspaceId, name, interrupted.signal);
+    const statusCode = await statusCommand({ ...common, json });
+    if (raw.once !== true) {
+      say('running; press Ctrl-C to tear everything down');
+      await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve(), { once: true }));
+      say('stopping');
+    }
+    return statusCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (sim && stackUp) {
+      say('destroying the stack');
+      await destroyCommand({ name, endpointUrl: sim.endpoint, region: REGION, yes: true, json: false, quietResult: json }).catch((err) => say(`destroy failed: ${(err as Error).message}`));
+    }
+    await teardown.runAll(say);
+  }
+}
+
+/** Starts what one task of `<stack>-app` runs: the app, and the agent exactly as registered in ECS. */
+async function runAppTask(sim: Simulation, name: string, appPort: number, planeUrl: string, teardown: Teardown): Promise<string> {
+  const spec = makeSpec(name, REGION);
+  const ecs = new ECSClient({ endpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS });
+  const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: spec.names.appFamily }))).taskDefinition!;
+  ecs.destroy();
+  const agent = td.containerDefinitions!.find((c) => c.name === AGENT_CONTAINER)!;
+  const registeredConfig = agent.environment!.find((e) => e.name === 'PROM_AGENT_CONFIG')!.value!;
+  const remoteWrite = (parse(registeredConfig) as { remote_write: { url: string; sigv4: { region: string } }[] }).remote_write[0];
+  const workspaceId = /\/workspaces\/(ws-[^/]+)\/api\/v1\/remote_write$/.exec(remoteWrite.url)?.[1];
+  if (!workspaceId) throw new CliError('the registered agent config has no AMP remote-write URL');
+  // The only change to the config: AMP's hostname does not resolve here, so remote-write goes to the
+  // local data plane, through a signing proxy because Debian's prometheus build does not sign.
+  const signer = await startSigningProxy({ target: planeUrl, region: remoteWrite.sigv4.region, credentials: CREDENTIALS });
+  teardown.add('the signing proxy', signer.stop);
+  const config = registeredConfig.replace(remoteWrite.url, `${signer.url}/workspaces/${workspaceId}/api/v1/remote_write`);
+
+  const app = spawnLogged('app', process.execPath, [SAMPLE_APP], { PORT: String(appPort) });
+  teardown.add('the sample app', () => stopProcess(app));
+  const metadata = await startTaskMetadataEndpoint({ region: REGION, cluster: spec.names.cluster, family: spec.names.appFamily, revision: td.revision });
+  teardown.add('the task metadata endpoint', metadata.close);
+  const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-sandbox-'));
+  teardown.add('the agent data directory', () => rmSync(dir, { recursive: true, force: true }));
+  const agentProcess = spawnLogged('agent', agent.entryPoint![0], [...agent.entryPoint!.slice(1), agent.command![0]], {
+    PROM_AGENT_CONFIG: config,
+    ECS_CONTAINER_METADATA_URI_V4: metadata.uri,
+    PROMETHEUS_BIN: 'prometheus',
+    PROM_CONFIG_FILE: join(dir, 'agent.yml'),
+    PROM_STORAGE_PATH: join(dir, 'data'),
+    PROM_LISTEN_ADDRESS: `127.0.0.1:${await freePort()}`,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_REGION: REGION,
+  });
+  teardown.add('the agent', () => stopProcess(agentProcess));
+  return workspaceId;
+}
+
+function spawnLogged(label: string, command: string, args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Only warnings, errors and the start script's own lines; routine logs would drown the status.
+  const verbose = Boolean(process.env.FARGATE_PROM_SANDBOX_VERBOSE);
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line && (verbose || /level=(error|warn)|^fargate-prom-agent:|error/i.test(line))) process.stderr.write(`  [${label}] ${line}\n`);
+    }
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+  if (!killed) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** Until the first samples of the stack's job are queryable through the data plane (bounded). */
+async function waitForSamples(planeUrl: string, workspaceId: string, job: string, signal: AbortSignal): Promise<void> {
+  const query = new AmpQueryClient(`${planeUrl}/workspaces/${workspaceId}`, REGION, async () => CREDENTIALS);
+  const deadline = Date.now() + 90_000;
+  while (!signal.aborted) {
+    const up = await query.instant(`up{job=${JSON.stringify(job)}} == 1`).catch(() => []);
+    if (up.length) return;
+    if (Date.now() > deadline) throw new CliError('no samples reached the local AMP data plane within 90s; rerun with FARGATE_PROM_SANDBOX_VERBOSE=1 to see the agent\'s log');
+    await sleep(500);
+  }
+}

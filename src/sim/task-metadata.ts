@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+
+export interface TaskMetadataEndpoint {
+  /** The value of ECS_CONTAINER_METADATA_URI_V4 for a container of this task. */
+  uri: string;
+  taskId: string;
+  taskArn: string;
+  /** How many requests for `/task` it has had (answered or not). */
+  requests(): number;
+  close(): Promise<void>;
+}
+
+export interface TaskMetadataOptions {
+  region: string;
+  cluster: string;
+  family: string;
+  revision?: number;
+  account?: string;
+  /** Listen on this loopback port (default: any free one). */
+  port?: number;
+  /**
+   * A task still starting: answer the first N requests for `/task` with 503, or hang without
+   * answering (`hang: true`), as a stuck endpoint would. Infinity: never ready.
+   */
+  notReadyFor?: number;
+  hang?: boolean;
+}
+
+/**
+ * A loopback stand-in for the ECS task metadata endpoint v4 of one Fargate task: `/task` answers
+ * what Fargate answers, enough for the agent's start script (TaskARN, Cluster, Family, …).
+ */
+export async function startTaskMetadataEndpoint(opts: TaskMetadataOptions): Promise<TaskMetadataEndpoint> {
+  const taskId = randomBytes(16).toString('hex');
+  const account = opts.account ?? '123456789012';
+  const taskArn = `arn:aws:ecs:${opts.region}:${account}:task/${opts.cluster}/${taskId}`;
+  const task = {
+    Cluster: `arn:aws:ecs:${opts.region}:${account}:cluster/${opts.cluster}`,
+    TaskARN: taskArn,
+    Family: opts.family,
+    Revision: String(opts.revision ?? 1),
+    DesiredStatus: 'RUNNING',
+    KnownStatus: 'RUNNING',
+    LaunchType: 'FARGATE',
+    AvailabilityZone: `${opts.region}a`,
+    Containers: [],
+  };
+  let requests = 0;
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/task' && ++requests <= (opts.notReadyFor ?? 0)) {
+      if (opts.hang) return; // never answers; close() drops the connection
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('task metadata not available yet\n');
+    } else if (req.url === '/task') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(task, null, 2));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    uri: `http://127.0.0.1:${port}`,
+    taskId,
+    taskArn,
+    requests: () => requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

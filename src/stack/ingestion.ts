@@ -1,0 +1,41 @@
+import { parse } from 'yaml';
+import { AmpQueryClient } from '../aws/amp-query.js';
+import { checkIngestion, type IngestionReport } from '../aws/ingestion.js';
+import { parseDurationSeconds } from '../config/options.js';
+import type { Context } from '../engine/types.js';
+import type { WorkspaceState } from '../resources/amp-workspace.js';
+import type { ServiceState } from '../resources/ecs-service.js';
+import type { TaskDefinitionState } from '../resources/task-definition.js';
+import { AGENT_CONTAINER } from '../templates/agent.js';
+import { ampQueryBase } from './endpoints.js';
+
+export type StackIngestion =
+  | ({ checked: true } & IngestionReport)
+  | { checked: false; healthy: false; problems: string[] };
+
+/** The scrape interval the deployed agent runs with, read back from the registered task definition. */
+function deployedScrapeInterval(td: TaskDefinitionState | undefined): number | undefined {
+  const containers = (td?.fingerprint.containers ?? []) as { name: string; environment: string[] }[];
+  const env = containers.find((c) => c.name === AGENT_CONTAINER)?.environment.find((e) => e.startsWith('PROM_AGENT_CONFIG='));
+  if (!env) return undefined;
+  const interval = (parse(env.slice('PROM_AGENT_CONFIG='.length)) as { global?: { scrape_interval?: string } })?.global?.scrape_interval;
+  return interval ? parseDurationSeconds(interval) : undefined;
+}
+
+/** Whether this stack's metrics really arrive in its workspace; needs the observed states in ctx. */
+export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Promise<StackIngestion> {
+  const workspace = ctx.states.get('workspace') as WorkspaceState | undefined;
+  const td = ctx.states.get('taskdef:app') as TaskDefinitionState | undefined;
+  const service = ctx.states.get('service:app') as ServiceState | undefined;
+  const interval = deployedScrapeInterval(td);
+  if (!workspace || interval === undefined) {
+    return { checked: false, healthy: false, problems: [`not checked: ${!workspace ? 'no AMP workspace' : 'no agent in the app task definition'}`] };
+  }
+  const query = new AmpQueryClient(ampQueryBase(ctx.spec.region, workspace.workspaceId, ampEndpointUrl), ctx.spec.region, ctx.aws.credentials());
+  try {
+    const report = await checkIngestion(query, { job: ctx.spec.name, expectedTargets: service?.desiredCount ?? 0, scrapeIntervalSeconds: interval });
+    return { checked: true, ...report };
+  } catch (err) {
+    return { checked: false, healthy: false, problems: [(err as Error).message] };
+  }
+}
