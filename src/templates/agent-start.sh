@@ -13,9 +13,18 @@ METADATA_WAIT_SECONDS="${METADATA_WAIT_SECONDS:-60}"
 
 log() { echo "fargate-prom-agent: $*" >&2; }
 
-# busybox wget is in the Prometheus image; curl is the fallback elsewhere.
+# busybox wget is in the Prometheus image; curl is the fallback elsewhere. One attempt, bounded:
+# a stuck endpoint must not hold the wait below past its deadline (wget's own read timeout is
+# 900 s, and GNU wget would retry it 20 times; busybox wget has no -t).
 fetch() {
-  if command -v wget >/dev/null 2>&1; then wget -qO- "$1"; else curl -fsS "$1"; fi
+  if command -v wget >/dev/null 2>&1; then
+    case "$(wget --version 2>/dev/null | head -n 1)" in
+      GNU*) wget -q -T 2 -t 1 -O- "$1" ;;
+      *) wget -q -T 2 -O- "$1" ;;
+    esac
+  else
+    curl -fsS --max-time 2 "$1"
+  fi
 }
 
 if [ -z "${PROM_AGENT_CONFIG:-}" ]; then
@@ -28,19 +37,19 @@ if [ -z "${ECS_CONTAINER_METADATA_URI_V4:-}" ]; then
 fi
 
 # The endpoint can answer errors for a moment while the task starts: retry, but not forever.
+# Wall-clock time, not a count of pauses: each attempt can itself take up to its timeout.
 task_id=""
-waited=0
+started=$(date +%s)
 while :; do
   if doc=$(fetch "$ECS_CONTAINER_METADATA_URI_V4/task" 2>/dev/null); then
     task_id=$(printf '%s\n' "$doc" | sed -n 's/.*"TaskARN"[[:space:]]*:[[:space:]]*"arn:[^"]*\/\([^"/]*\)".*/\1/p' | head -n 1)
     [ -n "$task_id" ] && break
   fi
-  if [ "$waited" -ge "$METADATA_WAIT_SECONDS" ]; then
+  if [ $(($(date +%s) - started)) -ge "$METADATA_WAIT_SECONDS" ]; then
     log "task metadata endpoint $ECS_CONTAINER_METADATA_URI_V4/task gave no TaskARN within ${METADATA_WAIT_SECONDS}s; not starting (series could not carry the task id)"
     exit 1
   fi
   sleep 1
-  waited=$((waited + 1))
 done
 
 # Prometheus 3 takes --agent; 2.x took --enable-feature=agent, which 3.x would ignore and run as a server.
