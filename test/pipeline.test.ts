@@ -1,0 +1,456 @@
+// The metrics pipeline with real binaries, on loopback only: generated agent configs against
+// `promtool`, the sidecar start script under a plain POSIX sh (dash), the real Prometheus 2.42 in agent
+// mode scraping the real sample app and remote-writing, SigV4-signed, to a local AMP data plane.
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PROMETHEUS_IMAGE, TASK_ID_PLACEHOLDER, remoteWriteUrl, renderAgentConfig, type AgentInput } from '../src/templates/agent.js';
+import { freePort, startTaskMetadataEndpoint, type TaskMetadataEndpoint } from '../src/sim/task-metadata.js';
+import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
+import { Tracker, pollUntil, promQuery, type Proc } from './support/pipeline-procs.js';
+
+const exec = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const START_SCRIPT = join(ROOT, 'src/templates/agent-start.sh');
+const APP = join(ROOT, 'docker/metrics-app/server.js');
+const DASHBOARD = resolve(ROOT, '../shared/fixtures/dashboard-11159.json');
+const REGION = 'eu-west-1';
+const CREDENTIALS = { accessKeyId: 'AKIAPIPELINETEST0001', secretAccessKey: 'pipeline-test-secret-key-0001' };
+
+const tracker = new Tracker();
+const metadataEndpoints: TaskMetadataEndpoint[] = [];
+afterAll(async () => {
+  await tracker.cleanup();
+  await Promise.all(metadataEndpoints.splice(0).map((m) => m.close()));
+});
+
+async function metadataEndpoint(opts: { notReadyFor?: number; hang?: boolean; port?: number } = {}): Promise<TaskMetadataEndpoint> {
+  const m = await startTaskMetadataEndpoint({ region: REGION, cluster: 'shop-cluster', family: 'shop-app', revision: 3, ...opts });
+  metadataEndpoints.push(m);
+  return m;
+}
+
+function agentInput(over: Partial<AgentInput> = {}): AgentInput {
+  return {
+    jobName: 'shop',
+    appPort: 8080,
+    metricsPath: '/metrics',
+    scrapeInterval: '15s',
+    remoteWriteUrl: remoteWriteUrl(REGION, 'ws-0123abcd-4567-89ef-0123-456789abcdef'),
+    region: REGION,
+    ...over,
+  };
+}
+
+/** The start script under /bin/sh (dash here, busybox sh in the image), with only the env given. */
+function runStartScript(name: string, dir: string, env: Record<string, string | undefined>): Proc {
+  return tracker.spawn(name, '/bin/sh', [START_SCRIPT], {
+    PATH: process.env.PATH,
+    HOME: dir, // no ~/.aws of this machine
+    PROM_CONFIG_FILE: join(dir, 'etc/agent.yml'),
+    PROM_STORAGE_PATH: join(dir, 'wal'),
+    ...env,
+  });
+}
+
+describe('generated agent configs pass promtool check config --agent', () => {
+  it('across intervals, metrics paths, ports and regions', async () => {
+    const dir = tracker.tempDir('promtool');
+    const files: Array<{ file: string; input: AgentInput; yaml: string }> = [];
+    for (const scrapeInterval of ['1s', '5s', '15s', '60s', '5m']) {
+      for (const metricsPath of ['/metrics', '/internal/prometheus']) {
+        for (const appPort of [80, 3000, 65535]) {
+          for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2']) {
+            const input = agentInput({ scrapeInterval, metricsPath, appPort, region, jobName: `app-${appPort}`, remoteWriteUrl: remoteWriteUrl(region, 'ws-11111111-2222-3333-4444-555555555555') });
+            const file = join(dir, `agent-${files.length}.yml`);
+            const yaml = renderAgentConfig(input);
+            writeFileSync(file, yaml);
+            files.push({ file, input, yaml });
+          }
+        }
+      }
+    }
+    // The config as the script writes it, with a task id in place of the placeholder, too.
+    const substituted = join(dir, 'substituted.yml');
+    writeFileSync(substituted, files[0].yaml.replaceAll(TASK_ID_PLACEHOLDER, '0123456789abcdef0123456789abcdef'));
+
+    const { stdout, stderr } = await exec('promtool', ['check', 'config', '--agent', ...files.map((f) => f.file), substituted]);
+    const report = stdout + stderr;
+    for (const { file } of files) expect(report).toContain(`Checking ${file}`);
+    expect(report.match(/SUCCESS/g)?.length).toBe(files.length + 1);
+    expect(report).not.toMatch(/FAILED/);
+
+    // What promtool accepted is what was asked for.
+    for (const { input, yaml } of files) {
+      const cfg = parse(yaml);
+      expect(cfg.global.scrape_interval).toBe(input.scrapeInterval);
+      expect(cfg.scrape_configs[0].metrics_path).toBe(input.metricsPath);
+      expect(cfg.scrape_configs[0].static_configs[0].targets).toEqual([`localhost:${input.appPort}`]);
+      expect(cfg.remote_write[0].sigv4.region).toBe(input.region);
+    }
+  });
+
+  it('promtool is a real check: a timeout above the interval is refused', async () => {
+    const dir = tracker.tempDir('promtool-bad');
+    const file = join(dir, 'bad.yml');
+    const good = renderAgentConfig(agentInput({ scrapeInterval: '5s' }));
+    writeFileSync(file, good.replace('scrape_timeout: 5s', 'scrape_timeout: 30s'));
+    const err = await exec('promtool', ['check', 'config', '--agent', file]).then(() => undefined, (e: { code: number; stdout: string; stderr: string }) => e);
+    expect(err?.code).not.toBe(0);
+    expect(`${err?.stdout}${err?.stderr}`).toMatch(/scrape timeout greater than scrape interval/);
+  });
+});
+
+describe('the start script picks the agent flag from the Prometheus version', () => {
+  // A fake Prometheus: prints a version (or the real binary's) and records the argv it is exec'd with.
+  let fakeDir: string;
+  let fakeBin: string;
+  beforeAll(() => {
+    fakeDir = tracker.tempDir('fake-prom');
+    fakeBin = join(fakeDir, 'prometheus');
+    writeFileSync(fakeBin, [
+      '#!/bin/sh',
+      'if [ "$1" = "--version" ]; then',
+      '  if [ -n "${FAKE_PROM_REAL:-}" ]; then exec prometheus --version; fi',
+      '  printf "%s\\n" "$FAKE_PROM_VERSION"; exit 0',
+      'fi',
+      'printf "%s\\n" "$@" > "$FAKE_PROM_ARGV"',
+      '',
+    ].join('\n'));
+    chmodSync(fakeBin, 0o755);
+  });
+
+  async function startWith(version: { text?: string; real?: boolean }) {
+    const dir = tracker.tempDir('flag');
+    const metadata = await metadataEndpoint();
+    const argvFile = join(dir, 'argv');
+    const yaml = renderAgentConfig(agentInput());
+    const proc = runStartScript('start-script', dir, {
+      PROMETHEUS_BIN: fakeBin,
+      FAKE_PROM_VERSION: version.text,
+      FAKE_PROM_REAL: version.real ? '1' : undefined,
+      FAKE_PROM_ARGV: argvFile,
+      PROM_AGENT_CONFIG: yaml,
+      ECS_CONTAINER_METADATA_URI_V4: metadata.uri,
+      PROM_LISTEN_ADDRESS: '127.0.0.1:19999',
+    });
+    const { code } = await proc.exited;
+    expect(code, proc.output()).toBe(0);
+    const argv = readFileSync(argvFile, 'utf8').trimEnd().split('\n');
+    return { argv, log: proc.output(), dir, metadata, yaml };
+  }
+
+  const cases: Array<[string, string, string]> = [
+    ['3.14.0', 'prometheus, version 3.14.0 (branch: HEAD, revision: 4f5e3a1b2c3d)\n  build user:       root@buildkitsandbox\n  go version:       go1.25.4', '--agent'],
+    ['3.0.0-rc.0', 'prometheus, version 3.0.0-rc.0 (branch: HEAD, revision: 0123abcd)', '--agent'],
+    ['2.42.0', 'prometheus, version 2.42.0 (branch: HEAD, revision: 225c61122d88b01d1f0eaaee0e05b6f3e0567ac0)', '--enable-feature=agent'],
+    ['2.53.4', 'prometheus, version 2.53.4 (branch: HEAD, revision: 1b4f4f9a)', '--enable-feature=agent'],
+  ];
+  for (const [name, text, flag] of cases) {
+    it(`Prometheus ${name} gets ${flag}`, async () => {
+      const { argv, log, dir, metadata } = await startWith({ text });
+      expect(argv).toEqual([
+        flag,
+        `--config.file=${join(dir, 'etc/agent.yml')}`,
+        `--storage.agent.path=${join(dir, 'wal')}`,
+        '--web.listen-address=127.0.0.1:19999',
+      ]);
+      expect(log).toContain(`fargate-prom-agent: task ${metadata.taskId}: starting Prometheus ${name.split('.')[0]}.x in agent mode (${flag})`);
+    });
+  }
+
+  it('the installed Prometheus 2.42 reads as 2.x and gets --enable-feature=agent; the config carries the task id', async () => {
+    const real = await exec('prometheus', ['--version']);
+    expect(real.stdout + real.stderr).toMatch(/^prometheus, version 2\.42\./m);
+    const { argv, log, dir, metadata, yaml } = await startWith({ real: true });
+    expect(argv[0]).toBe('--enable-feature=agent');
+    expect(log).toContain('starting Prometheus 2.x in agent mode (--enable-feature=agent)');
+    const written = readFileSync(join(dir, 'etc/agent.yml'), 'utf8');
+    expect(written).not.toContain(TASK_ID_PLACEHOLDER);
+    expect(written).toBe(`${yaml.replaceAll(TASK_ID_PLACEHOLDER, metadata.taskId)}\n`);
+    expect(parse(written).scrape_configs[0].relabel_configs[0].replacement).toBe(metadata.taskId);
+  });
+
+  it('an unreadable version is said in the log and taken as 2.x', async () => {
+    const { argv, log } = await startWith({ text: 'Usage: something else entirely' });
+    expect(argv[0]).toBe('--enable-feature=agent');
+    expect(log).toContain('fargate-prom-agent: could not read the Prometheus version; assuming 2.x');
+  });
+});
+
+describe('the start script and the task metadata endpoint', () => {
+  afterEach(async () => {
+    await tracker.stopAll();
+  });
+
+  /** The script with the real Prometheus; resolves once Prometheus answers /-/ready. */
+  async function startReal(metadataUri: string, wait = '20') {
+    const dir = tracker.tempDir('metadata');
+    const listen = `127.0.0.1:${await freePort()}`;
+    const proc = runStartScript('agent', dir, {
+      PROMETHEUS_BIN: 'prometheus',
+      PROM_AGENT_CONFIG: renderAgentConfig(agentInput({ appPort: await freePort(), remoteWriteUrl: `http://127.0.0.1:${await freePort()}/workspaces/ws-x/api/v1/remote_write` })),
+      ECS_CONTAINER_METADATA_URI_V4: metadataUri,
+      PROM_LISTEN_ADDRESS: listen,
+      METADATA_WAIT_SECONDS: wait,
+      // The sigv4 block needs credentials to load; remote write itself goes nowhere here.
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    return { proc, dir, listen };
+  }
+
+  async function ready(listen: string, proc: Proc) {
+    const exited = proc.exited.then(({ code }) => {
+      throw new Error(`the agent exited (${code}) before it was ready:\n${proc.output()}`);
+    });
+    await Promise.race([
+      exited,
+      pollUntil('the agent to be ready', 15_000, async () => ((await fetch(`http://${listen}/-/ready`)).ok ? true : undefined), 200),
+    ]);
+    exited.catch(() => undefined);
+  }
+
+  it('retries while the endpoint answers 503, then starts Prometheus with the task id', async () => {
+    const metadata = await metadataEndpoint({ notReadyFor: 3 });
+    const { proc, dir, listen } = await startReal(metadata.uri);
+    await ready(listen, proc);
+    expect(metadata.requests()).toBe(4);
+    expect(proc.output()).toContain(`fargate-prom-agent: task ${metadata.taskId}: starting Prometheus 2.x in agent mode`);
+    expect(readFileSync(join(dir, 'etc/agent.yml'), 'utf8')).toContain(`replacement: ${metadata.taskId}`);
+  });
+
+  it('retries while the endpoint refuses connections, then starts', async () => {
+    const port = await freePort();
+    const { proc, listen } = await startReal(`http://127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 2000)); // the script is retrying against a closed port
+    expect(proc.child.exitCode).toBeNull();
+    const metadata = await metadataEndpoint({ port });
+    await ready(listen, proc);
+    expect(metadata.requests()).toBe(1);
+    expect(proc.output()).toContain(`task ${metadata.taskId}: starting Prometheus`);
+  });
+
+  it('never ready (503, refused, or hanging): exits non-zero within METADATA_WAIT_SECONDS with a clear line', async () => {
+    const unavailable = await metadataEndpoint({ notReadyFor: Infinity });
+    const hanging = await metadataEndpoint({ notReadyFor: Infinity, hang: true });
+    const refused = `http://127.0.0.1:${await freePort()}`;
+    const wait = 2;
+    const results = await Promise.all([unavailable.uri, refused, hanging.uri].map(async (uri) => {
+      const started = Date.now();
+      const { proc, dir } = await startReal(uri, String(wait));
+      const { code } = await proc.exited;
+      return { uri, code, seconds: (Date.now() - started) / 1000, log: proc.output(), dir };
+    }));
+    for (const r of results) {
+      expect(r.code, r.log).not.toBe(0);
+      // The wait, plus at most one bounded attempt (2 s) and its pause.
+      expect(r.seconds, r.uri).toBeLessThan(wait + 3.5);
+      expect(r.log).toContain(`fargate-prom-agent: task metadata endpoint ${r.uri}/task gave no TaskARN within ${wait}s; not starting`);
+      expect(existsSync(join(r.dir, 'etc/agent.yml'))).toBe(false);
+    }
+    expect(unavailable.requests()).toBeGreaterThanOrEqual(2);
+    expect(hanging.requests()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('missing environment: a clear line and no Prometheus', async () => {
+    const dir = tracker.tempDir('noenv');
+    const noMetadata = runStartScript('no-metadata', dir, { PROMETHEUS_BIN: 'prometheus', PROM_AGENT_CONFIG: renderAgentConfig(agentInput()) });
+    const metadata = await metadataEndpoint();
+    const noConfig = runStartScript('no-config', dir, { PROMETHEUS_BIN: 'prometheus', ECS_CONTAINER_METADATA_URI_V4: metadata.uri });
+    const [a, b] = await Promise.all([noMetadata.exited, noConfig.exited]);
+    expect(a.code).toBe(1);
+    expect(noMetadata.output()).toBe('fargate-prom-agent: ECS_CONTAINER_METADATA_URI_V4 is not set: this needs ECS on Fargate platform version 1.4.0 or later\n');
+    expect(b.code).toBe(1);
+    expect(noConfig.output()).toBe('fargate-prom-agent: PROM_AGENT_CONFIG is empty: no configuration to run\n');
+    expect(metadata.requests()).toBe(0);
+  });
+});
+
+/** Metric names a PromQL expression reads (identifiers followed by a selector `{`). */
+function metricNames(expr: string): string[] {
+  return [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{/g)].map((m) => m[1]);
+}
+
+/** Grafana's template variables as a query of all instances would have them. */
+function withTemplateVars(expr: string): string {
+  return expr
+    .replace(/\$\{?instance\}?|\[\[instance\]\]/g, '.*')
+    .replace(/\$\{?__(rate_)?interval\}?|\$\{?__range\}?/g, '1m');
+}
+
+interface Panel { title?: string; targets?: Array<{ expr?: string }>; panels?: Panel[] }
+function dashboardQueries(): Array<{ title: string; expr: string }> {
+  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] };
+  const out: Array<{ title: string; expr: string }> = [];
+  const walk = (panels: Panel[]) => {
+    for (const p of panels) {
+      for (const t of p.targets ?? []) if (t.expr) out.push({ title: p.title ?? '', expr: t.expr });
+      walk(p.panels ?? []);
+    }
+  };
+  walk(dashboard.panels);
+  return out;
+}
+
+describe('end to end: sample app → agent (start script, Prometheus 2.42) → SigV4 remote write → AMP data plane', () => {
+  const WORKSPACE = 'ws-e2e00000-1111-2222-3333-444444444444';
+  const JOB = 'shop';
+  let dataPlane: AmpDataPlane;
+  let app: Proc;
+  let appPort: number;
+  let capture: Server;
+  let probe: { authorization?: string; path?: string };
+  let agentSigns = false;
+  let good: { proc: Proc; metadata: TaskMetadataEndpoint };
+  let wrongUrl: { proc: Proc; metadata: TaskMetadataEndpoint };
+  let wrongKey: { proc: Proc; metadata: TaskMetadataEndpoint };
+
+  async function startAgent(name: string, url: string, secretAccessKey: string) {
+    const metadata = await metadataEndpoint();
+    const dir = tracker.tempDir(name);
+    const proc = runStartScript(name, dir, {
+      PROMETHEUS_BIN: 'prometheus',
+      PROM_AGENT_CONFIG: renderAgentConfig({ jobName: JOB, appPort, metricsPath: '/metrics', scrapeInterval: '1s', remoteWriteUrl: url, region: REGION }),
+      ECS_CONTAINER_METADATA_URI_V4: metadata.uri,
+      PROM_LISTEN_ADDRESS: `127.0.0.1:${await freePort()}`,
+      // The default credential chain, as the task role would provide it.
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_REGION: REGION,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    return { proc, metadata };
+  }
+
+  beforeAll(async () => {
+    dataPlane = await startAmpDataPlane({ region: REGION, credentials: CREDENTIALS });
+    appPort = await freePort();
+    app = tracker.spawn('metrics-app', process.execPath, [APP], { PATH: process.env.PATH, PORT: String(appPort), HOST: '127.0.0.1' }, ROOT);
+    await app.waitForOutput(/listening/, 10_000);
+
+    // Does the installed Prometheus sign its remote writes? A loopback receiver records what the agent sends.
+    probe = {};
+    capture = createServer((req, res) => {
+      probe.authorization ??= req.headers.authorization ?? '';
+      probe.path ??= req.url;
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => capture.listen(0, '127.0.0.1', r));
+    const captureUrl = `http://127.0.0.1:${(capture.address() as { port: number }).port}/workspaces/${WORKSPACE}/api/v1/remote_write`;
+    let prober: { proc: Proc };
+    [prober, wrongUrl, wrongKey] = await Promise.all([
+      startAgent('agent-probe', captureUrl, CREDENTIALS.secretAccessKey),
+      // A URL AMP does not serve: the workspace path without /api/v1.
+      startAgent('agent-wrong-url', `${dataPlane.url}/workspaces/${WORKSPACE}/remote_write`, CREDENTIALS.secretAccessKey),
+      startAgent('agent-wrong-key', dataPlane.remoteWriteUrl(WORKSPACE), 'not-the-secret-key'),
+    ]);
+    await pollUntil('the probe agent\'s first remote write', 20_000, async () => probe.authorization, 200);
+    await tracker.stop(prober.proc);
+    agentSigns = /^AWS4-HMAC-SHA256 /.test(probe.authorization ?? '');
+    if (!agentSigns) {
+      // Debian's prometheus 2.42 accepts the sigv4 block and resolves credentials, yet sends no
+      // Authorization header. The data path is then proven against the data plane's Prometheus directly.
+      console.warn(`pipeline.test: the installed prometheus does not SigV4-sign remote writes (Authorization: ${JSON.stringify(probe.authorization)}); the data-path tests write to the data plane's Prometheus directly`);
+    }
+    good = await startAgent('agent-good', agentSigns ? dataPlane.remoteWriteUrl(WORKSPACE) : `${dataPlane.prometheusUrl}/api/v1/write`, CREDENTIALS.secretAccessKey);
+    // Some traffic, so the CPU and heap graphs have something to show.
+    for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${appPort}/`).then((r) => r.text());
+  }, 60_000);
+
+  afterAll(async () => {
+    await tracker.stopAll();
+    capture?.closeAllConnections();
+    await new Promise((r) => (capture ? capture.close(r) : r(undefined)));
+    await dataPlane?.stop();
+  });
+
+  it('the sample app serves default metrics at /metrics, work at / and 404 elsewhere', async () => {
+    const metrics = await fetch(`http://127.0.0.1:${appPort}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await metrics.text()).toMatch(/^nodejs_version_info\{/m);
+    const work = await fetch(`http://127.0.0.1:${appPort}/`);
+    expect(work.status).toBe(200);
+    expect(await work.json()).toMatchObject({ ok: true });
+    expect((await fetch(`http://127.0.0.1:${appPort}/nope`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${appPort}/metrics`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('the agent SigV4-signs its remote writes (service aps, the configured region, the task credentials)', (ctx) => {
+    if (!agentSigns) ctx.skip(`the installed prometheus sends no SigV4 signature (Authorization: ${JSON.stringify(probe.authorization)})`);
+    expect(probe.path).toBe(`/workspaces/${WORKSPACE}/api/v1/remote_write`);
+    expect(probe.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${CREDENTIALS.accessKeyId}/\\d{8}/${REGION}/aps/aws4_request, ?SignedHeaders=[^,]*host[^,]*, ?Signature=[0-9a-f]{64}$`));
+  });
+
+  it('series arrive labelled with the task id as instance and the job name', async () => {
+    const series = await pollUntil('nodejs_version_info from the agent', 30_000, async () => {
+      const r = await promQuery(dataPlane.prometheusUrl, `nodejs_version_info{instance="${good.metadata.taskId}"}`);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(series[0].metric).toMatchObject({ instance: good.metadata.taskId, job: JOB });
+    expect(good.proc.output()).toContain(`task ${good.metadata.taskId}: starting Prometheus 2.x in agent mode (--enable-feature=agent)`);
+    // Only the task id, never the placeholder or host:port, as instance.
+    const instances = await (await fetch(`${dataPlane.prometheusUrl}/api/v1/label/instance/values`)).json() as { data: string[] };
+    expect(instances.data).toEqual([good.metadata.taskId]);
+    // Grafana's $instance variable: label_values(nodejs_version_info, instance).
+    const variable = await (await fetch(`${dataPlane.prometheusUrl}/api/v1/label/instance/values?match[]=nodejs_version_info`)).json() as { data: string[] };
+    expect(variable.data).toEqual([good.metadata.taskId]);
+  });
+
+  it('every metric dashboard 11159 queries is present', async () => {
+    const names = [...new Set(dashboardQueries().flatMap((q) => metricNames(q.expr)))];
+    expect(names.length).toBeGreaterThanOrEqual(10);
+    const missing = await pollUntil('every dashboard metric', 30_000, async () => {
+      const absent: string[] = [];
+      for (const name of names) {
+        const r = await promQuery(dataPlane.prometheusUrl, `count(${name}{instance="${good.metadata.taskId}",job="${JOB}"})`);
+        if (r.length === 0) absent.push(name);
+      }
+      return absent.length === 0 ? absent : undefined;
+    }).catch((err: Error) => [err.message]);
+    expect(missing).toEqual([]);
+  });
+
+  it('every panel query of dashboard 11159, with $instance as .*, returns data', async () => {
+    const queries = dashboardQueries();
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    const empty = await pollUntil('data for every panel query', 30_000, async () => {
+      const none: string[] = [];
+      for (const { title, expr } of queries) {
+        const r = await promQuery(dataPlane.prometheusUrl, withTemplateVars(expr));
+        if (r.length === 0) none.push(`${title}: ${expr}`);
+      }
+      return none.length === 0 ? none : undefined;
+    }).catch((err: Error) => [err.message]);
+    expect(empty).toEqual([]);
+  });
+
+  it('a wrong remote-write URL shows in the agent log (404)', async () => {
+    await wrongUrl.proc.waitForOutput(/server returned HTTP status 404/, 30_000);
+    expect(wrongUrl.proc.output()).toMatch(new RegExp(`^(?=.*level=error)(?=.*component=remote)(?=.*url=${escapeRegExp(dataPlane.url)}/workspaces/${WORKSPACE}/remote_write )(?=.*404 Not Found).*$`, 'm'));
+  });
+
+  it('a rejected signature shows in the agent log (403) and in the data plane rejection counter', async () => {
+    await wrongKey.proc.waitForOutput(/server returned HTTP status 403 Forbidden/, 30_000);
+    expect(wrongKey.proc.output()).toMatch(/^(?=.*level=error)(?=.*component=remote)(?=.*403 Forbidden).*$/m);
+    const rejections = dataPlane.rejections();
+    expect(rejections.count).toBeGreaterThan(0);
+    // With a signing Prometheus the wrong secret key is what is refused; one that does not sign is refused for that.
+    const why = agentSigns ? /signature we calculated does not match/ : /Missing Authentication Token/;
+    expect(rejections.last).toMatch(why);
+    expect(wrongKey.proc.output()).toMatch(why);
+    // The rejected agent's series never arrive.
+    expect(await promQuery(dataPlane.prometheusUrl, `count({instance="${wrongKey.metadata.taskId}"})`)).toEqual([]);
+  });
+});
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
