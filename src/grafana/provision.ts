@@ -122,7 +122,8 @@ export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
       explain: (v) => (v.ok ? 'up' : v.reason),
     });
   } catch (err) {
-    if (!(err instanceof CliError) || err instanceof GrafanaError) throw err;
+    // Only pollUntil's own timeout gets the hint; an interrupt (exit 130) passes through as it is.
+    if (!(err instanceof CliError) || err instanceof GrafanaError || !/^timed out/.test(err.message)) throw err;
     const dns = /does not resolve/.test(err.message);
     const hint = dns
       ? opts.viaAlb
