@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { PROMETHEUS_IMAGE, TASK_ID_PLACEHOLDER, remoteWriteUrl, renderAgentConfig, type AgentInput } from '../src/templates/agent.js';
 import { freePort, startTaskMetadataEndpoint, type TaskMetadataEndpoint } from '../src/sim/task-metadata.js';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
+import { startSigningProxy, type SigningProxy } from '../src/sim/sigv4-proxy.js';
 import { Tracker, pollUntil, promQuery, type Proc } from './support/pipeline-procs.js';
 
 const exec = promisify(execFile);
@@ -307,6 +308,7 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
   let capture: Server;
   let probe: { authorization?: string; path?: string };
   let agentSigns = false;
+  const proxies: SigningProxy[] = [];
   let good: { proc: Proc; metadata: TaskMetadataEndpoint };
   let wrongUrl: { proc: Proc; metadata: TaskMetadataEndpoint };
   let wrongKey: { proc: Proc; metadata: TaskMetadataEndpoint };
@@ -345,27 +347,36 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
     await new Promise<void>((r) => capture.listen(0, '127.0.0.1', r));
     const captureUrl = `http://127.0.0.1:${(capture.address() as { port: number }).port}/workspaces/${WORKSPACE}/api/v1/remote_write`;
     let prober: { proc: Proc };
-    [prober, wrongUrl, wrongKey] = await Promise.all([
+    [prober, wrongUrl] = await Promise.all([
       startAgent('agent-probe', captureUrl, CREDENTIALS.secretAccessKey),
       // A URL AMP does not serve: the workspace path without /api/v1.
       startAgent('agent-wrong-url', `${dataPlane.url}/workspaces/${WORKSPACE}/remote_write`, CREDENTIALS.secretAccessKey),
-      startAgent('agent-wrong-key', dataPlane.remoteWriteUrl(WORKSPACE), 'not-the-secret-key'),
     ]);
     await pollUntil('the probe agent\'s first remote write', 20_000, async () => probe.authorization, 200);
     await tracker.stop(prober.proc);
     agentSigns = /^AWS4-HMAC-SHA256 /.test(probe.authorization ?? '');
-    if (!agentSigns) {
-      // Debian's prometheus 2.42 accepts the sigv4 block and resolves credentials, yet sends no
-      // Authorization header. The data path is then proven against the data plane's Prometheus directly.
-      console.warn(`pipeline.test: the installed prometheus does not SigV4-sign remote writes (Authorization: ${JSON.stringify(probe.authorization)}); the data-path tests write to the data plane's Prometheus directly`);
-    }
-    good = await startAgent('agent-good', agentSigns ? dataPlane.remoteWriteUrl(WORKSPACE) : `${dataPlane.prometheusUrl}/api/v1/write`, CREDENTIALS.secretAccessKey);
+    // Debian's prometheus 2.42 accepts the sigv4 block and resolves credentials, yet sends no
+    // Authorization header; the upstream image `up` deploys signs. Without signing, the agent goes
+    // through a signing proxy (as the sandbox does) holding the credentials the agent was given, so the
+    // data plane still checks a signature made with the agent's keys, region and service.
+    const via = async (secretAccessKey: string) => {
+      if (agentSigns) return dataPlane.remoteWriteUrl(WORKSPACE);
+      const proxy = await startSigningProxy({ target: dataPlane.url, region: REGION, credentials: { ...CREDENTIALS, secretAccessKey } });
+      proxies.push(proxy);
+      return `${proxy.url}/workspaces/${WORKSPACE}/api/v1/remote_write`;
+    };
+    if (!agentSigns) console.warn(`pipeline.test: the installed prometheus does not SigV4-sign remote writes (Authorization: ${JSON.stringify(probe.authorization)}); its agents write through a signing proxy`);
+    [good, wrongKey] = await Promise.all([
+      startAgent('agent-good', await via(CREDENTIALS.secretAccessKey), CREDENTIALS.secretAccessKey),
+      startAgent('agent-wrong-key', await via('not-the-secret-key'), 'not-the-secret-key'),
+    ]);
     // Some traffic, so the CPU and heap graphs have something to show.
     for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${appPort}/`).then((r) => r.text());
   }, 60_000);
 
   afterAll(async () => {
     await tracker.stopAll();
+    await Promise.all(proxies.splice(0).map((p) => p.stop()));
     capture?.closeAllConnections();
     await new Promise((r) => (capture ? capture.close(r) : r(undefined)));
     await dataPlane?.stop();
@@ -442,8 +453,7 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
     expect(wrongKey.proc.output()).toMatch(/^(?=.*level=error)(?=.*component=remote)(?=.*403 Forbidden).*$/m);
     const rejections = dataPlane.rejections();
     expect(rejections.count).toBeGreaterThan(0);
-    // With a signing Prometheus the wrong secret key is what is refused; one that does not sign is refused for that.
-    const why = agentSigns ? /signature we calculated does not match/ : /Missing Authentication Token/;
+    const why = /signature we calculated does not match/;
     expect(rejections.last).toMatch(why);
     expect(wrongKey.proc.output()).toMatch(why);
     // The rejected agent's series never arrive.
