@@ -372,6 +372,10 @@ describe('drift: a replaced Grafana task loses its datasource and dashboard', ()
     const g = run.json().grafana;
     expect(g).toMatchObject({ reachable: true, version: '12.4.5', datasource: { present: false, healthy: false }, dashboard: { present: false } });
     expect(g.url).toMatch(/\/dashboard\/$/);
+    const text = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--grafana-url', grafana.url], simEnv());
+    runs.push(text);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(/datasource graf-amp: MISSING\n\s+dashboard graf-nodejs: MISSING\n\s+run `fargate-prom up` to restore/);
   });
 
   it('up restores them without any AWS mutating call', async () => {
@@ -394,7 +398,8 @@ describe('drift: a replaced Grafana task loses its datasource and dashboard', ()
     const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--grafana-url', grafana.url, '--json'], simEnv());
     runs.push(run);
     const g = run.json().grafana;
-    expect(g).toMatchObject({ reachable: true, datasource: { present: true, matches: true, healthy: true }, dashboard: { present: true } });
+    expect(g).toMatchObject({ checked: true, healthy: true, reachable: true, datasource: { present: true, matches: true, healthy: true }, dashboard: { present: true } });
+    expect(g.problems).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { CliError, ExitCode } from '../errors.js';
 import { observeAll } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import type { ListenersState } from '../resources/listeners.js';
+import { grafanaStatusSection, renderGrafanaStatus } from '../grafana/status.js';
 import { stackEndpoints } from '../stack/endpoints.js';
 import { stackIngestion } from '../stack/ingestion.js';
 import { stackResources } from '../stack/resources.js';
@@ -34,14 +35,24 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
     }));
     const listeners = ctx.states.get('listeners') as ListenersState | undefined;
     const endpoints = stackEndpoints(ctx, Boolean(listeners?.listeners.some((l) => l.port === 443)));
+    const grafanaCheck = grafanaStatusSection({
+      aws: session.aws,
+      spec,
+      stackUrl: endpoints.grafana.url,
+      grafanaUrl: conn.grafanaUrl,
+      workspaceId: endpoints.amp.workspaceId,
+      endpointUrl: conn.endpointUrl,
+      signal: session.signal,
+    });
     const ingestion = await metrics;
-    const healthy = reports.every((r) => r.healthy) && ingestion.healthy;
+    const grafana = await grafanaCheck;
+    const healthy = reports.every((r) => r.healthy) && ingestion.healthy && grafana.healthy;
     session.reporter.stop();
-    const result = { stack: spec.name, region: spec.region, healthy, found: true, resources: reports, ...endpoints, metrics: ingestion };
+    const result = { stack: spec.name, region: spec.region, healthy, found: true, resources: reports, ...endpoints, grafana: { ...endpoints.grafana, ...grafana }, metrics: ingestion };
     if (conn.json) {
       printJson(result);
     } else {
-      const problems = [...reports.filter((r) => !r.healthy), ...ingestion.problems];
+      const problems = [...reports.filter((r) => !r.healthy), ...ingestion.problems, ...grafana.problems];
       process.stdout.write([
         `Stack ${spec.name} in ${spec.region}: ${healthy ? 'healthy' : `${problems.length} problem${problems.length === 1 ? '' : 's'}`}`,
         '',
@@ -52,6 +63,7 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
         '',
         `  App:      ${endpoints.app.url ?? '(no load balancer)'}`,
         `  Grafana:  ${endpoints.grafana.url ?? '(no load balancer)'}`,
+        renderGrafanaStatus(grafana),
         `  AMP:      ${endpoints.amp.workspaceId ?? '(no workspace)'}  ${endpoints.amp.remoteWriteUrl ?? ''}`,
         '',
         renderIngestion(ingestion),

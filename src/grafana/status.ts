@@ -65,17 +65,20 @@ export async function grafanaStatusSection(input: GrafanaStatusInput): Promise<G
   return { checked: true, checkedUrl, ...rest, healthy: ok, problems };
 }
 
-/** The human lines of the Grafana section of `status`. */
+/** The human lines of the Grafana section of `status`, to go under its `Grafana:  <url>` line. */
 export function renderGrafanaStatus(g: GrafanaStatus): string {
-  if (!g.checked) return `  Grafana:  ${g.reason}`;
-  if (!g.reachable) return `  Grafana:  PROBLEM: ${g.problems.join('; ')}`;
+  const pad = '            ';
+  if (!g.checked) return `${pad}${g.reason}`;
+  if (!g.reachable) return `${pad}PROBLEM: ${g.problems.join('; ')}`;
   const ds = g.datasource!;
   const dash = g.dashboard!;
   const dsState = !ds.present ? 'MISSING' : `${ds.matches ? 'points at this workspace' : 'POINTS ELSEWHERE'}, ${ds.healthy ? 'healthy' : `FAILING (${ds.message})`}`;
   return [
-    `  Grafana:  ${g.version ? `${g.version}, ` : ''}reachable at ${g.checkedUrl}${g.error ? ` — ${g.error}` : ''}`,
-    `            datasource ${ds.uid}: ${dsState}`,
-    `            dashboard ${dash.uid}: ${dash.present ? dash.url ?? 'present' : 'MISSING'}`,
-    ...(g.problems.length && g.reachable && !g.error ? ['            run `fargate-prom up` to restore what is missing'] : []),
+    `${pad}Grafana ${g.version ?? '(version hidden)'} reachable at ${g.checkedUrl}${g.error ? ` — PROBLEM: ${g.error}` : ''}`,
+    ...(g.error ? [] : [
+      `${pad}datasource ${ds.uid}: ${dsState}`,
+      `${pad}dashboard ${dash.uid}: ${dash.present ? dash.url ?? 'present' : 'MISSING'}`,
+    ]),
+    ...(!g.healthy && !g.error ? [`${pad}run \`fargate-prom up\` to restore what is missing (Grafana's storage on Fargate does not survive a task replacement)`] : []),
   ].join('\n');
 }
