@@ -62,7 +62,7 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
   }
   requireOnPath('moto_server', "install moto with \"pip install 'moto[server]==5.2.1'\"");
   requireOnPath('prometheus', 'install Prometheus (Debian/Ubuntu: apt-get install prometheus)');
-  const name = String(raw.name ?? 'sandbox');
+  const name = String(raw.name ?? 'fargate-prom');
   const json = raw.json === true;
   const say = (line: string) => process.stderr.write(`sandbox: ${line}\n`);
 

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AmpQueryClient, type VectorSample } from '../src/aws/amp-query.js';
+import { checkIngestion, FREE_TIER_SAMPLES_PER_MONTH } from '../src/aws/ingestion.js';
+import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
+
+const REGION = 'eu-west-1';
+const KEYS = { accessKeyId: 'AKIDINGESTIONTEST', secretAccessKey: 'right-secret' };
+let plane: AmpDataPlane;
+
+beforeAll(async () => {
+  plane = await startAmpDataPlane({ region: REGION, credentials: KEYS });
+});
+afterAll(async () => {
+  await plane?.stop();
+});
+
+const client = (credentials = KEYS, region = REGION, base = `${plane.url}/workspaces/ws-test`) =>
+  new AmpQueryClient(base, region, async () => credentials, 3_000);
+
+describe('the AMP query client against the SigV4-verifying data plane', () => {
+  it('signs PromQL for service aps in the region, and the data plane accepts it', async () => {
+    const before = plane.rejections().count;
+    const result = await client().instant('vector(42)');
+    expect(result).toEqual([{ metric: {}, value: [expect.any(Number), '42'] }]);
+    expect(plane.rejections().count).toBe(before);
+  });
+
+  it('a wrong secret key is refused with AMP\'s message, and the data plane counts the rejection', async () => {
+    const before = plane.rejections().count;
+    await expect(client({ ...KEYS, secretAccessKey: 'wrong' }).instant('up')).rejects.toThrow(/AMP refused the query \(HTTP 403\): The request signature we calculated does not match/);
+    expect(plane.rejections()).toMatchObject({ count: before + 1, last: expect.stringContaining('signature') });
+  });
+
+  it('a signature for another region is refused', async () => {
+    await expect(client(KEYS, 'us-east-1').instant('up')).rejects.toThrow(/HTTP 403.*scoped to a valid region/);
+  });
+
+  it('an unsigned request is refused', async () => {
+    const res = await fetch(`${plane.url}/workspaces/ws-test/api/v1/query?query=up`);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ message: 'Missing Authentication Token' });
+  });
+
+  it('an unreachable query API is one clear line', async () => {
+    await expect(client(KEYS, REGION, 'http://127.0.0.1:9/workspaces/ws-test').instant('up')).rejects.toThrow(/^cannot reach the AMP query API at http:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/);
+  });
+
+  it('a route AMP does not serve is a 404 that names it', async () => {
+    await expect(new AmpQueryClient(`${plane.url}/nope`, REGION, async () => KEYS).instant('up')).rejects.toThrow(/AMP answered 404/);
+  });
+});
+
+/** Answers checkIngestion's four queries from a table, as AMP would for a given moment. */
+class RecordedWorkspace {
+  constructor(private readonly now: number, private readonly tasks: { instance: string; up: 0 | 1; age: number; samples: number }[], private readonly series: number) {}
+  async instant(promql: string): Promise<VectorSample[]> {
+    const each = (value: (t: (typeof this.tasks)[number]) => number) =>
+      this.tasks.map((t) => ({ metric: { instance: t.instance, job: 'shop' }, value: [this.now, String(value(t))] as [number, string] }));
+    if (promql === 'up{job="shop"}') return each((t) => t.up);
+    if (promql === 'timestamp(up{job="shop"})') return each((t) => this.now - t.age);
+    if (promql === 'count({job="shop"})') return this.tasks.length ? [{ metric: {}, value: [this.now, String(this.series)] }] : [];
+    if (promql === 'scrape_samples_post_metric_relabeling{job="shop"}') return each((t) => t.samples);
+    throw new Error(`unexpected query ${promql}`);
+  }
+}
+const check = (ws: RecordedWorkspace, expectedTargets: number, scrapeIntervalSeconds = 15) =>
+  checkIngestion(ws as unknown as AmpQueryClient, { job: 'shop', expectedTargets, scrapeIntervalSeconds });
+
+describe('the ingestion verdict', () => {
+  it('healthy: every expected task up with fresh samples; rate counts the scrape series too', async () => {
+    const r = await check(new RecordedWorkspace(1_000_000, [
+      { instance: 'a1', up: 1, age: 3, samples: 95 },
+      { instance: 'b2', up: 1, age: 9, samples: 95 },
+    ], 200), 2);
+    expect(r).toMatchObject({ healthy: true, problems: [], newestSampleAgeSeconds: 3, activeSeries: 200, targets: { up: 2, expected: 2 } });
+    // (95 + 5) samples per task every 15 s.
+    expect(r.samplesPerSecond).toBeCloseTo(200 / 15, 1);
+    expect(r.samplesPerMonth).toBe(Math.round((200 / 15) * 30 * 24 * 3600));
+    expect(r.freeTierSamplesPerMonth).toBe(FREE_TIER_SAMPLES_PER_MONTH);
+  });
+
+  it('a task whose target is down, and one that stopped sending, are not up', async () => {
+    const r = await check(new RecordedWorkspace(1_000_000, [
+      { instance: 'a1', up: 1, age: 2, samples: 95 },
+      { instance: 'b2', up: 0, age: 2, samples: 0 },
+      { instance: 'c3', up: 1, age: 400, samples: 95 },
+    ], 300), 3);
+    expect(r.healthy).toBe(false);
+    expect(r.targets.instances.map((i) => [i.instance, i.up])).toEqual([['a1', true], ['b2', false], ['c3', false]]);
+    expect(r.problems).toEqual(['1 of 3 scrape targets up']);
+    // The stopped task no longer adds to the rate.
+    expect(r.samplesPerSecond).toBeCloseTo((100 + 5) / 15, 1);
+  });
+
+  it('stale: the newest sample is older than three intervals (and a minute)', async () => {
+    const r = await check(new RecordedWorkspace(1_000_000, [{ instance: 'a1', up: 1, age: 90, samples: 95 }], 100), 1, 15);
+    expect(r.healthy).toBe(false);
+    expect(r.problems).toEqual(['the newest sample is 90s old (stale after 60s)', '0 of 1 scrape targets up']);
+  });
+
+  it('nothing at all: no samples, no targets', async () => {
+    const r = await check(new RecordedWorkspace(1_000_000, [], 0), 3);
+    expect(r).toMatchObject({ healthy: false, newestSampleAgeSeconds: null, activeSeries: 0, samplesPerSecond: 0 });
+    expect(r.problems).toEqual(['no samples of job shop in the workspace', '0 of 3 scrape targets up']);
+  });
+});
