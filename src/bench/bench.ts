@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSimulation, type Simulation, type SimCall } from '../sim/simulation.js';
@@ -337,7 +337,15 @@ function machine() {
   try {
     os = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? '';
   } catch { /* not Linux */ }
-  return { node: process.version, platform: `${process.platform} ${process.arch}`, os, cpus: `${cpu.length} × ${cpu[0]?.model ?? '?'}`, memoryGiB: Math.round(totalmem() / 2 ** 30) };
+  return {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    os,
+    cpus: `${cpu.length} × ${cpu[0]?.model ?? '?'}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Other work on the machine skews the times; the 1-minute load average when the run ended.
+    loadAverage1m: Number(loadavg()[0].toFixed(2)),
+  };
 }
 
 function renderTable(report: any): string {
@@ -362,7 +370,7 @@ function renderTable(report: any): string {
   const t = report.targets;
   return [
     `fargate-prom benchmark — ${report.date}`,
-    `machine: ${report.machine.cpus}, ${report.machine.memoryGiB} GiB, ${report.machine.os}, node ${report.machine.node}`,
+    `machine: ${report.machine.cpus}, ${report.machine.memoryGiB} GiB, ${report.machine.os}, node ${report.machine.node}, load average ${report.machine.loadAverage1m} at the end`,
     `settings: ${s.latencyMs} ms added per AWS call, FARGATE_PROM_TIME_SCALE=${s.timeScale}, ${s.cycles} cycle(s)${s.short ? ' (short)' : ''}`,
     '',
     line(rows[0]),

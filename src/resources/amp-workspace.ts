@@ -60,6 +60,8 @@ export function ampWorkspace(alias: string): Resource<WorkspaceState> {
       return state;
     },
     async settle(ctx, state) {
+      // Already seen ACTIVE (an unchanged up): no need to ask again.
+      if (state.status === 'ACTIVE') return state;
       const final = await pollUntil(
         async () => (await describe(ctx, state.workspaceId)) ?? { ...state, status: 'MISSING' },
         (w) => w.status !== 'CREATING' && w.status !== 'UPDATING',
