@@ -2,6 +2,7 @@
 // `promtool`, the sidecar start script under a plain POSIX sh (dash), the real Prometheus 2.42 in agent
 // mode scraping the real sample app and remote-writing, SigV4-signed, to a local AMP data plane.
 import { execFile } from 'node:child_process';
+import { prepareDashboard, shippedDashboard } from '../src/grafana/provision.js';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -441,6 +442,27 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
       return none.length === 0 ? none : undefined;
     }).catch((err: Error) => [err.message]);
     expect(empty).toEqual([]);
+  });
+
+  it('every panel query of the dashboard up imports (11159 prepared for the AMP datasource, and the shipped fallback) returns data', async () => {
+    for (const model of [JSON.parse(readFileSync(DASHBOARD, 'utf8')), shippedDashboard()]) {
+      const prepared = prepareDashboard(model, 'shop-amp', 'shop-nodejs') as { panels: Panel[] };
+      const queries: Array<{ title: string; expr: string }> = [];
+      const walk = (panels: Panel[]) => panels.forEach((p) => {
+        for (const t of p.targets ?? []) if (t.expr) queries.push({ title: p.title ?? '', expr: t.expr });
+        walk(p.panels ?? []);
+      });
+      walk(prepared.panels);
+      expect(queries.length).toBeGreaterThanOrEqual(8);
+      const empty = await pollUntil('data for every panel query', 30_000, async () => {
+        const none: string[] = [];
+        for (const { title, expr } of queries) {
+          if ((await promQuery(dataPlane.prometheusUrl, withTemplateVars(expr))).length === 0) none.push(`${title}: ${expr}`);
+        }
+        return none.length === 0 ? none : undefined;
+      }).catch((err: Error) => [err.message]);
+      expect(empty).toEqual([]);
+    }
   });
 
   it('a wrong remote-write URL shows in the agent log (404)', async () => {
