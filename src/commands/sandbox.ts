@@ -1,27 +1,18 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { CliError, ExitCode, InputError } from '../errors.js';
-import type { RawOptions } from '../config/options.js';
-import { startSimulation, type Simulation } from '../sim/simulation.js';
-import { startAmpDataPlane } from '../sim/amp-data-plane.js';
-import { startSigningProxy } from '../sim/sigv4-proxy.js';
-import { parse } from 'yaml';
-import { freePort, startTaskMetadataEndpoint } from '../sim/task-metadata.js';
-import { makeSpec } from '../stack/spec.js';
-import { AGENT_CONTAINER } from '../templates/agent.js';
-import { setTimeScale, sleep } from '../util/time.js';
-import { upCommand } from './up.js';
+import { spawnSync } from 'node:child_process';
 import { AmpQueryClient } from '../aws/amp-query.js';
-import { statusCommand } from './status.js';
+import type { RawOptions } from '../config/options.js';
+import { CliError, ExitCode, InputError } from '../errors.js';
+import { startAmpDataPlane } from '../sim/amp-data-plane.js';
+import { startLocalAppTask } from '../sim/local-task.js';
+import { startSimulation, type Simulation } from '../sim/simulation.js';
+import { freePort } from '../sim/task-metadata.js';
+import { setTimeScale, sleep } from '../util/time.js';
 import { destroyCommand } from './destroy.js';
+import { statusCommand } from './status.js';
+import { upCommand } from './up.js';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'SANDBOXACCESSKEY', secretAccessKey: 'sandbox-secret-key-not-a-real-one' };
-const SAMPLE_APP = fileURLToPath(new URL('../../docker/metrics-app/server.js', import.meta.url));
 const SAMPLE_IMAGE = 'fargate-prom/metrics-app:sandbox';
 
 /** Things to stop, newest first, whatever happens. */
@@ -104,7 +95,16 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
     if (!raw.grafanaUrl) say('Grafana is skipped in the sandbox (no Grafana server here); pass --grafana-url to configure one');
 
     say('starting the sample app and the agent sidecar, as the app task runs them');
-    const workspaceId = await runAppTask(sim, name, appPort, plane.url, teardown);
+    const verbose = Boolean(process.env.FARGATE_PROM_SANDBOX_VERBOSE);
+    const task = await startLocalAppTask({
+      awsEndpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS, stack: name, appPort, planeUrl: plane.url,
+      // Only warnings, errors and the start script's own lines; routine logs would drown the status.
+      onLine: (container, line) => {
+        if (verbose || /level=(error|warn)|^fargate-prom-agent:|error/i.test(line)) process.stderr.write(`  [${container}] ${line}\n`);
+      },
+    });
+    teardown.add('the app task (sample app, agent, metadata endpoint)', task.stop);
+    const { workspaceId } = task;
 
     say('waiting for the first samples to arrive');
     await waitForSamples(plane.url, workspaceId, name, interrupted.signal);
@@ -123,69 +123,6 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
       await destroyCommand({ name, endpointUrl: sim.endpoint, region: REGION, yes: true, json: false, quietResult: json }).catch((err) => say(`destroy failed: ${(err as Error).message}`));
     }
     await teardown.runAll(say);
-  }
-}
-
-/** Starts what one task of `<stack>-app` runs: the app, and the agent exactly as registered in ECS. */
-async function runAppTask(sim: Simulation, name: string, appPort: number, planeUrl: string, teardown: Teardown): Promise<string> {
-  const spec = makeSpec(name, REGION);
-  const ecs = new ECSClient({ endpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS });
-  const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: spec.names.appFamily }))).taskDefinition!;
-  ecs.destroy();
-  const agent = td.containerDefinitions!.find((c) => c.name === AGENT_CONTAINER)!;
-  const registeredConfig = agent.environment!.find((e) => e.name === 'PROM_AGENT_CONFIG')!.value!;
-  const remoteWrite = (parse(registeredConfig) as { remote_write: { url: string; sigv4: { region: string } }[] }).remote_write[0];
-  const workspaceId = /\/workspaces\/(ws-[^/]+)\/api\/v1\/remote_write$/.exec(remoteWrite.url)?.[1];
-  if (!workspaceId) throw new CliError('the registered agent config has no AMP remote-write URL');
-  // The only change to the config: AMP's hostname does not resolve here, so remote-write goes to the
-  // local data plane, through a signing proxy because Debian's prometheus build does not sign.
-  const signer = await startSigningProxy({ target: planeUrl, region: remoteWrite.sigv4.region, credentials: CREDENTIALS });
-  teardown.add('the signing proxy', signer.stop);
-  const config = registeredConfig.replace(remoteWrite.url, `${signer.url}/workspaces/${workspaceId}/api/v1/remote_write`);
-
-  const app = spawnLogged('app', process.execPath, [SAMPLE_APP], { PORT: String(appPort) });
-  teardown.add('the sample app', () => stopProcess(app));
-  const metadata = await startTaskMetadataEndpoint({ region: REGION, cluster: spec.names.cluster, family: spec.names.appFamily, revision: td.revision });
-  teardown.add('the task metadata endpoint', metadata.close);
-  const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-sandbox-'));
-  teardown.add('the agent data directory', () => rmSync(dir, { recursive: true, force: true }));
-  const agentProcess = spawnLogged('agent', agent.entryPoint![0], [...agent.entryPoint!.slice(1), agent.command![0]], {
-    PROM_AGENT_CONFIG: config,
-    ECS_CONTAINER_METADATA_URI_V4: metadata.uri,
-    PROMETHEUS_BIN: 'prometheus',
-    PROM_CONFIG_FILE: join(dir, 'agent.yml'),
-    PROM_STORAGE_PATH: join(dir, 'data'),
-    PROM_LISTEN_ADDRESS: `127.0.0.1:${await freePort()}`,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_REGION: REGION,
-  });
-  teardown.add('the agent', () => stopProcess(agentProcess));
-  return workspaceId;
-}
-
-function spawnLogged(label: string, command: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  // Only warnings, errors and the start script's own lines; routine logs would drown the status.
-  const verbose = Boolean(process.env.FARGATE_PROM_SANDBOX_VERBOSE);
-  const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line && (verbose || /level=(error|warn)|^fargate-prom-agent:|error/i.test(line))) process.stderr.write(`  [${label}] ${line}\n`);
-    }
-  };
-  child.stdout?.on('data', forward);
-  child.stderr?.on('data', forward);
-  return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
-  if (!killed) {
-    child.kill('SIGKILL');
-    await exited;
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stopProcess } from '../util/process.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -56,7 +57,7 @@ export async function startAmpDataPlane(opts: { region: string; credentials: Dat
   spawnFailed.catch(() => undefined);
 
   const cleanup = async () => {
-    await stopChild(prometheus);
+    await stopProcess(prometheus);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -202,13 +203,4 @@ async function waitReady(url: string, timeoutMs = 20_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`prometheus did not become ready at ${url} within ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }

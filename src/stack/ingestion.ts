@@ -7,11 +7,16 @@ import type { WorkspaceState } from '../resources/amp-workspace.js';
 import type { ServiceState } from '../resources/ecs-service.js';
 import type { TaskDefinitionState } from '../resources/task-definition.js';
 import { AGENT_CONTAINER } from '../templates/agent.js';
+import { recentAgentErrors, type AgentLogLine } from './agent-log.js';
 import { ampQueryBase } from './endpoints.js';
 
-export type StackIngestion =
+export type StackIngestion = (
   | ({ checked: true } & IngestionReport)
-  | { checked: false; healthy: false; problems: string[] };
+  | { checked: false; healthy: false; problems: string[] }
+) & {
+  /** When metrics are not healthy: the agent's recent error lines, which usually say why. */
+  agentLog?: AgentLogLine[];
+};
 
 /** The scrape interval the deployed agent runs with, read back from the registered task definition. */
 function deployedScrapeInterval(td: TaskDefinitionState | undefined): number | undefined {
@@ -32,10 +37,17 @@ export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Pro
     return { checked: false, healthy: false, problems: [`not checked: ${!workspace ? 'no AMP workspace' : 'no agent in the app task definition'}`] };
   }
   const query = new AmpQueryClient(ampQueryBase(ctx.spec.region, workspace.workspaceId, ampEndpointUrl), ctx.spec.region, ctx.aws.credentials());
+  let result: StackIngestion;
   try {
     const report = await checkIngestion(query, { job: ctx.spec.name, expectedTargets: service?.desiredCount ?? 0, scrapeIntervalSeconds: interval });
-    return { checked: true, ...report };
+    result = { checked: true, ...report };
   } catch (err) {
-    return { checked: false, healthy: false, problems: [(err as Error).message] };
+    result = { checked: false, healthy: false, problems: [(err as Error).message] };
   }
+  if (!result.healthy) {
+    // Best effort: the log group may be gone or unreadable; the verdict stands either way.
+    const agentLog = await recentAgentErrors(ctx).catch(() => undefined);
+    if (agentLog?.length) result.agentLog = agentLog;
+  }
+  return result;
 }

@@ -42,13 +42,15 @@ export function renderResourceTable(resources: ResourceReport[], column: 'action
 }
 
 export function renderIngestion(m: StackIngestion): string {
-  if (!m.checked) return `  Metrics:  ${m.problems.join('; ')}`;
+  const agentLog = (m.agentLog ?? []).map((l) => `            agent log, task ${l.task}: ${l.line.length > 300 ? `${l.line.slice(0, 300)}…` : l.line}`);
+  if (!m.checked) return [`  Metrics:  ${m.problems.join('; ')}`, ...agentLog].join('\n');
   const pct = Math.round((m.samplesPerMonth / m.freeTierSamplesPerMonth) * 100);
   const lines = [
     `  Metrics:  ${m.healthy ? 'arriving in AMP' : `PROBLEM: ${m.problems.join('; ')}`}`,
     `            targets up ${m.targets.up}/${m.targets.expected}, newest sample ${m.newestSampleAgeSeconds === null ? 'none' : `${m.newestSampleAgeSeconds}s old`}, ` +
       `${m.activeSeries} active series`,
     `            ${m.samplesPerSecond} samples/s ≈ ${formatCount(m.samplesPerMonth)} samples/month (${pct}% of AMP's free tier of ${formatCount(m.freeTierSamplesPerMonth)})`,
+    ...agentLog,
   ];
   if (m.targets.instances.length) {
     lines.push('', table(['  INSTANCE (TASK ID)', 'UP', 'SAMPLE AGE'], m.targets.instances.map((i) => [`  ${i.instance}`, i.up ? 'yes' : 'no', `${i.sampleAgeSeconds}s`])));
