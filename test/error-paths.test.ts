@@ -57,7 +57,7 @@ describe('error paths (SDK mocked)', () => {
     const attempt = retryWhile(async () => {
       calls++;
       throw awsError('InvalidParameterException', 'The target group does not have an associated load balancer.');
-    }, { what: 'creating ECS service x', budgetMs: 30, firstDelayMs: 5, retryWhen: () => 'attaching' });
+    }, { what: 'creating ECS service x', budgetMs: 400, firstDelayMs: 5, maxDelayMs: 50, retryWhen: () => 'attaching' });
     await expect(attempt).rejects.toThrow(/creating ECS service x: still failing after .*does not have an associated load balancer/);
     expect(calls).toBeGreaterThan(1);
   });

@@ -287,8 +287,7 @@ function withTemplateVars(expr: string): string {
 }
 
 interface Panel { title?: string; targets?: Array<{ expr?: string }>; panels?: Panel[] }
-function dashboardQueries(): Array<{ title: string; expr: string }> {
-  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] };
+function dashboardQueries(dashboard: { panels: Panel[] } = JSON.parse(readFileSync(DASHBOARD, 'utf8'))): Array<{ title: string; expr: string }> {
   const out: Array<{ title: string; expr: string }> = [];
   const walk = (panels: Panel[]) => {
     for (const p of panels) {
@@ -446,13 +445,7 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
 
   it('every panel query of the dashboard up imports (11159 prepared for the AMP datasource, and the shipped fallback) returns data', async () => {
     for (const model of [JSON.parse(readFileSync(DASHBOARD, 'utf8')), shippedDashboard()]) {
-      const prepared = prepareDashboard(model, 'shop-amp', 'shop-nodejs') as { panels: Panel[] };
-      const queries: Array<{ title: string; expr: string }> = [];
-      const walk = (panels: Panel[]) => panels.forEach((p) => {
-        for (const t of p.targets ?? []) if (t.expr) queries.push({ title: p.title ?? '', expr: t.expr });
-        walk(p.panels ?? []);
-      });
-      walk(prepared.panels);
+      const queries = dashboardQueries(prepareDashboard(model, 'shop-amp', 'shop-nodejs') as { panels: Panel[] });
       expect(queries.length).toBeGreaterThanOrEqual(8);
       const empty = await pollUntil('data for every panel query', 30_000, async () => {
         const none: string[] = [];

@@ -17,7 +17,8 @@ export interface ClassifiedCall {
 
 const SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
 
-const READ_PREFIXES = ['Describe', 'List', 'Get'];
+// FilterLogEvents reads too (status looks for the agent's errors); everything else changes something.
+const READ_PREFIXES = ['Describe', 'List', 'Get', 'Filter'];
 
 export function isMutating(action: string): boolean {
   return !READ_PREFIXES.some((prefix) => action.startsWith(prefix));
