@@ -81,6 +81,32 @@ describe('a service whose tasks keep stopping', () => {
   });
 });
 
+describe('an AMP workspace stuck in CREATION_FAILED', () => {
+  it('up stops with one line naming the workspace, its state and the way out; nothing that needs it is made', async () => {
+    sim.failWorkspaces('ampfail', true);
+    const run = await cli(['up', '--name', 'ampfail', ...IMAGE, '--yes', '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: amp-workspace ampfail: AMP workspace ws-[0-9a-f-]+ is CREATION_FAILED, not ACTIVE; run `fargate-prom destroy` and then `up` again$/m);
+    const kinds = run.json().resources.filter((r: any) => r.action === 'create').map((r: any) => r.kind);
+    // The roles scoped to the workspace, the task definition and the services never started.
+    expect(kinds).not.toContain('ecs-service');
+    expect(kinds).not.toContain('task-definition');
+    const status = await cli(['status', '--name', 'ampfail', '--json']);
+    expect(status.code).toBe(3);
+    expect(status.json().resources.find((r: any) => r.kind === 'amp-workspace')).toMatchObject({ state: 'CREATION_FAILED', healthy: false });
+  });
+
+  it('destroy deletes the failed workspace; once AWS is fine again, up builds the stack', async () => {
+    const down = await cli(['destroy', '--name', 'ampfail', '--yes', '--json']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.json().leftovers).toEqual([]);
+    sim.failWorkspaces('ampfail', false);
+    const up = await cli(['up', '--name', 'ampfail', ...IMAGE, '--yes', '--desired-count', '1', '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    expect((await cli(['destroy', '--name', 'ampfail', '--yes'])).code).toBe(0);
+  });
+});
+
 describe('--no-wait', () => {
   it('applies the changes without waiting for the services and says so', async () => {
     const run = await cli(['up', '--name', 'nowait', ...IMAGE, '--yes', '--no-wait']);

@@ -1,3 +1,4 @@
+import { CliError } from '../errors.js';
 /** The SDK v3 error name (`EntityAlreadyExistsException`) or wire code (`InvalidGroup.NotFound`). */
 export function errorName(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string } | undefined;
@@ -18,6 +19,8 @@ const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', '
 
 /** One line a user can act on, for any error an AWS call can raise. */
 export function describeError(err: unknown): string {
+  // Our own errors are already written for the user.
+  if (err instanceof CliError) return err.message;
   const name = errorName(err);
   const message = errorMessage(err);
   const code = (err as { code?: string })?.code ?? '';

@@ -29,6 +29,8 @@ export interface Simulation {
   setTiming(t: Partial<SimTiming>): void;
   /** Makes a service's tasks keep stopping; undefined heals it. */
   failTasks(serviceName: string, opts: { stoppedReason: string; exitCode: number; logLines?: string[] } | undefined): void;
+  /** Makes workspaces created with this alias end in CREATION_FAILED; false heals it. */
+  failWorkspaces(alias: string, fail: boolean): void;
   /** Kills moto (whole process group) and closes the proxy; idempotent. */
   stop(): Promise<void>;
 }
@@ -59,6 +61,10 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
     failTasks: (serviceName, failure) => {
       if (failure) state.taskFailures.set(serviceName, { ...failure, since: state.now(), tasks: [] });
       else state.taskFailures.delete(serviceName);
+    },
+    failWorkspaces: (alias, fail) => {
+      if (fail) state.failingWorkspaceAliases.add(alias);
+      else state.failingWorkspaceAliases.delete(alias);
     },
     stop: () => {
       stopping ??= (async () => {

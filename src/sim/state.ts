@@ -91,7 +91,9 @@ export class SimState {
   readonly services = new Map<string, ServiceRecord>();
   readonly loadBalancerCreatedAt = new Map<string, number>();
   readonly deletedLoadBalancers: DeletedLoadBalancer[] = [];
-  readonly workspaces = new Map<string, { createdAt: number; deletingAt?: number }>();
+  readonly workspaces = new Map<string, { createdAt: number; deletingAt?: number; fails?: boolean }>();
+  /** Aliases whose next workspaces end in CREATION_FAILED instead of ACTIVE. */
+  readonly failingWorkspaceAliases = new Set<string>();
   readonly roleCreatedAt = new Map<string, number>();
   readonly taskFailures = new Map<string, TaskFailure>();
   /** Idempotency tokens (AMP clientToken, ECS clientToken) → what the first call created. */

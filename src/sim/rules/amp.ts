@@ -8,7 +8,8 @@ function simulatedStatus(state: SimState, workspaceId: string): string | undefin
   const record = state.workspaces.get(workspaceId);
   if (!record) return undefined;
   if (record.deletingAt !== undefined) return 'DELETING';
-  return state.isOver(record.createdAt, 'ampCreateMs') ? 'ACTIVE' : 'CREATING';
+  if (!state.isOver(record.createdAt, 'ampCreateMs')) return 'CREATING';
+  return record.fails ? 'CREATION_FAILED' : 'ACTIVE';
 }
 
 function withStatus(state: SimState, workspace: any): any {
@@ -46,7 +47,8 @@ const createWorkspace: ActionRule = async (ctx) => {
   const reply = await ctx.forward();
   if (!isSuccess(reply)) return reply;
   const workspaceId = replyJson(reply).workspaceId;
-  if (workspaceId) ctx.state.workspaces.set(workspaceId, { createdAt: ctx.state.now() });
+  const fails = ctx.state.failingWorkspaceAliases.has(ctx.call.input.alias);
+  if (workspaceId) ctx.state.workspaces.set(workspaceId, { createdAt: ctx.state.now(), ...(fails ? { fails } : {}) });
   if (workspaceId && token) ctx.state.clientTokens.set(token, workspaceId);
   return rewriteJson(reply, (body) => withStatus(ctx.state, body));
 };
@@ -61,14 +63,14 @@ const listWorkspaces: ActionRule = async (ctx) => {
   return rewriteJson(await ctx.forward(), (body) => ({ ...body, workspaces: (body.workspaces ?? []).map((w: any) => withStatus(ctx.state, w)) }));
 };
 
-/** Only an ACTIVE workspace can be deleted; it is then DELETING for ampDeleteMs before it is gone. */
+/** A workspace being created, updated or deleted cannot be deleted; it is then DELETING for ampDeleteMs before it is gone. */
 const deleteWorkspace: ActionRule = async (ctx) => {
   await finishDeletions(ctx);
   const workspaceId = ctx.call.pathSegments[1];
   const exists = await ctx.moto.amp.send(new DescribeWorkspaceCommand({ workspaceId })).then(() => true, () => false);
   if (!exists) throw notFound(workspaceId);
   const status = simulatedStatus(ctx.state, workspaceId) ?? 'ACTIVE';
-  if (status !== 'ACTIVE') {
+  if (status !== 'ACTIVE' && status !== 'CREATION_FAILED') {
     throw new AwsError('ConflictException', `Workspace ${workspaceId} is in status ${status}; deletion is disallowed until it is ACTIVE.`, 409, {
       resourceId: workspaceId,
       resourceType: 'WORKSPACE',
