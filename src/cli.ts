@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from './aws/errors.js';
 import { CliError, ExitCode } from './errors.js';
-import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './config/options.js';
+import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './config/defaults.js';
 
 // Only commander is loaded up front: each command imports its code (and the AWS SDK) when it runs,
 // so `--help` stays instant.

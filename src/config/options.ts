@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS, describeMemoryChoices } from './aws-limits.js';
 
-export const DEFAULT_STACK_NAME = 'fargate-prom';
-// Pinned: a Grafana release that runs the grafana-amazonprometheus-datasource plugin (3.x needs ≥12.2.5).
-export const DEFAULT_GRAFANA_IMAGE = 'grafana/grafana:12.4.5';
+import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './defaults.js';
+
+export { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME };
 
 /** Flags shared by every command that talks to AWS. */
 export interface ConnectionOptions {

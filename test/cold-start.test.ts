@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { BIN, simEnv } from './support/cli.js';
+
+/** The modules a CLI run loads, recorded by a module-resolution hook. */
+async function modulesLoadedBy(args: string[]): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-modules-'));
+  writeFileSync(join(dir, 'hooks.mjs'), `
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  process.stderr.write('LOADED ' + result.url + '\\n');
+  return result;
+}`);
+  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
+  const { stderr } = await promisify(execFile)(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { env: simEnv() });
+  return stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length));
+}
+
+describe('cold start', () => {
+  it.each([[['--help']], [['up', '--help']], [['status', '--help']]])('%j loads commander and the CLI, not the AWS SDK, zod, ora or inquirer', async (args) => {
+    const loaded = await modulesLoadedBy(args);
+    expect(loaded.some((u) => u.includes('/commander/'))).toBe(true);
+    expect(loaded.filter((u) => /@aws-sdk|@smithy|\/zod\/|\/ora\/|\/inquirer\/|\/yaml\//.test(u))).toEqual([]);
+  });
+
+  it('the hook does see the SDK when a command runs (guards the test itself)', async () => {
+    const loaded = await modulesLoadedBy(['status', '--endpoint-url', 'http://127.0.0.1:9']).catch((err: { stderr: string }) =>
+      err.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length)));
+    expect(loaded.some((u) => u.includes('@aws-sdk/client-ecs'))).toBe(true);
+  });
+});
