@@ -114,6 +114,11 @@ function report(err: unknown): number {
       ? ExitCode.ok
       : ExitCode.invalidInput;
   }
+  // Only our Ctrl-C handling aborts SDK calls (see session.ts).
+  if ((err as { name?: string } | undefined)?.name === 'AbortError') {
+    process.stderr.write('error: interrupted\n');
+    return ExitCode.interrupted;
+  }
   if (err instanceof CliError) {
     process.stderr.write(`error: ${err.message}\n`);
     return err.exitCode;

@@ -12,9 +12,11 @@ export interface AwsSettings {
   region: string;
   profile?: string;
   endpointUrl?: string;
+  /** Aborts every call in flight (a second look at Ctrl-C: see session.ts). */
+  signal?: AbortSignal;
 }
 
-type AnyClient = { middlewareStack: { add: Function; addRelativeTo?: Function }; destroy(): void };
+type AnyClient = { middlewareStack: { add: Function; addRelativeTo?: Function }; send: Function; destroy(): void };
 
 // Enough attempts that a burst of throttling or a dropped connection does not fail a long `up`;
 // the SDK's backoff (with jitter, capped at 20 s) keeps this bounded.
@@ -57,8 +59,14 @@ export class AwsClients {
         ...(this.settings.profile ? { profile: this.settings.profile } : {}),
         ...(this.settings.endpointUrl ? { endpoint: this.settings.endpointUrl } : {}),
         maxAttempts: MAX_ATTEMPTS,
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+        // AWS control-plane calls answer in seconds; an endpoint that accepts and never answers must
+        // not hold a command for minutes (each attempt is bounded, and so are the attempts).
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
       });
+      if (this.settings.signal) {
+        const send = client.send.bind(client) as (command: unknown, options?: object) => Promise<unknown>;
+        (client as { send: unknown }).send = (command: unknown, options?: object) => send(command, { abortSignal: this.settings.signal, ...options });
+      }
       this.stats.instrument(service, client);
       this.cache.set(service, client);
     }

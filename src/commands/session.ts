@@ -19,9 +19,15 @@ export interface Session {
   close(): void;
 }
 
+const IN_FLIGHT_GRACE_MS = 5_000;
+
 export async function openSession(conn: ConnectionOptions): Promise<Session> {
   const region = conn.region ?? (await resolveRegion(conn.profile));
-  const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl });
+  // Ctrl-C first stops new work and lets calls in flight finish; calls still hanging after a grace
+  // period are cut off, so an endpoint that never answers cannot hold the exit.
+  const controller = new AbortController();
+  const inFlight = new AbortController();
+  const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl, signal: inFlight.signal });
   try {
     await aws.ecs.config.credentials();
   } catch (err) {
@@ -29,7 +35,6 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
     throw new CliError(describeError(err), ExitCode.invalidInput);
   }
   const reporter = conn.json ? new PlainReporter() : makeReporter();
-  const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
@@ -38,8 +43,9 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
       process.stderr.write('interrupted again: exiting now; run the same command again to finish the job\n');
       process.exit(ExitCode.interrupted);
     }
-    reporter.warn('interrupted: letting the AWS calls in flight finish, starting nothing new (Ctrl-C again to quit at once)');
+    reporter.warn('interrupted: starting nothing new, letting the AWS calls in flight finish (cut off after 5 s); Ctrl-C again to quit at once');
     controller.abort(new CliError('interrupted', ExitCode.interrupted));
+    setTimeout(() => inFlight.abort(), IN_FLIGHT_GRACE_MS).unref();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
