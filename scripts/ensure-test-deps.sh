@@ -14,3 +14,28 @@ if ! command -v moto_server >/dev/null 2>&1; then
   echo "the tests need moto_server on PATH: run \"pip install 'moto[server]==5.2.1'\"" >&2
   exit 1
 fi
+
+# Debian 12's prometheus 2.42 sends remote writes unsigned even with a `sigv4` block (its patch
+# 91-Disable_opentelemetry drops the line that installed the client's transport chain, SigV4 included).
+# Debian 13's 2.53.3 signs: the tests run it as the agent that signs for itself. Fetched from Debian,
+# checked against the SHA-256 of Debian's package index, unpacked into .cache/ (nothing is installed).
+SIGNING_DIR=.cache/prometheus-2.53.3
+SIGNING_DEB=prometheus_2.53.3+ds1-2_amd64.deb
+SIGNING_SHA256=58c3e6a86c56cb3bfd71032fa48d65945d526441a212f5815dfe5ed9cb787ecc
+if [ ! -x "$SIGNING_DIR/prometheus" ]; then
+  if [ "$(dpkg --print-architecture 2>/dev/null || echo unknown)" != amd64 ]; then
+    echo "note: no signing Prometheus for this architecture; the test of the agent's own SigV4 signature will be skipped" >&2
+  else
+    echo "fetching Debian's prometheus 2.53.3 (it SigV4-signs remote writes) into $SIGNING_DIR"
+    tmp=$(mktemp -d)
+    if curl -fsSL -o "$tmp/$SIGNING_DEB" "http://deb.debian.org/debian/pool/main/p/prometheus/$SIGNING_DEB" \
+      && echo "$SIGNING_SHA256  $tmp/$SIGNING_DEB" | sha256sum -c --quiet -; then
+      dpkg-deb -x "$tmp/$SIGNING_DEB" "$tmp/x" && mkdir -p "$SIGNING_DIR" && cp "$tmp/x/usr/bin/prometheus" "$SIGNING_DIR/prometheus"
+    else
+      echo "could not fetch or verify $SIGNING_DEB from deb.debian.org" >&2
+      rm -rf "$tmp"
+      exit 1
+    fi
+    rm -rf "$tmp"
+  fi
+fi

@@ -57,7 +57,7 @@ describe('error paths (SDK mocked)', () => {
     const attempt = retryWhile(async () => {
       calls++;
       throw awsError('InvalidParameterException', 'The target group does not have an associated load balancer.');
-    }, { what: 'creating ECS service x', budgetMs: 400, firstDelayMs: 5, maxDelayMs: 50, retryWhen: () => 'attaching' });
+    }, { what: 'creating ECS service x', budgetMs: 400_000, firstDelayMs: 5_000, maxDelayMs: 50_000, retryWhen: () => 'attaching' }); // × the 0.001 time scale
     await expect(attempt).rejects.toThrow(/creating ECS service x: still failing after .*does not have an associated load balancer/);
     expect(calls).toBeGreaterThan(1);
   });

@@ -35,7 +35,12 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
  * behind a front that accepts only requests SigV4-signed like AMP wants them (service `aps`, this
  * region, these credentials) and maps AMP's paths onto Prometheus's own.
  */
-export async function startAmpDataPlane(opts: { region: string; credentials: DataPlaneCredentials; prometheusBin?: string }): Promise<AmpDataPlane> {
+/**
+ * `credentials`: the principals AMP knows here (IAM would accept any valid one with the permission):
+ * say the agent's task role and the user who runs `status`.
+ */
+export async function startAmpDataPlane(opts: { region: string; credentials: DataPlaneCredentials | DataPlaneCredentials[]; prometheusBin?: string }): Promise<AmpDataPlane> {
+  const principals = new Map((Array.isArray(opts.credentials) ? opts.credentials : [opts.credentials]).map((c) => [c.accessKeyId, c]));
   const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-amp-'));
   const promPort = await freePort();
   const prometheusUrl = `http://127.0.0.1:${promPort}`;
@@ -67,7 +72,6 @@ export async function startAmpDataPlane(opts: { region: string; credentials: Dat
     throw err;
   }
 
-  const verifier = new SignatureV4({ credentials: opts.credentials, region: opts.region, service: 'aps', sha256: Sha256, applyChecksum: false });
   let rejected = 0;
   let lastRejection: string | undefined;
   const server: Server = createServer((req, res) => {
@@ -79,7 +83,7 @@ export async function startAmpDataPlane(opts: { region: string; credentials: Dat
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const match = /^\/workspaces\/(ws-[A-Za-z0-9-]+)\/api\/v1\/(.+)$/.exec(url.pathname);
     if (!match) return reply(res, 404, { message: `no such AMP route: ${url.pathname}` });
-    const problem = await checkSignature(verifier, opts, req, url, body);
+    const problem = await checkSignature(principals, opts.region, req, url, body);
     if (problem) {
       rejected++;
       lastRejection = problem;
@@ -108,8 +112,8 @@ export async function startAmpDataPlane(opts: { region: string; credentials: Dat
 
 /** Why the request's signature does not verify, or undefined when it does. Messages are AMP's. */
 async function checkSignature(
-  verifier: SignatureV4,
-  opts: { region: string; credentials: DataPlaneCredentials },
+  principals: Map<string, DataPlaneCredentials>,
+  planeRegion: string,
   req: IncomingMessage,
   url: URL,
   body: Buffer,
@@ -118,9 +122,10 @@ async function checkSignature(
   const parsed = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
   if (!parsed) return 'Missing Authentication Token';
   const [, accessKeyId, , region, service, signedHeaderList, signature] = parsed;
-  if (accessKeyId !== opts.credentials.accessKeyId) return 'The security token included in the request is invalid.';
+  const credentials = principals.get(accessKeyId);
+  if (!credentials) return 'The security token included in the request is invalid.';
   if (service !== 'aps') return `Credential should be scoped to correct service: 'aps'.`;
-  if (region !== opts.region) return `Credential should be scoped to a valid region, not '${region}'.`;
+  if (region !== planeRegion) return `Credential should be scoped to a valid region, not '${region}'.`;
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const signingDate = parseAmzDate(amzDate);
   if (!signingDate) return 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.';
@@ -139,6 +144,7 @@ async function checkSignature(
     const prev = query[k];
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
+  const verifier = new SignatureV4({ credentials, region: planeRegion, service: 'aps', sha256: Sha256, applyChecksum: false });
   const expected = await verifier.sign(new HttpRequest({
     method: req.method,
     protocol: 'http:',

@@ -27,6 +27,12 @@ export interface LocalTaskOptions {
   planeUrl: string;
   /** The keys the agent signs with; default `credentials`. Others are refused by the data plane. */
   agentCredentials?: DataPlaneCredentials;
+  /**
+   * The Prometheus binary the agent runs (default: `prometheus` on PATH). Set `agentSigns` when it
+   * SigV4-signs remote writes itself (upstream, Debian 13's 2.53); then no signing proxy is put between.
+   */
+  prometheusBin?: string;
+  agentSigns?: boolean;
   /** Every output line of the app and the agent, as it comes. */
   onLine?: (container: string, line: string) => void;
 }
@@ -42,7 +48,7 @@ export interface LocalTask {
  * sidecar exactly as registered in ECS (its config and start script, against a task metadata
  * endpoint), with each container's output shipped to its CloudWatch log stream like the awslogs driver.
  * The one change: AMP's hostname does not resolve here, so remote-write goes to the local data plane —
- * through a signing proxy, because Debian's prometheus build sends it unsigned.
+ * through a signing proxy unless the agent signs itself (Debian 12's prometheus sends it unsigned).
  */
 export async function startLocalAppTask(opts: LocalTaskOptions): Promise<LocalTask> {
   const stops: (() => Promise<unknown> | unknown)[] = [];
@@ -63,9 +69,13 @@ export async function startLocalAppTask(opts: LocalTaskOptions): Promise<LocalTa
     const workspaceId = /\/workspaces\/(ws-[^/]+)\/api\/v1\/remote_write$/.exec(remoteWrite.url)?.[1];
     if (!workspaceId) throw new Error('the registered agent config has no AMP remote-write URL');
 
-    const signer = await startSigningProxy({ target: opts.planeUrl, region: remoteWrite.sigv4.region, credentials: opts.agentCredentials ?? opts.credentials });
-    stops.push(signer.stop);
-    const config = registeredConfig.replace(remoteWrite.url, `${signer.url}/workspaces/${workspaceId}/api/v1/remote_write`);
+    let writeBase = opts.planeUrl;
+    if (!opts.agentSigns) {
+      const signer = await startSigningProxy({ target: opts.planeUrl, region: remoteWrite.sigv4.region, credentials: opts.agentCredentials ?? opts.credentials });
+      stops.push(signer.stop);
+      writeBase = signer.url;
+    }
+    const config = registeredConfig.replace(remoteWrite.url, `${writeBase}/workspaces/${workspaceId}/api/v1/remote_write`);
     const metadata = await startTaskMetadataEndpoint({ region: opts.region, cluster: spec.names.cluster, family: spec.names.appFamily, revision: td.revision });
     stops.push(metadata.close);
 
@@ -84,7 +94,7 @@ export async function startLocalAppTask(opts: LocalTaskOptions): Promise<LocalTa
     const agentProcess = spawnContainer(agent.entryPoint![0], [...agent.entryPoint!.slice(1), agent.command![0]], {
       PROM_AGENT_CONFIG: config,
       ECS_CONTAINER_METADATA_URI_V4: metadata.uri,
-      PROMETHEUS_BIN: 'prometheus',
+      PROMETHEUS_BIN: opts.prometheusBin ?? 'prometheus',
       PROM_CONFIG_FILE: join(dir, 'agent.yml'),
       PROM_STORAGE_PATH: join(dir, 'data'),
       PROM_LISTEN_ADDRESS: `127.0.0.1:${await freePort()}`,

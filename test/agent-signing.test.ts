@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
+import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
+import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { freePort } from '../src/sim/task-metadata.js';
+import { runCli, simEnv } from './support/cli.js';
+
+// The agent signing for itself: Debian 13's prometheus 2.53.3 (fetched by scripts/ensure-test-deps.sh;
+// Debian 12's 2.42 does not sign), run with the config and start script `up` registered, writing
+// straight to the data plane that checks SigV4 like AMP, with no signing proxy in between. The agent
+// (the task role's keys) and status (the user's) sign with different credentials, as on AWS.
+const SIGNING_PROMETHEUS = resolve(import.meta.dirname, '../.cache/prometheus-2.53.3/prometheus');
+const STACK = 'signs';
+const KEYS = { accessKeyId: 'AKIDSIGNINGTEST', secretAccessKey: 'the-right-secret' };
+let sim: Simulation;
+let appPort: number;
+let plane: AmpDataPlane;
+const tasks: LocalTask[] = [];
+const status = () => runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url, '--json'], simEnv());
+
+describe.skipIf(!existsSync(SIGNING_PROMETHEUS))('the agent signs its remote writes itself (Prometheus 2.53.3)', () => {
+  beforeAll(async () => {
+    [sim, plane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: [KEYS, { accessKeyId: 'testing', secretAccessKey: 'testing' }] })]);
+    appPort = await freePort();
+    const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '1', '--scrape-interval', '1s', '--yes'], simEnv());
+    expect(up.code, up.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await Promise.all(tasks.map((t) => t.stop()));
+    await Promise.all([sim?.stop(), plane?.stop()]);
+  });
+
+  // The agent scrapes localhost:<the stack's app port>; a second task on this one host runs its own app
+  // elsewhere and its agent scrapes the first task's app.
+  async function task(secretAccessKey: string, port: number, onAgentLine: (line: string) => void = () => undefined) {
+    const t = await startLocalAppTask({
+      awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      stack: STACK, appPort: port, planeUrl: plane.url,
+      prometheusBin: SIGNING_PROMETHEUS, agentSigns: true, agentCredentials: { ...KEYS, secretAccessKey },
+      onLine: (container, line) => { if (container === 'prometheus-agent') onAgentLine(line); },
+    });
+    tasks.push(t);
+    return t;
+  }
+
+  it('the data plane accepts its signature (service aps, the region of the config) and status sees the task\'s samples', async () => {
+    const t = await task(KEYS.secretAccessKey, appPort);
+    let s = await status();
+    for (let i = 0; i < 60 && s.json().metrics.targets?.up !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      s = await status();
+    }
+    expect(s.code, s.stdout).toBe(0);
+    expect(s.json().metrics).toMatchObject({ healthy: true, targets: { up: 1, expected: 1, instances: [{ instance: t.taskId, up: true }] } });
+    expect(plane.rejections().count).toBe(0);
+  });
+
+  it('a second task signing with the wrong secret key: its writes are refused, and status shows why', async () => {
+    const scaled = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '2', '--scrape-interval', '1s', '--yes'], simEnv());
+    expect(scaled.code, scaled.stderr).toBe(0);
+    let refused: () => void;
+    const seen = new Promise<void>((r) => (refused = r));
+    const t = await task('not-the-secret', await freePort(), (line) => { if (/403 Forbidden/.test(line)) refused(); });
+    await seen;
+    expect(plane.rejections().last).toMatch(/signature we calculated does not match/);
+    let s = await status();
+    for (let i = 0; i < 20 && !(s.json().metrics.agentLog ?? []).some((l: { task: string }) => l.task === t.taskId); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      s = await status();
+    }
+    // The first task's samples keep arriving; the second's never get in.
+    expect(s.code).toBe(3);
+    expect(s.json().metrics.problems).toEqual(['1 of 2 scrape targets up']);
+    const line = s.json().metrics.agentLog?.find((l: { task: string }) => l.task === t.taskId)?.line;
+    expect(line).toMatch(/403 Forbidden.*signature we calculated does not match/);
+  });
+});
