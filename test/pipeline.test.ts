@@ -1,7 +1,7 @@
 // The metrics pipeline with real binaries, on loopback only: generated agent configs against
 // `promtool`, the sidecar start script under a plain POSIX sh (dash), the real Prometheus 2.42 in agent
 // mode scraping the real sample app and remote-writing, SigV4-signed, to a local AMP data plane.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { prepareDashboard, shippedDashboard } from '../src/grafana/provision.js';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
@@ -394,9 +394,15 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
     expect((await fetch(`http://127.0.0.1:${appPort}/metrics`, { method: 'POST' })).status).toBe(404);
   });
 
-  it('the agent SigV4-signs its remote writes (service aps, the configured region, the task credentials)', (ctx) => {
-    if (!agentSigns) ctx.skip(`the installed prometheus sends no SigV4 signature (Authorization: ${JSON.stringify(probe.authorization)})`);
+  it('the installed agent signs its remote writes (service aps, the configured region, the task credentials) — unless it is Debian 12\'s 2.42', () => {
     expect(probe.path).toBe(`/workspaces/${WORKSPACE}/api/v1/remote_write`);
+    const version = execFileSync('prometheus', ['--version'], { encoding: 'utf8' });
+    if (/version 2\.42\.0\+ds/.test(version)) {
+      // Debian 12's build drops the sigv4 transport (patch 91-Disable_opentelemetry): nothing signed,
+      // hence the signing proxy here; test/agent-signing.test.ts proves signing with Debian 13's 2.53.3.
+      expect(probe.authorization).toBe('');
+      return;
+    }
     expect(probe.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${CREDENTIALS.accessKeyId}/\\d{8}/${REGION}/aps/aws4_request, ?SignedHeaders=[^,]*host[^,]*, ?Signature=[0-9a-f]{64}$`));
   });
 
