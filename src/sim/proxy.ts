@@ -6,6 +6,7 @@ import type { MotoClientPool } from './moto-clients.js';
 import type { RuleBook, RuleContext } from './rule.js';
 import type { SimState } from './state.js';
 import { AwsError, errorReply, type Reply } from './wire.js';
+import { readBody } from '../util/http.js';
 
 export interface SimCall {
   service: string;
@@ -136,14 +137,6 @@ function sendReply(res: ServerResponse, reply: Reply): void {
   res.end(reply.body);
 }
 
-function readBody(stream: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

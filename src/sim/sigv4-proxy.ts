@@ -3,6 +3,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { DataPlaneCredentials } from './amp-data-plane.js';
+import { readBody } from '../util/http.js';
 
 export interface SigningProxy {
   url: string;
@@ -27,9 +28,7 @@ export async function startSigningProxy(opts: { target: string; region: string; 
   });
 
   async function proxy(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', target);
     const headers: Record<string, string> = { host: target.host };
     for (const name of ['content-type', 'content-encoding', 'x-prometheus-remote-write-version']) {
