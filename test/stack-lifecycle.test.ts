@@ -216,6 +216,14 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(run.stdout).toContain(firstUp.grafana.url);
   });
 
+  it('status against the emulator without --amp-endpoint-url says the metrics were not checked, and does not hold it against the stack', async () => {
+    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--json'], simEnv());
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.json().metrics).toMatchObject({ checked: false, healthy: true, skipped: expect.stringContaining('pass --amp-endpoint-url') });
+    const text = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint], simEnv());
+    expect(text.stdout).toContain('Metrics:  not checked: --endpoint-url points the AWS calls at an emulator');
+  });
+
   it('destroy removes everything, in a safe order, and the sweep finds nothing', async () => {
     const run = await runCli(['destroy', '--name', STACK, '--endpoint-url', sim.endpoint, '--yes', '--json'], simEnv());
     expect(run.code, run.stderr).toBe(0);

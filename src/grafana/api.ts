@@ -144,7 +144,8 @@ function grafanaMessage(body: unknown): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
-function networkReason(err: unknown): string {
+/** Why a request did not get through, in words (fetch puts the system error in `cause`). */
+export function networkReason(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   const code = cause?.code ?? (err as { code?: string })?.code;
   switch (code) {

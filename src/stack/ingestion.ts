@@ -13,6 +13,8 @@ import { ampQueryBase } from './endpoints.js';
 export type StackIngestion = (
   | ({ checked: true } & IngestionReport)
   | { checked: false; healthy: false; problems: string[] }
+  // Not checked, and not held against the stack: there is no AMP data plane to ask.
+  | { checked: false; skipped: string; healthy: true; problems: [] }
 ) & {
   /** When metrics are not healthy: the agent's recent error lines, which usually say why. */
   agentLog?: AgentLogLine[];
@@ -36,7 +38,11 @@ export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Pro
   if (!workspace || interval === undefined) {
     return { checked: false, healthy: false, problems: [`not checked: ${!workspace ? 'no AMP workspace' : 'no agent in the app task definition'}`] };
   }
-  const query = new AmpQueryClient(ampQueryBase(ctx.spec.region, workspace.workspaceId, ampEndpointUrl), ctx.spec.region, ctx.aws.credentials());
+  const override = ampEndpointUrl ?? process.env.FARGATE_PROM_AMP_ENDPOINT;
+  if (!override && ctx.aws.settings.endpointUrl) {
+    return { checked: false, skipped: '--endpoint-url points the AWS calls at an emulator, which has no AMP data plane; pass --amp-endpoint-url to check one', healthy: true, problems: [] };
+  }
+  const query = new AmpQueryClient(ampQueryBase(ctx.spec.region, workspace.workspaceId, override), ctx.spec.region, ctx.aws.credentials());
   let result: StackIngestion;
   try {
     const report = await checkIngestion(query, { job: ctx.spec.name, expectedTargets: service?.desiredCount ?? 0, scrapeIntervalSeconds: interval });

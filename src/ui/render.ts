@@ -43,7 +43,7 @@ export function renderResourceTable(resources: ResourceReport[], column: 'action
 
 export function renderIngestion(m: StackIngestion): string {
   const agentLog = (m.agentLog ?? []).map((l) => `            agent log, task ${l.task}: ${l.line.length > 300 ? `${l.line.slice(0, 300)}…` : l.line}`);
-  if (!m.checked) return [`  Metrics:  ${m.problems.join('; ')}`, ...agentLog].join('\n');
+  if (!m.checked) return [`  Metrics:  ${'skipped' in m ? `not checked: ${m.skipped}` : m.problems.join('; ')}`, ...agentLog].join('\n');
   const pct = Math.round((m.samplesPerMonth / m.freeTierSamplesPerMonth) * 100);
   const lines = [
     `  Metrics:  ${m.healthy ? 'arriving in AMP' : `PROBLEM: ${m.problems.join('; ')}`}`,
