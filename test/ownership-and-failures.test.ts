@@ -109,6 +109,8 @@ describe('an AMP workspace stuck in CREATION_FAILED', () => {
 
 describe('--no-wait', () => {
   it('applies the changes without waiting for the services and says so', async () => {
+    // Tasks that take a minute to start: status right after must still see them starting, however slow the machine.
+    sim.setTiming({ serviceStartMs: 60_000 });
     const run = await cli(['up', '--name', 'nowait', ...IMAGE, '--yes', '--no-wait']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Not waiting for the services (--no-wait)');
@@ -117,6 +119,8 @@ describe('--no-wait', () => {
     // Right after, the tasks are still starting: status says so with exit 3.
     expect(status.code).toBe(3);
     expect(status.json().healthy).toBe(false);
+    expect(status.json().resources.find((r: any) => r.name === 'nowait-app' && r.kind === 'ecs-service').detail).toMatchObject({ running: 0, rolloutState: 'IN_PROGRESS' });
+    sim.setTiming({ serviceStartMs: 1500 });
     const down = await cli(['destroy', '--name', 'nowait', '--yes']);
     expect(down.code, down.stderr).toBe(0);
   });
