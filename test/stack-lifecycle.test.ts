@@ -53,6 +53,8 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     // Progress reached stderr as plain lines (no TTY) while it waited for the services.
     expect(run.stderr).toMatch(/service life-app: \d\/2 running/);
     expect(run.stderr).toMatch(/warning: the load balancer accepts traffic from anywhere/);
+    // Nothing from Node itself: no warnings about listeners, no stack traces.
+    expect(run.stderr).not.toMatch(/MaxListenersExceededWarning|\(node:\d+\) Warning|\n\s+at /);
   });
 
   it('built the ECS side as asked: ARM64 Fargate, sidecar not essential, secret injected, circuit breaker', async () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { AwsClients } from '../aws/clients.js';
 import { describeError } from '../aws/errors.js';
@@ -27,6 +28,8 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
   // period are cut off, so an endpoint that never answers cannot hold the exit.
   const controller = new AbortController();
   const inFlight = new AbortController();
+  // Every concurrent AWS call and wait listens on these: many listeners is by design, not a leak.
+  setMaxListeners(0, controller.signal, inFlight.signal);
   const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl, signal: inFlight.signal });
   try {
     await aws.ecs.config.credentials();
