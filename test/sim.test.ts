@@ -1,7 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { CreateWorkspaceCommand, DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand, GetLogEventsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateSubnetCommand, DeleteSecurityGroupCommand, DescribeVpcsCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DeleteSecurityGroupCommand,
+  DescribeRouteTablesCommand,
+  DescribeVpcsCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -180,6 +187,20 @@ describe('sim: validation rules and wire formats', () => {
       expect(err.Code ?? err.Error?.Code).toBe('DuplicateLoadBalancerName');
     });
 
+    it('refuses an internet-facing ALB in a VPC without an internet gateway; an internal one is fine', async () => {
+      const vpcId = (await c.ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }))).Vpc!.VpcId!;
+      const subnets = await Promise.all(
+        net.subnets.slice(0, 2).map(async (s, i) =>
+          (await c.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.77.${i}.0/24`, AvailabilityZone: s.AvailabilityZone }))).Subnet!.SubnetId!),
+      );
+      const sg = await createSecurityGroup(c, vpcId, unique('alb'));
+      const lb = (Name: string, Scheme?: 'internal' | 'internet-facing') =>
+        c.elb.send(new CreateLoadBalancerCommand({ Name, Subnets: subnets, SecurityGroups: [sg], Scheme }));
+      await expectAwsError(lb('no-gateway'), 'InvalidSubnetException', `VPC ${vpcId} has no internet gateway`);
+      await expectAwsError(lb('no-gateway', 'internet-facing'), 'InvalidSubnetException');
+      expect((await lb('private-alb', 'internal')).LoadBalancers?.[0].Scheme).toBe('internal');
+    });
+
     it('keeps a new ALB provisioning for albProvisionMs, then active', async () => {
       sim.setTiming({ albProvisionMs: LONG });
       const sg = await createSecurityGroup(c, net.vpcId, unique('alb'));
@@ -262,6 +283,23 @@ describe('sim: validation rules and wire formats', () => {
     it('answers ResourceNotFoundException when deleting a workspace that does not exist', async () => {
       await expectAwsError(c.amp.send(new DeleteWorkspaceCommand({ workspaceId: 'ws-00000000-0000-0000-0000-000000000000' })), 'ResourceNotFoundException');
     });
+  });
+
+  it("gives the default VPC the internet gateway AWS's has (moto's has none), again after a reset", async () => {
+    const defaultRoute = async () => {
+      const { vpcId } = await defaultNetwork(c);
+      const tables = (await c.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables!;
+      const main = tables.find((t) => t.Associations?.some((a) => a.Main))!;
+      return main.Routes!.find((r) => r.DestinationCidrBlock === '0.0.0.0/0')?.GatewayId;
+    };
+    expect(await defaultRoute()).toMatch(/^igw-/);
+    const raw = simClients(sim.motoEndpoint);
+    await resetMoto(sim);
+    // Straight to moto after the reset: the bare default VPC, no route out.
+    const { vpcId } = await defaultNetwork(raw);
+    const bare = (await raw.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables!;
+    expect(bare.flatMap((t) => t.Routes ?? []).map((r) => r.GatewayId)).toEqual(['local']);
+    expect(await defaultRoute()).toMatch(/^igw-/);
   });
 
   it('a moto reset sent through the proxy also clears what the simulation remembers', async () => {

@@ -5,6 +5,7 @@ import { FaultPlan, serverErrorCode, throttlingError, type Fault } from './fault
 import type { MotoClientPool } from './moto-clients.js';
 import type { RuleBook, RuleContext } from './rule.js';
 import type { SimState } from './state.js';
+import { ensureDefaultVpcGateway } from './rules/ec2.js';
 import { AwsError, errorReply, type Reply } from './wire.js';
 import { readBody } from '../util/http.js';
 
@@ -87,6 +88,9 @@ export class SimProxy {
     };
     const rule = this.deps.rules[call.service]?.[call.action];
     try {
+      if (call.service === 'ec2' || call.service === 'elasticloadbalancing') {
+        await ensureDefaultVpcGateway(ctx.moto, this.deps.state, call.region);
+      }
       return rule ? await rule(ctx) : await ctx.forward();
     } catch (err) {
       if (err instanceof AwsError) return errorReply(call.protocol, err.code, err.message, err.status, err.extra);

@@ -98,6 +98,8 @@ export class SimState {
   readonly taskFailures = new Map<string, TaskFailure>();
   /** Idempotency tokens (AMP clientToken, ECS clientToken) → what the first call created. */
   readonly clientTokens = new Map<string, string>();
+  /** Regions whose default VPC has been given its internet gateway since the last reset. */
+  readonly defaultVpcGateways = new Map<string, Promise<void>>();
 
   constructor(timing: Partial<SimTiming> = {}) {
     this.epochs = [{ from: -Infinity, timing: { ...DEFAULT_TIMING, ...timing } }];
@@ -144,6 +146,7 @@ export class SimState {
     this.workspaces.clear();
     this.roleCreatedAt.clear();
     this.clientTokens.clear();
+    this.defaultVpcGateways.clear();
     for (const failure of this.taskFailures.values()) failure.tasks.length = 0;
   }
 

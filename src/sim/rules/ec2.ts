@@ -1,6 +1,17 @@
-import { DescribeSecurityGroupsCommand, type SecurityGroup } from '@aws-sdk/client-ec2';
+import {
+  AttachInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateRouteCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { MotoClients } from '../moto-clients.js';
 import type { ActionRule, RuleContext } from '../rule.js';
+import type { SimState } from '../state.js';
 import { AwsError } from '../wire.js';
 
 function referencesGroup(group: SecurityGroup, groupId: string): boolean {
@@ -33,3 +44,37 @@ const deleteSecurityGroup: ActionRule = async (ctx) => {
 };
 
 export const ec2Rules: Record<string, ActionRule> = { DeleteSecurityGroup: deleteSecurityGroup };
+
+/**
+ * moto's default VPC has no internet gateway; AWS's has one, routed from the main route table, which is what
+ * makes its subnets public (aws-rules.md §6, §7). Give it one, once per region after each reset, before any
+ * EC2 or ELB call of that region is answered.
+ */
+export function ensureDefaultVpcGateway(moto: MotoClients, state: SimState, region: string): Promise<void> {
+  let done = state.defaultVpcGateways.get(region);
+  if (!done) {
+    done = attachDefaultVpcGateway(moto).catch((err) => {
+      state.defaultVpcGateways.delete(region);
+      throw err;
+    });
+    state.defaultVpcGateways.set(region, done);
+  }
+  return done;
+}
+
+async function attachDefaultVpcGateway(moto: MotoClients): Promise<void> {
+  const vpc = (await moto.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0];
+  if (!vpc?.VpcId) return;
+  if (await internetGatewayOf(moto, vpc.VpcId)) return;
+  const gatewayId = (await moto.ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+  await moto.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gatewayId, VpcId: vpc.VpcId }));
+  const tables = (await moto.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId] }] }))).RouteTables ?? [];
+  const main = tables.find((t) => t.Associations?.some((a) => a.Main));
+  await moto.ec2.send(new CreateRouteCommand({ RouteTableId: main!.RouteTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: gatewayId }));
+}
+
+/** The internet gateway attached to this VPC, if any. */
+export async function internetGatewayOf(moto: MotoClients, vpcId: string): Promise<string | undefined> {
+  const out = await moto.ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
+  return out.InternetGateways?.[0]?.InternetGatewayId;
+}

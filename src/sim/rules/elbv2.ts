@@ -5,6 +5,7 @@ import { isSuccess, withBody, type ActionRule, type RuleContext } from '../rule.
 import { AwsError, escapeXml, xmlReply } from '../wire.js';
 import { targetTasks } from './elbv2-targets.js';
 import { motoTargetGroup } from './elbv2-lookup.js';
+import { internetGatewayOf } from './ec2.js';
 
 const validation = (message: string) => new AwsError('ValidationError', message);
 
@@ -57,6 +58,12 @@ async function checkTwoZones(ctx: RuleContext, subnetIds: string[]): Promise<voi
   if (zones.size < subnets.length) throw validation('You can specify only one subnet per Availability Zone');
 }
 
+/** aws-rules.md §6: an internet-facing load balancer needs a VPC with an internet gateway. */
+async function checkInternetGateway(ctx: RuleContext, subnetIds: string[]): Promise<void> {
+  const vpcId = (await ctx.moto.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }))).Subnets?.[0]?.VpcId;
+  if (vpcId && !(await internetGatewayOf(ctx.moto, vpcId))) throw new AwsError('InvalidSubnet', `VPC ${vpcId} has no internet gateway`);
+}
+
 const createLoadBalancer: ActionRule = async (ctx) => {
   const input = ctx.call.input;
   checkElbName('Load balancer', input.Name);
@@ -64,6 +71,7 @@ const createLoadBalancer: ActionRule = async (ctx) => {
   if ((input.Type ?? 'application') === 'application') {
     const subnetIds = [...queryList(input, 'Subnets.member'), ...subnetMappingIds(input)];
     await checkTwoZones(ctx, subnetIds);
+    if ((input.Scheme ?? 'internet-facing') === 'internet-facing') await checkInternetGateway(ctx, subnetIds);
   }
   if (await motoLoadBalancerNamed(ctx, input.Name)) {
     throw new AwsError('DuplicateLoadBalancerName', `A load balancer with the name '${input.Name}' already exists`);
