@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateSubnetCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { simClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
@@ -116,6 +116,22 @@ describe('bad input found by looking (read-only calls only)', () => {
     const run = await runCli(['up', ...IMAGE, '--yes', '--subnet-ids', `${first.SubnetId},${second.Subnet!.SubnetId}`, '--endpoint-url', sim.endpoint], simEnv());
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--subnet-ids: the load balancer needs subnets in at least two availability zones, found 1/);
+    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('private subnets (no route to an internet gateway) for the internet-facing load balancer', async () => {
+    // A fresh VPC has only its local route: its subnets are private.
+    const aws = simClients(sim.motoEndpoint);
+    const vpcId = (await aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }))).Vpc!.VpcId!;
+    const subnetIds = await Promise.all(
+      ['us-east-1a', 'us-east-1b'].map(async (zone, i) =>
+        (await aws.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.42.${i}.0/24`, AvailabilityZone: zone }))).Subnet!.SubnetId!),
+    );
+    sim.clearCalls();
+    const run = await runCli(['up', ...IMAGE, '--yes', '--vpc-id', vpcId, '--subnet-ids', subnetIds.join(','), '--endpoint-url', sim.endpoint], simEnv());
+    expect(run.code, run.stderr).toBe(2);
+    const named = [...subnetIds].sort().join(', ');
+    expect(run.stderr.trim().split('\n').pop()).toBe(`error: --subnet-ids: ${named} have no route to an internet gateway; the internet-facing load balancer and the tasks share the subnets, so pass public subnets`);
     expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
   });
 });

@@ -93,6 +93,8 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(appSvc.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
     expect(appSvc.loadBalancers![0]).toMatchObject({ containerName: 'app', containerPort: 8080 });
     expect(appSvc.networkConfiguration?.awsvpcConfiguration?.securityGroups).toHaveLength(1);
+    // The default VPC's subnets route to an internet gateway and have no NAT: tasks need public IPs to pull images.
+    expect(appSvc.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('ENABLED');
     expect(svc.find((s) => s.serviceName === 'life-grafana')!.loadBalancers![0]).toMatchObject({ containerName: 'grafana', containerPort: 3000 });
   });
 

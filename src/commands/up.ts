@@ -25,7 +25,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
   const { reporter } = session;
   try {
     reporter.phase('Looking up the VPC and subnets');
-    const network = await resolveNetwork(session.aws, opts.vpcId, opts.subnetIds, reporter);
+    const network = await resolveNetwork(session.aws, opts.vpcId, opts.subnetIds);
     const spec = makeSpec(opts.name, session.region, opts, network);
     const resources = stackResources(spec);
     const ctx = session.context(spec, opts.wait);

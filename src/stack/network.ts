@@ -1,14 +1,13 @@
-import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type Subnet } from '@aws-sdk/client-ec2';
+import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type RouteTable, type Subnet } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
 import { InputError } from '../errors.js';
-import type { Reporter } from '../ui/reporter.js';
 import type { Network } from './spec.js';
 
 /**
  * Picks the VPC and subnets: the ones named by flags, or the default VPC with one default subnet
- * per availability zone. An ALB needs two zones, so fewer is an input error.
+ * per availability zone. An ALB needs two zones and public subnets; anything else is an input error.
  */
-export async function resolveNetwork(aws: AwsClients, vpcIdFlag: string | undefined, subnetIdsFlag: string[] | undefined, reporter: Reporter): Promise<Network> {
+export async function resolveNetwork(aws: AwsClients, vpcIdFlag: string | undefined, subnetIdsFlag: string[] | undefined): Promise<Network> {
   let vpcId = vpcIdFlag;
   if (vpcId) {
     const out = await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
@@ -19,23 +18,11 @@ export async function resolveNetwork(aws: AwsClients, vpcIdFlag: string | undefi
     if (!vpcId) throw new InputError(`--vpc-id: there is no default VPC in ${aws.settings.region}; pass --vpc-id and --subnet-ids`);
   }
 
-  let subnets: Subnet[];
-  if (subnetIdsFlag) {
-    const out = await aws.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: subnetIdsFlag }] }));
-    subnets = out.Subnets ?? [];
-    const missing = subnetIdsFlag.filter((id) => !subnets.some((s) => s.SubnetId === id));
-    if (missing.length) throw new InputError(`--subnet-ids: ${missing.join(', ')} not found in ${aws.settings.region}; pass subnets of the stack's VPC`);
-    const foreign = subnets.filter((s) => s.VpcId !== vpcId);
-    if (foreign.length) throw new InputError(`--subnet-ids: ${foreign.map((s) => s.SubnetId).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in ${vpcId}; pass subnets of one VPC (and --vpc-id for a non-default VPC)`);
-  } else {
-    const filters = [{ Name: 'vpc-id', Values: [vpcId] }];
-    if (!vpcIdFlag) filters.push({ Name: 'default-for-az', Values: ['true'] });
-    subnets = (await aws.ec2.send(new DescribeSubnetsCommand({ Filters: filters }))).Subnets ?? [];
-    // One subnet per zone: an ALB takes at most one per availability zone.
-    const perZone = new Map<string, Subnet>();
-    for (const s of [...subnets].sort((a, b) => a.SubnetId!.localeCompare(b.SubnetId!))) if (!perZone.has(s.AvailabilityZone!)) perZone.set(s.AvailabilityZone!, s);
-    subnets = [...perZone.values()];
-  }
+  // The subnets and the route tables both need only the VPC: ask for them at once.
+  const [subnets, routeTables] = await Promise.all([
+    findSubnets(aws, vpcId, vpcIdFlag, subnetIdsFlag),
+    aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] })).then((o) => o.RouteTables ?? []),
+  ]);
   const zones = new Set(subnets.map((s) => s.AvailabilityZone));
   if (zones.size < 2) {
     throw new InputError(`--subnet-ids: the load balancer needs subnets in at least two availability zones, found ${zones.size} (${[...zones].join(', ') || 'none'}); pass subnets from two or more zones`);
@@ -44,23 +31,41 @@ export async function resolveNetwork(aws: AwsClients, vpcIdFlag: string | undefi
     throw new InputError('--subnet-ids: two of the subnets are in the same availability zone; an ALB takes one subnet per zone');
   }
 
-  const assignPublicIp = await routesToInternetGateway(aws, vpcId, subnets.map((s) => s.SubnetId!));
-  if (assignPublicIp === 'mixed') {
-    reporter.warn('some subnets route to an internet gateway and some do not; tasks get public IPs, and the ALB may not be reachable from every zone');
+  // The internet-facing ALB and the tasks share these subnets: they must be public. AWS would accept an ALB in a
+  // private subnet of a VPC that has a gateway, and it would never answer; without one, fail after half the stack.
+  const privateSubnets = subnetsWithoutInternetRoute(routeTables, subnets.map((s) => s.SubnetId!)).sort();
+  if (privateSubnets.length) {
+    const which = `${privateSubnets.join(', ')} ${privateSubnets.length === 1 ? 'has' : 'have'}`;
+    throw new InputError(`--subnet-ids: ${which} no route to an internet gateway; the internet-facing load balancer and the tasks share the subnets, so pass public subnets`);
   }
-  return { vpcId, subnetIds: subnets.map((s) => s.SubnetId!).sort(), assignPublicIp: assignPublicIp !== false };
+  // Public subnets have no NAT: tasks need a public IP to pull images and to reach AMP.
+  return { vpcId, subnetIds: subnets.map((s) => s.SubnetId!).sort(), assignPublicIp: true };
 }
 
-/** true when every subnet's default route goes to an internet gateway (public, no NAT). */
-async function routesToInternetGateway(aws: AwsClients, vpcId: string, subnetIds: string[]): Promise<boolean | 'mixed'> {
-  const out = await aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
-  const tables = out.RouteTables ?? [];
+async function findSubnets(aws: AwsClients, vpcId: string, vpcIdFlag: string | undefined, subnetIdsFlag: string[] | undefined): Promise<Subnet[]> {
+  if (subnetIdsFlag) {
+    const out = await aws.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: subnetIdsFlag }] }));
+    const subnets = out.Subnets ?? [];
+    const missing = subnetIdsFlag.filter((id) => !subnets.some((s) => s.SubnetId === id));
+    if (missing.length) throw new InputError(`--subnet-ids: ${missing.join(', ')} not found in ${aws.settings.region}; pass subnets of the stack's VPC`);
+    const foreign = subnets.filter((s) => s.VpcId !== vpcId);
+    if (foreign.length) throw new InputError(`--subnet-ids: ${foreign.map((s) => s.SubnetId).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not in ${vpcId}; pass subnets of one VPC (and --vpc-id for a non-default VPC)`);
+    return subnets;
+  }
+  const filters = [{ Name: 'vpc-id', Values: [vpcId] }];
+  if (!vpcIdFlag) filters.push({ Name: 'default-for-az', Values: ['true'] });
+  const subnets = (await aws.ec2.send(new DescribeSubnetsCommand({ Filters: filters }))).Subnets ?? [];
+  // One subnet per zone: an ALB takes at most one per availability zone.
+  const perZone = new Map<string, Subnet>();
+  for (const s of [...subnets].sort((a, b) => a.SubnetId!.localeCompare(b.SubnetId!))) if (!perZone.has(s.AvailabilityZone!)) perZone.set(s.AvailabilityZone!, s);
+  return [...perZone.values()];
+}
+
+/** The subnets whose default route (own table, else the VPC's main table) is not an internet gateway. */
+function subnetsWithoutInternetRoute(tables: RouteTable[], subnetIds: string[]): string[] {
   const main = tables.find((t) => t.Associations?.some((a) => a.Main));
-  const publicFlags = subnetIds.map((id) => {
+  return subnetIds.filter((id) => {
     const table = tables.find((t) => t.Associations?.some((a) => a.SubnetId === id)) ?? main;
-    return (table?.Routes ?? []).some((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.GatewayId?.startsWith('igw-'));
+    return !(table?.Routes ?? []).some((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.GatewayId?.startsWith('igw-'));
   });
-  if (publicFlags.every(Boolean)) return true;
-  if (publicFlags.some(Boolean)) return 'mixed';
-  return false;
 }
