@@ -27,7 +27,15 @@ export function buildProgram(): Command {
     .description('Prometheus metrics for a Node.js app on ECS Fargate: AMP, an agent sidecar, Grafana and dashboard 11159')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', `
+Examples:
+  $ fargate-prom up --sandbox --once                                   # try it with no AWS account
+  $ fargate-prom up --name shop --app-image ghcr.io/acme/shop:1.4 --region us-east-1
+  $ fargate-prom status --name shop --region us-east-1
+  $ fargate-prom destroy --name shop --region us-east-1
+
+Run fargate-prom <command> --help for a command's flags.`);
 
   withConnection(program.command('up').description('create or update the stack; re-running converges and never duplicates'))
     .option('--app-image <uri>', 'container image of your app (required; asked for on a terminal)')
@@ -97,8 +105,16 @@ export async function main(argv: string[]): Promise<void> {
   // `fargate-prom status | head` closes stdout early; that is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    process.stderr.write(`error: cannot write the output: ${err.message}\n`);
+    process.exit(ExitCode.failed);
   });
+  // Anything that escapes the command's own handling still gets one line, not a stack trace.
+  const escaped = (err: unknown) => {
+    process.exitCode = report(err);
+    process.exit();
+  };
+  process.on('uncaughtException', escaped);
+  process.on('unhandledRejection', escaped);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -114,8 +130,9 @@ function report(err: unknown): number {
       ? ExitCode.ok
       : ExitCode.invalidInput;
   }
-  // Only our Ctrl-C handling aborts SDK calls (see session.ts).
-  if ((err as { name?: string } | undefined)?.name === 'AbortError') {
+  // Only our Ctrl-C handling aborts SDK calls (see session.ts); Ctrl-C at a prompt ends it with ExitPromptError.
+  const name = (err as { name?: string } | undefined)?.name;
+  if (name === 'AbortError' || name === 'ExitPromptError') {
     process.stderr.write('error: interrupted\n');
     return ExitCode.interrupted;
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,12 +16,15 @@ export async function resolve(specifier, context, next) {
   return result;
 }`);
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
-  const { stderr } = await promisify(execFile)(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { env: simEnv() });
+  const { stderr } = await promisify(execFile)(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { env: simEnv() })
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
   return stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length));
 }
 
+const HELPS = [['--help'], ['up', '--help'], ['status', '--help'], ['destroy', '--help'], ['agent-config', '--help']];
+
 describe('cold start', () => {
-  it.each([[['--help']], [['up', '--help']], [['status', '--help']]])('%j loads commander and the CLI, not the AWS SDK, zod, ora or inquirer', async (args) => {
+  it.each(HELPS.map((args) => [args]))('%j loads commander and the CLI, not the AWS SDK, zod, ora or inquirer', async (args) => {
     const loaded = await modulesLoadedBy(args);
     expect(loaded.some((u) => u.includes('/commander/'))).toBe(true);
     expect(loaded.filter((u) => /@aws-sdk|@smithy|\/zod\/|\/ora\/|\/inquirer\/|\/yaml\//.test(u))).toEqual([]);
@@ -31,5 +34,11 @@ describe('cold start', () => {
     const loaded = await modulesLoadedBy(['status', '--endpoint-url', 'http://127.0.0.1:9']).catch((err: { stderr: string }) =>
       err.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length)));
     expect(loaded.some((u) => u.includes('@aws-sdk/client-ecs'))).toBe(true);
+  });
+
+  it.each(HELPS.map((args) => [args]))('%j exits 0 and shows examples', async (args) => {
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: simEnv() });
+    expect(stdout).toMatch(/^Usage: fargate-prom/);
+    expect(stdout).toMatch(/\nExamples:\n {2}\$ fargate-prom /);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,11 +23,13 @@ afterAll(async () => {
 });
 
 async function onTerminal(args: string[], answers: [string, string][], size: [number, number] = [50, 160]) {
-  const script = join(mkdtempSync(join(tmpdir(), 'fargate-prom-pty-')), 'script.json');
+  const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-pty-'));
+  const script = join(dir, 'script.json');
   writeFileSync(script, JSON.stringify({ answers, timeout: 90, size }));
   // A terminal session: no CI variable, a terminal type, the CLI's own stdin/stdout on the pty.
   const env = { ...simEnv({ CI: undefined }), TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' };
-  const { stdout } = await promisify(execFile)('python3', [PTY, script, '--', process.execPath, BIN, ...args, '--endpoint-url', sim.endpoint], { env, maxBuffer: 32 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)('python3', [PTY, script, '--', process.execPath, BIN, ...args, '--endpoint-url', sim.endpoint], { env, maxBuffer: 32 * 1024 * 1024 })
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
   const run = JSON.parse(stdout) as { code: number | null; output: string };
   // What a person would read, without the escape sequences that draw spinners and move the cursor.
   return { ...run, plain: run.output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') };
@@ -49,6 +51,14 @@ describe('on a terminal', () => {
     const run = await onTerminal(['destroy', '--name', 'tty'], [['Type the stack name \\(tty\\)', 'ttx\r']]);
     expect(run.code).toBe(1);
     expect(run.plain).toContain('cancelled: the name did not match; nothing was deleted');
+    expect((await aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces).toHaveLength(1);
+  });
+
+  it('Ctrl-C at the prompt stops with exit 130 and deletes nothing', async () => {
+    const run = await onTerminal(['destroy', '--name', 'tty'], [['Type the stack name \\(tty\\)', '\x03']]);
+    expect(run.code, run.plain.slice(-2000)).toBe(130);
+    expect(run.plain).toContain('error: interrupted');
+    expect(run.plain).not.toMatch(/ExitPromptError|\n\s+at /);
     expect((await aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces).toHaveLength(1);
   });
 
