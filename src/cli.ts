@@ -9,7 +9,7 @@ type Handler = (opts: Record<string, unknown>) => Promise<number>;
 
 function withConnection(cmd: Command): Command {
   return cmd
-    .option('--name <stack>', 'stack name: 1–20 of a-z, 0-9 and -, prefixes every resource', DEFAULT_STACK_NAME)
+    .option('--name <stack>', 'stack name: 1–20 of a-z, 0-9 and -, starting with a letter, not ending with -; prefixes every resource', DEFAULT_STACK_NAME)
     .option('--region <region>', 'AWS region (default: AWS_REGION or your profile\'s region)')
     .option('--profile <profile>', 'AWS profile from ~/.aws/config (SSO profiles work)')
     .option('--endpoint-url <url>', 'one endpoint for every AWS call, for local emulators (or AWS_ENDPOINT_URL)')
@@ -44,7 +44,7 @@ Run fargate-prom <command> --help for a command's flags.`);
     .option('--health-path <path>', 'ALB health-check path (default: the metrics path)')
     .option('--desired-count <n>', 'number of app tasks', '3')
     .option('--cpu <units>', 'Fargate task CPU units: 256, 512, 1024, 2048, 4096, 8192, 16384', '256')
-    .option('--memory <MiB>', 'Fargate task memory, valid for the CPU size', undefined)
+    .option('--memory <MiB>', 'Fargate task memory, valid for the CPU size (default: 512 with --cpu 256, else the smallest the CPU allows)')
     // No commander default: the sandbox scrapes every 5s unless told otherwise; up's default is 15s.
     .option('--scrape-interval <duration>', 'how often the agent scrapes the app (default: "15s"; 5s in the sandbox)')
     .option('--log-retention <days>', 'CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …)', '7')

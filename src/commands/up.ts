@@ -1,6 +1,6 @@
 import { parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError } from '../errors.js';
-import { apply, ApplyError, observeAll, plan, type PlannedChange } from '../engine/engine.js';
+import { apply, ApplyError, observeAll, plan, type Observation, type PlannedChange } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import { resolveNetwork } from '../stack/network.js';
 import { stackResources } from '../stack/resources.js';
@@ -24,6 +24,11 @@ export async function upCommand(raw: RawOptions): Promise<number> {
   const session = await openSession(opts);
   const { reporter } = session;
   try {
+    // --region was checked against the certificate while parsing; a region from the environment or profile is known only now.
+    const certificateRegion = opts.certificateArn?.split(':')[3];
+    if (certificateRegion && certificateRegion !== session.region) {
+      throw new InputError(`--certificate-arn: the certificate is in ${certificateRegion} but the stack is in ${session.region}; use a certificate from the same region (ALBs only accept those)`);
+    }
     reporter.phase('Looking up the VPC and subnets');
     const network = await resolveNetwork(session.aws, opts.vpcId, opts.subnetIds);
     const spec = makeSpec(opts.name, session.region, opts, network);
@@ -34,18 +39,19 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     const observed = await observeAll(resources, ctx);
     const changes = await plan(resources, observed, ctx);
 
-    if (opts.dryRun) {
-      reporter.stop();
-      if (raw.quietResult === true) return ExitCode.ok;
-      if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map(planReport) });
-      else process.stdout.write(renderPlan(spec.name, spec.region, changes));
-      return ExitCode.ok;
-    }
+    // Warned before a dry run too: the plan is where a user decides.
     if (opts.allowCidrDefaulted) {
       reporter.warn('the load balancer accepts traffic from anywhere (0.0.0.0/0); pass --allow-cidr to restrict it');
     }
     if (!opts.certificateArn) {
       reporter.warn('no --certificate-arn: the app and Grafana (and its admin password, when the CLI signs in) are served over plain HTTP');
+    }
+    if (opts.dryRun) {
+      reporter.stop();
+      if (raw.quietResult === true) return ExitCode.ok;
+      if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx) });
+      else process.stdout.write(renderPlan(spec.name, spec.region, changes));
+      return ExitCode.ok;
     }
     const pending = changes.filter((c) => c.action !== 'unchanged').length;
     reporter.phase(pending ? `Applying ${pending} change${pending === 1 ? '' : 's'}` : 'Checking that everything is ready');
@@ -57,7 +63,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
       if (err instanceof ApplyError) {
         reporter.stop();
         process.stderr.write(renderApplyFailure('up', err));
-        if (opts.json) printJson({ stack: spec.name, region: spec.region, error: err.message, resources: err.completed });
+        if (opts.json) printJson({ stack: spec.name, region: spec.region, error: err.message, resources: err.completed, ...stackEndpoints(ctx) });
       }
       throw err;
     }
@@ -105,8 +111,9 @@ export async function upCommand(raw: RawOptions): Promise<number> {
   }
 }
 
-function planReport(c: PlannedChange) {
-  return { kind: c.resource.kind, name: c.resource.name, action: c.action, ...(c.differences.length ? { differences: c.differences } : {}) };
+function planReport(c: PlannedChange, observed: Observation) {
+  const id = observed.get(c.resource.id)?.id;
+  return { kind: c.resource.kind, name: c.resource.name, ...(id ? { id } : {}), action: c.action, ...(c.differences.length ? { differences: c.differences } : {}) };
 }
 
 async function askAppImage(opts: UpOptions): Promise<string> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -15,6 +15,7 @@ export interface CliRun {
 
 // An empty HOME: no ~/.aws files of the machine leak into the tests.
 const emptyHome = mkdtempSync(join(tmpdir(), 'fargate-prom-home-'));
+process.on('exit', () => rmSync(emptyHome, { recursive: true, force: true }));
 
 /** The environment of a CLI run against the local simulation: dummy credentials, shrunk waits, no TTY. */
 export function simEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

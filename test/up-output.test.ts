@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { runCli, simEnv } from './support/cli.js';
+
+// What `up` tells a user before and around the changes: dry-run documents, warnings, late input checks.
+let sim: Simulation;
+const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1'];
+const up = (stack: string, ...extra: string[]) =>
+  runCli(['up', '--name', stack, ...IMAGE, '--endpoint-url', sim.endpoint, '--yes', ...extra], simEnv());
+const mutatingCalls = () => sim.calls().filter((c) => c.mutating);
+
+beforeAll(async () => {
+  sim = await startSimulation();
+});
+afterAll(async () => {
+  await sim?.stop();
+});
+
+describe('up --dry-run', () => {
+  it('on a new stack: the JSON document has the contract keys, the open-ALB warning is shown, nothing changes', async () => {
+    sim.clearCalls();
+    const run = await up('plan', '--dry-run', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const doc = run.json();
+    expect(Object.keys(doc)).toEqual(expect.arrayContaining(['stack', 'region', 'resources', 'app', 'grafana', 'amp']));
+    expect(doc.resources.every((r: any) => r.action === 'create' && r.id === undefined)).toBe(true);
+    expect(run.stderr).toMatch(/warning: the load balancer accepts traffic from anywhere \(0\.0\.0\.0\/0\); pass --allow-cidr/);
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('on an existing stack: each resource carries its id, and the URLs are known', async () => {
+    const created = await up('plan', '--no-wait', '--json', '--allow-cidr', '203.0.113.0/24');
+    expect(created.code, created.stderr).toBe(0);
+    sim.clearCalls();
+    const run = await up('plan', '--dry-run', '--json', '--allow-cidr', '203.0.113.0/24');
+    expect(run.code, run.stderr).toBe(0);
+    const doc = run.json();
+    const idsOf = (resources: any[]) => resources.map((r) => `${r.kind} ${r.name} ${r.id}`).sort();
+    expect(doc.resources).toHaveLength(20);
+    expect(doc.resources.every((r: any) => r.action === 'unchanged')).toBe(true);
+    expect(idsOf(doc.resources)).toEqual(idsOf(created.json().resources));
+    expect(doc.app.url).toBe(created.json().app.url);
+    expect(doc.amp.workspaceId).toBe(created.json().amp.workspaceId);
+    expect(run.stderr).not.toMatch(/accepts traffic from anywhere/);
+    expect(mutatingCalls()).toEqual([]);
+    expect((await runCli(['destroy', '--name', 'plan', '--endpoint-url', sim.endpoint, '--yes'], simEnv())).code).toBe(0);
+  });
+});
+
+describe('input known only once the session has a region', () => {
+  it('a certificate from another region than AWS_REGION: exit 2 naming --certificate-arn, no change made', async () => {
+    sim.clearCalls();
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+    const run = await up('cert', '--certificate-arn', arn);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n').pop()).toBe(
+      'error: --certificate-arn: the certificate is in eu-west-1 but the stack is in us-east-1; use a certificate from the same region (ALBs only accept those)',
+    );
+    expect(mutatingCalls()).toEqual([]);
+  });
+});
