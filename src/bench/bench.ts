@@ -392,6 +392,7 @@ function renderTable(report: any): string {
 }
 
 main().catch((err) => {
-  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? err}\n`);
+  process.stderr.write(`bench failed: ${(err as Error)?.message ?? err}\n`);
+  if (process.env.FARGATE_PROM_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
   process.exitCode = 1;
 });
