@@ -86,13 +86,22 @@ Examples:
   $ fargate-prom destroy --name shop --region us-east-1 --yes --json`)
     .action(run(async () => (await import('./commands/destroy.js')).destroyCommand));
 
-  withConnection(program.command('agent-config').description('print the agent sidecar\'s Prometheus config or ECS container definition, exactly as up deploys it'))
+  // Its output is the config itself, so no --json; with --workspace-id it makes no AWS call.
+  program.command('agent-config').description('print the agent sidecar\'s Prometheus config or ECS container definition, exactly as up deploys it')
     .option('--format <format>', 'yaml (the Prometheus agent config) or container (the ECS container definition JSON)', 'yaml')
+    .option('--name <stack>', 'stack name: the scrape job\'s name, and the stack whose workspace is looked up', DEFAULT_STACK_NAME)
     .option('--workspace-id <id>', 'AMP workspace (default: the workspace of stack --name, looked up in AWS)')
+    .option('--region <region>', 'AWS region (default: AWS_REGION or your profile\'s region)')
+    .option('--profile <profile>', 'AWS profile from ~/.aws/config, for the region and the lookup')
+    .option('--endpoint-url <url>', 'endpoint for the workspace lookup, for local emulators (or AWS_ENDPOINT_URL)')
     .option('--app-port <n>', 'port your app listens on', '8080')
     .option('--metrics-path <path>', 'path of the Prometheus metrics', '/metrics')
     .option('--scrape-interval <duration>', 'how often the agent scrapes the app', '15s')
     .addHelpText('after', `
+The yaml sets the series' instance label to the placeholder __ECS_TASK_ID__: the start script in the
+container definition replaces it with the task id from the ECS task metadata endpoint. To run the yaml
+another way, replace it yourself (e.g. sed "s/__ECS_TASK_ID__/$HOSTNAME/").
+
 Examples:
   $ fargate-prom agent-config --region us-east-1 --workspace-id ws-12345678-abcd-1234-abcd-123456789012
   $ fargate-prom agent-config --name shop --format container > agent-container.json`)
