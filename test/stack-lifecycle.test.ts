@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import {
+  CreateTargetGroupCommand,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
@@ -9,13 +10,15 @@ import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
-import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { CreateLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { parse as parseYaml } from 'yaml';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
-import { simClients, type SimClients } from './support/sim-fixtures.js';
+import { DEFAULT_TIMING } from '../src/sim/state.js';
+import { defaultNetwork, ECS_TRUST_POLICY, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 
 const STACK = 'life';
@@ -95,7 +98,38 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(appSvc.networkConfiguration?.awsvpcConfiguration?.securityGroups).toHaveLength(1);
     // The default VPC's subnets route to an internet gateway and have no NAT: tasks need public IPs to pull images.
     expect(appSvc.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('ENABLED');
-    expect(svc.find((s) => s.serviceName === 'life-grafana')!.loadBalancers![0]).toMatchObject({ containerName: 'grafana', containerPort: 3000 });
+    const grafanaSvc = svc.find((s) => s.serviceName === 'life-grafana')!;
+    expect(grafanaSvc.loadBalancers![0]).toMatchObject({ containerName: 'grafana', containerPort: 3000 });
+    expect(grafanaSvc.desiredCount).toBe(1);
+    // Both on a platform version with ARM64 and task metadata v4; grace enough for the app to start and for Grafana's plugin install.
+    expect([appSvc.platformVersion, grafanaSvc.platformVersion]).toEqual(['LATEST', 'LATEST']);
+    expect([appSvc.healthCheckGracePeriodSeconds, grafanaSvc.healthCheckGracePeriodSeconds]).toEqual([60, 180]);
+    expect(grafanaSvc.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
+    expect(grafanaSvc.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('ENABLED');
+
+    // Grafana's task: ARM64 Fargate too, with its own task role and the shared execution role.
+    const roleArn = async (name: string) => (await aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!.Arn!;
+    expect(grafana.requiresCompatibilities).toEqual(['FARGATE']);
+    expect(grafana.networkMode).toBe('awsvpc');
+    expect(grafana.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
+    expect(grafana.taskRoleArn).toBe(await roleArn('life-grafana-task'));
+    expect(grafana.executionRoleArn).toBe(await roleArn('life-execution'));
+    expect(td.taskRoleArn).toBe(await roleArn('life-app-task'));
+    expect(td.executionRoleArn).toBe(grafana.executionRoleArn);
+  });
+
+  it('registered the agent config that writes to this workspace with SigV4 and the queue settings AMP recommends', async () => {
+    const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-app' }))).taskDefinition!;
+    const agent = td.containerDefinitions!.find((c) => c.name === 'prometheus-agent')!;
+    const config = parseYaml(agent.environment!.find((e) => e.name === 'PROM_AGENT_CONFIG')!.value!);
+    expect(config.remote_write).toEqual([{
+      url: `https://aps-workspaces.us-east-1.amazonaws.com/workspaces/${firstUp.amp.workspaceId}/api/v1/remote_write`,
+      sigv4: { region: 'us-east-1' },
+      queue_config: { max_samples_per_send: 1000, max_shards: 200, capacity: 2500 },
+    }]);
+    expect(config.global.scrape_interval).toBe('15s');
+    expect(config.scrape_configs).toHaveLength(1);
+    expect(config.scrape_configs[0]).toMatchObject({ job_name: 'life', metrics_path: '/metrics', static_configs: [{ targets: ['localhost:8080'] }] });
   });
 
   it('gave each role only what it needs, on this workspace and this secret', async () => {
@@ -113,10 +147,22 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(exec.Statement[0]).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: expect.stringContaining(':secret:fargate-prom/life/grafana-admin') });
     const attached = await aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'life-execution' }));
     expect(attached.AttachedPolicies!.map((p) => p.PolicyArn)).toEqual(['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy']);
-    const role = (await aws.iam.send(new GetRoleCommand({ RoleName: 'life-app-task' }))).Role!;
-    const trust = JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!));
-    expect(trust.Statement[0].Principal).toEqual({ Service: 'ecs-tasks.amazonaws.com' });
-    expect(role.Tags).toContainEqual(TAG);
+    // Each role trusts ECS tasks of this account and region only (confused-deputy protection).
+    for (const name of ['life-execution', 'life-app-task', 'life-grafana-task']) {
+      const role = (await aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!;
+      const account = role.Arn!.split(':')[4];
+      const trust = JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!));
+      expect(trust.Statement).toEqual([{
+        Effect: 'Allow',
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:aws:ecs:us-east-1:${account}:*` },
+        },
+      }]);
+      expect(role.Tags).toContainEqual(TAG);
+    }
   });
 
   it('built the network side: ip target groups, ALB in 2+ AZs, listener and /dashboard rule, locked-down SGs', async () => {
@@ -124,8 +170,15 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     for (const tg of tgs) expect(tg.TargetType).toBe('ip');
     expect(tgs.find((t) => t.TargetGroupName === 'life-app')!.HealthCheckPath).toBe('/metrics');
     expect(tgs.find((t) => t.TargetGroupName === 'life-grafana')!.HealthCheckPath).toBe('/dashboard/api/health');
-    const attrs = await aws.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tgs[0].TargetGroupArn }));
-    expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value).toBe('15');
+    // Short checks and a short deregistration delay on both, so deploys and deletes take seconds, not minutes.
+    expect(tgs).toHaveLength(2);
+    for (const tg of tgs) {
+      expect(tg).toMatchObject({ HealthCheckProtocol: 'HTTP', HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 5, HealthyThresholdCount: 2, UnhealthyThresholdCount: 3 });
+      const attrs = await aws.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
+      expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value, tg.TargetGroupName).toBe('15');
+    }
+    expect(tgs.find((t) => t.TargetGroupName === 'life-app')!).toMatchObject({ Port: 8080, Matcher: { HttpCode: '200-399' } });
+    expect(tgs.find((t) => t.TargetGroupName === 'life-grafana')!).toMatchObject({ Port: 3000, Matcher: { HttpCode: '200' } });
 
     const lb = (await aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).LoadBalancers![0];
     expect(lb.Scheme).toBe('internet-facing');
@@ -171,7 +224,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     const run = await up('--desired-count', '3', '--dry-run');
     expect(run.code, run.stderr).toBe(0);
     const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
-    expect(changed).toEqual([{ kind: 'ecs-service', name: 'life-app', action: 'update', differences: ['desired count: 2 → 3'] }]);
+    expect(changed).toEqual([{ kind: 'ecs-service', name: 'life-app', id: expect.stringMatching(/:service\/life\/life-app$/), action: 'update', differences: ['desired count: 2 → 3'] }]);
     expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
   });
 
@@ -249,5 +302,82 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint], simEnv());
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('no stack named life');
+  });
+});
+
+describe('destroy next to resources it does not own, and what it cannot delete', () => {
+  const cli = (args: string[], env = simEnv()) => runCli([...args, '--endpoint-url', sim.endpoint], env);
+  const FOREIGN_LOG = '/fargate-prom/mix/app';
+  afterAll(() => sim.setTiming(DEFAULT_TIMING));
+
+  it('setup: a whole stack, whose app log group someone else has since taken over (stack tag replaced by theirs)', async () => {
+    const run = await cli(['up', '--name', 'mix', '--app-image', IMAGE, '--desired-count', '1', '--yes']);
+    expect(run.code, run.stderr).toBe(0);
+    // Untagged in place: moto keeps a deleted log group's tags for a new one of the same name.
+    const arn = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: FOREIGN_LOG }))).logGroups![0].logGroupArn!;
+    await aws.logs.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [TAG.Key] }));
+    await aws.logs.send(new TagResourceCommand({ resourceArn: arn, tags: { team: 'someone-else' } }));
+  });
+
+  it('a deletion that keeps failing stops destroy with exit 1, naming what failed and what is left', async () => {
+    // ENIs that never let go of the tasks' security group; waits shrunk so its retry budget runs out in about 2 s.
+    sim.setTiming({ eniLingerMs: 3_600_000, drainMs: 50, ampDeleteMs: 50 });
+    const run = await cli(['destroy', '--name', 'mix', '--yes'], simEnv({ FARGATE_PROM_TIME_SCALE: '0.002' }));
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/destroy stopped: security-group mix-tasks: deleting security group mix-tasks: still failing after \d+m\d+s: DependencyViolation: resource sg-\w+ has a dependent object/);
+    expect(run.stderr).toMatch(/done before it stopped: .*delete ecs-service mix-app/);
+    expect(run.stderr).toContain('not started: security-group mix-alb');
+    expect(run.stderr).toContain('run `fargate-prom destroy` again to delete the rest');
+    expect(run.stderr).toContain(`warning: left log-group ${FOREIGN_LOG} (${FOREIGN_LOG}) untouched: it does not carry the tag of stack mix`);
+    // Checked through AWS: the security groups are still there, what came before them is gone.
+    const sgs = await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: ['mix'] }] }));
+    expect(sgs.SecurityGroups!.map((g) => g.GroupName).sort()).toEqual(['mix-alb', 'mix-tasks']);
+    await expect(aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['mix-alb'] }))).rejects.toThrow();
+  });
+
+  it('run again once the ENIs are gone: deletes the rest, leaves the foreign log group as it was and says so (exit 0)', async () => {
+    sim.setTiming({ eniLingerMs: 0 });
+    const run = await cli(['destroy', '--name', 'mix', '--yes', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const d = run.json();
+    expect(d.resources.filter((r: any) => r.action === 'delete').map((r: any) => r.name).sort()).toEqual(['mix-alb', 'mix-tasks']);
+    expect(d.resources.find((r: any) => r.kind === 'log-group' && r.name === FOREIGN_LOG)).toMatchObject({ action: 'skipped', id: FOREIGN_LOG });
+    expect(d.leftovers).toEqual([]);
+    expect(run.stderr).toContain(`warning: left log-group ${FOREIGN_LOG} (${FOREIGN_LOG}) untouched: it does not carry the tag of stack mix`);
+    const left = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/mix/' }))).logGroups!;
+    expect(left.map((g) => g.logGroupName)).toEqual([FOREIGN_LOG]);
+    expect((await aws.logs.send(new ListTagsForResourceCommand({ resourceArn: left[0].logGroupArn }))).tags).toEqual({ team: 'someone-else' });
+    expect((await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: ['mix'] }] }))).SecurityGroups).toEqual([]);
+  });
+
+  it('the sweep lists resources tagged with the stack under other names (tagging API, and roles by tag), exit 1', async () => {
+    const tag = { 'fargate-prom:stack': 'strays' };
+    const { vpcId } = await defaultNetwork(aws);
+    // One resource under the stack's own names, so there is a stack to destroy; the strays are under names it never uses.
+    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/strays/app', tags: tag }));
+    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/strays/old', tags: tag }));
+    const strayTg = (await aws.elb.send(new CreateTargetGroupCommand({
+      Name: 'strays-old', Protocol: 'HTTP', Port: 8080, VpcId: vpcId, TargetType: 'ip', Tags: [{ Key: TAG.Key, Value: 'strays' }],
+    }))).TargetGroups![0].TargetGroupArn!;
+    await aws.elb.send(new CreateTargetGroupCommand({ Name: 'strays-other', Protocol: 'HTTP', Port: 8080, VpcId: vpcId, TargetType: 'ip' }));
+    const strayRole = (await aws.iam.send(new CreateRoleCommand({ RoleName: 'strays-legacy', AssumeRolePolicyDocument: ECS_TRUST_POLICY, Tags: [{ Key: TAG.Key, Value: 'strays' }] }))).Role!.Arn!;
+    await aws.iam.send(new CreateRoleCommand({ RoleName: 'strays-mine', AssumeRolePolicyDocument: ECS_TRUST_POLICY }));
+
+    const run = await cli(['destroy', '--name', 'strays', '--yes', '--json']);
+    expect(run.code).toBe(1);
+    const d = run.json();
+    expect(d.resources.filter((r: any) => r.action === 'delete').map((r: any) => r.name)).toEqual(['/fargate-prom/strays/app']);
+    expect(d.leftovers).toHaveLength(3);
+    expect(d.leftovers).toEqual(expect.arrayContaining([
+      { kind: 'target-group', name: 'strays-old', id: strayTg },
+      { kind: 'log-group', name: '/fargate-prom/strays/old', id: '/fargate-prom/strays/old' },
+      { kind: 'iam-role', name: 'strays-legacy', id: strayRole },
+    ]));
+    expect(run.stderr).toMatch(/still there after destroy \(tagged fargate-prom:stack=strays\): .*target-group strays-old/);
+    expect(run.stderr).toContain('log-group /fargate-prom/strays/old');
+    expect(run.stderr).toContain('iam-role strays-legacy');
+    expect(run.stderr).toContain('run destroy again in a few minutes');
+    // Reported, not deleted: the sweep only looks.
+    expect((await aws.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [strayTg] }))).TargetGroups).toHaveLength(1);
   });
 });

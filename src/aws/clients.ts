@@ -5,6 +5,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { AmpClient } from '@aws-sdk/client-amp';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import { CallStats } from './stats.js';
 
@@ -39,6 +40,7 @@ export class AwsClients {
   get amp(): AmpClient { return this.get('amp', AmpClient); }
   get elb(): ElasticLoadBalancingV2Client { return this.get('elbv2', ElasticLoadBalancingV2Client); }
   get secrets(): SecretsManagerClient { return this.get('secretsmanager', SecretsManagerClient); }
+  get tagging(): ResourceGroupsTaggingAPIClient { return this.get('tagging', ResourceGroupsTaggingAPIClient); }
 
   /** The resolved credentials (for signing AMP data-plane requests with SigV4). */
   credentials(): Provider<AwsCredentialIdentity> {

@@ -1,6 +1,17 @@
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
-import { DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
-import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import { DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListRolesCommand, ListRoleTagsCommand } from '@aws-sdk/client-iam';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { hasErrorName } from '../aws/errors.js';
 import { observeAll } from '../engine/engine.js';
 import type { Context } from '../engine/types.js';
 import { isOwned, STACK_TAG_KEY } from './spec.js';
@@ -15,18 +26,21 @@ export interface Leftover {
 /**
  * After destroy: everything tagged with the stack that is still there — found again by name, and
  * by tag or name prefix where AWS allows more than one (security groups in other VPCs, workspaces
- * sharing an alias, task definition revisions).
+ * sharing an alias, task definition revisions), plus whatever else carries the tag under another
+ * name (the Resource Groups Tagging API; IAM roles, which it does not cover, separately).
  */
 export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
   const resources = stackResources(ctx.spec);
   const n = ctx.spec.names;
-  const [observed, groups, workspaces, revisions] = await Promise.all([
+  const [observed, groups, workspaces, revisions, tagged, roles] = await Promise.all([
     observeAll(resources, ctx),
     ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: `tag:${STACK_TAG_KEY}`, Values: [ctx.spec.name] }] })),
     ctx.aws.amp.send(new ListWorkspacesCommand({ alias: n.workspaceAlias })),
     Promise.all([n.appFamily, n.grafanaFamily].map((family) =>
       ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE' })).then((out) =>
         (out.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family)))),
+    taggedArns(ctx),
+    taggedRoles(ctx),
   ]);
   const found = new Map<string, Leftover>();
   for (const r of resources) {
@@ -42,5 +56,109 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
     const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
     if (isOwned(ctx.spec, d.tags)) found.set(arn, { kind: 'task-definition', name: arn.split('/').pop()!, id: arn });
   }));
+  for (const role of roles) if (!found.has(role.id)) found.set(role.id, role);
+  // The tagging API is an index that lags behind deletions: ask each resource's own service too.
+  const known = [...found.values()];
+  const candidates = tagged.map(fromArn).filter((l) => !found.has(l.id) &&
+    !known.some((f) => f.kind === l.kind && f.name === l.name) &&
+    // Listeners and rules of a load balancer that is itself left over go with it.
+    !((l.kind === 'listener' || l.kind === 'listener-rule') && known.some((f) => f.kind === 'load-balancer' && f.name === l.name)));
+  const still = await Promise.all(candidates.map(async (l) => ((await stillThere(ctx, l)) ? l : undefined)));
+  for (const l of still) if (l) found.set(l.id, l);
   return [...found.values()];
+}
+
+// The services a stack uses. ECS by type: `ecs` alone would include tasks, which keep the tag after they stop.
+const TAGGED_TYPES = ['ec2', 'elasticloadbalancing', 'logs', 'secretsmanager', 'aps', 'ecs:cluster', 'ecs:service', 'ecs:task-definition'];
+
+async function taggedArns(ctx: Context): Promise<string[]> {
+  const arns: string[] = [];
+  let PaginationToken: string | undefined;
+  do {
+    const out = await ctx.aws.tagging.send(new GetResourcesCommand({
+      TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.spec.name] }],
+      ResourceTypeFilters: TAGGED_TYPES,
+      PaginationToken,
+    }));
+    arns.push(...(out.ResourceTagMappingList ?? []).map((m) => m.ResourceARN!));
+    PaginationToken = out.PaginationToken || undefined;
+  } while (PaginationToken);
+  return arns;
+}
+
+/**
+ * Roles tagged with the stack. ListRoles does not return tags, so only roles named like the stack's
+ * (`<stack>-…`, as every role it makes is) are asked for theirs: one call each, not one per role in the account.
+ */
+async function taggedRoles(ctx: Context): Promise<Leftover[]> {
+  const names: { name: string; arn: string }[] = [];
+  let Marker: string | undefined;
+  do {
+    const out = await ctx.aws.iam.send(new ListRolesCommand({ Marker }));
+    for (const r of out.Roles ?? []) if (r.RoleName!.startsWith(`${ctx.spec.name}-`)) names.push({ name: r.RoleName!, arn: r.Arn! });
+    Marker = out.IsTruncated ? out.Marker : undefined;
+  } while (Marker);
+  const owned = await Promise.all(names.map(async (r) => {
+    try {
+      const t = await ctx.aws.iam.send(new ListRoleTagsCommand({ RoleName: r.name }));
+      return isOwned(ctx.spec, t.Tags) ? { kind: 'iam-role', name: r.name, id: r.arn } : undefined;
+    } catch (err) {
+      if (hasErrorName(err, 'NoSuchEntity')) return undefined;
+      throw err;
+    }
+  }));
+  return owned.filter((r) => r !== undefined);
+}
+
+/** A leftover named the way the stack's own resources are (same id shape as observe's), from its ARN. */
+function fromArn(arn: string): Leftover {
+  const [, , service, , , ...rest] = arn.split(':');
+  const resource = rest.join(':');
+  const path = resource.split('/');
+  if (service === 'elasticloadbalancing') {
+    const kinds: Record<string, string> = { targetgroup: 'target-group', loadbalancer: 'load-balancer', listener: 'listener', 'listener-rule': 'listener-rule' };
+    // targetgroup/<name>/<id>, loadbalancer/app/<name>/<id>, listener/app/<lb>/<id>/<id>
+    return { kind: kinds[path[0]] ?? `elasticloadbalancing:${path[0]}`, name: path[0] === 'targetgroup' ? path[1] : path[2] ?? path[1], id: arn };
+  }
+  if (service === 'logs' && resource.startsWith('log-group:')) {
+    const name = resource.slice('log-group:'.length).replace(/:\*$/, '');
+    return { kind: 'log-group', name, id: name };
+  }
+  if (service === 'secretsmanager') return { kind: 'secret', name: resource.replace(/^secret:/, '').replace(/-[A-Za-z0-9]{6}$/, ''), id: arn };
+  if (service === 'ec2' && path[0] === 'security-group') return { kind: 'security-group', name: path[1], id: path[1] };
+  if (service === 'ecs') {
+    const kinds: Record<string, string> = { cluster: 'ecs-cluster', service: 'ecs-service', 'task-definition': 'task-definition' };
+    return { kind: kinds[path[0]] ?? `ecs:${path[0]}`, name: path[path.length - 1], id: arn };
+  }
+  if (service === 'aps' && path[0] === 'workspace') return { kind: 'amp-workspace', name: path[1], id: path[1] };
+  return { kind: `${service}:${path[0]}`, name: path.slice(1).join('/') || resource, id: arn };
+}
+
+/** Whether the resource's own service still has it (deleted ECS objects stay visible as INACTIVE). */
+async function stillThere(ctx: Context, l: Leftover): Promise<boolean> {
+  const gone = ['TargetGroupNotFoundException', 'LoadBalancerNotFoundException', 'ListenerNotFoundException', 'RuleNotFoundException',
+    'ResourceNotFoundException', 'InvalidGroup.NotFound', 'ClientException', 'ClusterNotFoundException'];
+  try {
+    switch (l.kind) {
+      case 'target-group': return Boolean((await ctx.aws.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [l.id] }))).TargetGroups?.length);
+      case 'load-balancer': return Boolean((await ctx.aws.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [l.id] }))).LoadBalancers?.length);
+      case 'listener': return Boolean((await ctx.aws.elb.send(new DescribeListenersCommand({ ListenerArns: [l.id] }))).Listeners?.length);
+      case 'listener-rule': return Boolean((await ctx.aws.elb.send(new DescribeRulesCommand({ RuleArns: [l.id] }))).Rules?.length);
+      case 'log-group': return Boolean((await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: l.name }))).logGroups?.some((g) => g.logGroupName === l.name));
+      case 'secret': return (await ctx.aws.secrets.send(new DescribeSecretCommand({ SecretId: l.id }))).DeletedDate === undefined;
+      case 'security-group': return Boolean((await ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [l.id] }))).SecurityGroups?.length);
+      case 'ecs-cluster': return (await ctx.aws.ecs.send(new DescribeClustersCommand({ clusters: [l.id] }))).clusters?.some((c) => c.status !== 'INACTIVE') ?? false;
+      case 'ecs-service': {
+        const cluster = l.id.split('/').length > 2 ? l.id.split('/')[1] : undefined;
+        return (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [l.id] }))).services?.some((s) => s.status !== 'INACTIVE') ?? false;
+      }
+      case 'task-definition': return (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: l.id }))).taskDefinition?.status === 'ACTIVE';
+      case 'amp-workspace': return (await ctx.aws.amp.send(new DescribeWorkspaceCommand({ workspaceId: l.id }))).workspace?.status?.statusCode !== 'DELETING';
+      // A kind the stack never makes: someone tagged it by hand; it is there as far as we can tell.
+      default: return true;
+    }
+  } catch (err) {
+    if (hasErrorName(err, ...gone)) return false;
+    throw err;
+  }
 }
