@@ -3,7 +3,10 @@ import {
   CreateServiceCommand,
   DeleteServiceCommand,
   DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
   UpdateServiceCommand,
+  type Deployment,
   type Service,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -12,10 +15,11 @@ import { errorMessage } from '../aws/errors.js';
 import { pollUntil, retryWhile } from '../aws/retry.js';
 import type { Context, Health, Resource } from '../engine/types.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
-import { scaled, sleep } from '../util/time.js';
+import { formatDuration, scaled, sleep } from '../util/time.js';
 import type { ServiceRow } from '../ui/reporter.js';
 import { deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
 import type { ClusterState } from './cluster.js';
+import type { RoleState } from './iam-role.js';
 import type { SecurityGroupState } from './security-group.js';
 import type { TargetGroupState } from './target-group.js';
 import type { TaskDefinitionState } from './task-definition.js';
@@ -41,6 +45,8 @@ interface ServiceDesire {
   containerPort: (ctx: Context) => number;
   desiredCount: (ctx: Context) => number;
   gracePeriodSeconds: number;
+  /** The roles its tasks run with: while this run has just created them, IAM may not let ECS assume them yet. */
+  roleIds: string[];
 }
 
 function toState(s: Service): ServiceState {
@@ -64,11 +70,16 @@ async function describe(ctx: Context, cluster: string, name: string): Promise<Se
   return out.services?.find((s) => s.serviceName === name && s.status !== 'INACTIVE');
 }
 
-/** Errors that time fixes while a new stack settles (see aws-rules.md §2 and §4). */
-function settlingReason(err: unknown): string | undefined {
+// How ECS words a task role it cannot assume (yet): a stopped-task reason or an API error (aws-rules.md §4).
+const CANNOT_ASSUME_ROLE = /unable to assume (the )?role/i;
+
+/** Errors that time fixes while a new stack settles (see aws-rules.md §2, §4 and §7). */
+export function settlingReason(err: unknown): string | undefined {
   const m = errorMessage(err);
   if (/does not have an associated load balancer/i.test(m)) return 'the load balancer is still attaching the target group';
-  if (/unable to assume (the )?role|unable to assume the service linked role/i.test(m)) return 'IAM is still propagating the new roles';
+  if (CANNOT_ASSUME_ROLE.test(m) || /unable to assume the service linked role/i.test(m)) return 'IAM is still propagating the new roles';
+  // EC2 throttling that ECS passes on inside an InvalidParameterException, which the SDK does not retry.
+  if (/request limit exceeded/i.test(m)) return 'EC2 is throttling the calls ECS makes for it (Request limit exceeded)';
   return undefined;
 }
 
@@ -184,7 +195,7 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
     },
     async settle(ctx, state) {
       if (!ctx.wait) return state;
-      await waitSteady(ctx, cluster(ctx), name, stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn);
+      await waitSteady(ctx, id, cluster(ctx), name, stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn, desire.roleIds);
       return state;
     },
     async delete(ctx, state) {
@@ -261,26 +272,57 @@ function isSteady(s: Snapshot): boolean {
  * Waits until running = desired, the rollout is COMPLETED and every target is healthy. Gives up
  * early, with the stopped tasks' reasons and last log lines, when the deployment keeps failing.
  */
-async function waitSteady(ctx: Context, cluster: string, name: string, targetGroupArn: string): Promise<void> {
-  const start = Date.now();
-  const deadline = start + scaled(STEADY_TIMEOUT_MS);
+async function waitSteady(ctx: Context, id: string, cluster: string, name: string, targetGroupArn: string, roleIds: string[]): Promise<void> {
+  const deadline = Date.now() + scaled(STEADY_TIMEOUT_MS);
+  // Roles this run created may not be assumable by ECS for a while: tasks stopped for that reason are
+  // not the app's fault, so they do not count towards giving up early (the overall timeout still holds).
+  const newRoles = roleIds.some((r) => (ctx.states.get(r) as RoleState | undefined)?.createdAt !== undefined);
+  const stopReasons = new Map<string, string>();
   for (;;) {
     const s = await snapshot(ctx, cluster, name, targetGroupArn);
     ctx.reporter.service(s.row);
     if (isSteady(s)) return;
     if (!s.service) throw new CliError(`ECS service ${name} disappeared while waiting for it`);
     const primary = s.service.deployments?.find((d) => d.status === 'PRIMARY');
-    if (primary?.rolloutState === 'FAILED' || (primary?.failedTasks ?? 0) >= FAILED_TASKS_BEFORE_GIVING_UP) {
+    if (primary?.rolloutState === 'FAILED') {
       const why = await diagnoseService(ctx, cluster, name);
-      throw new CliError(
-        `ECS service ${name} is not starting: ${primary?.rolloutState === 'FAILED' ? 'the deployment circuit breaker stopped the rollout' : `${primary?.failedTasks} tasks stopped`}.\n${why}`,
-      );
+      throw new CliError(`ECS service ${name} is not starting: the deployment circuit breaker stopped the rollout.\n${why}`);
+    }
+    const failed = primary?.failedTasks ?? 0;
+    if (primary && failed >= FAILED_TASKS_BEFORE_GIVING_UP) {
+      const excused = newRoles ? await countRoleStops(ctx, cluster, name, primary, stopReasons) : 0;
+      if (failed - excused >= FAILED_TASKS_BEFORE_GIVING_UP) {
+        const why = await diagnoseService(ctx, cluster, name);
+        throw new CliError(`ECS service ${name} is not starting: ${failed} tasks stopped.\n${why}`);
+      }
+      ctx.reporter.waiting(id, `ECS service ${name}: ${excused} task(s) stopped because ECS could not assume the roles this run just created; ` +
+        `IAM is still propagating them, so these do not count as failures (waiting up to ${formatDuration(STEADY_TIMEOUT_MS)})`);
     }
     if (Date.now() > deadline) {
       const why = await diagnoseService(ctx, cluster, name);
-      throw new CliError(`timed out after 15m waiting for ECS service ${name} to become steady (${s.row.running}/${s.row.desired} running, rollout ${s.row.rollout}, targets ${s.row.targets}).\n${why}`);
+      throw new CliError(`timed out after ${formatDuration(STEADY_TIMEOUT_MS)} waiting for ECS service ${name} to become steady (${s.row.running}/${s.row.desired} running, rollout ${s.row.rollout}, targets ${s.row.targets}).\n${why}`);
     }
     await sleep(scaled(5_000), ctx.signal);
+  }
+}
+
+/**
+ * How many of the deployment's stopped tasks stopped because ECS could not assume their roles.
+ * Reasons are cached by task ARN, so each stopped task is described once.
+ */
+async function countRoleStops(ctx: Context, cluster: string, name: string, deployment: Deployment, reasons: Map<string, string>): Promise<number> {
+  try {
+    const arns = (await ctx.aws.ecs.send(new ListTasksCommand({ cluster, serviceName: name, desiredStatus: 'STOPPED' }))).taskArns ?? [];
+    const unseen = arns.filter((a) => !reasons.has(a));
+    for (let i = 0; i < unseen.length; i += 100) {
+      const out = await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: unseen.slice(i, i + 100) }));
+      // Tasks of an earlier deployment do not count either way.
+      for (const t of out.tasks ?? []) reasons.set(t.taskArn!, t.startedBy === deployment.id ? t.stoppedReason ?? '' : '');
+    }
+    return arns.filter((a) => CANNOT_ASSUME_ROLE.test(reasons.get(a) ?? '')).length;
+  } catch {
+    // Not knowing why they stopped, count them all: the usual early stop.
+    return 0;
   }
 }
 
@@ -308,6 +350,7 @@ export function appService(name: string): Resource<ServiceState> {
     containerPort: (ctx) => requireOptions(ctx.spec).appPort,
     desiredCount: (ctx) => requireOptions(ctx.spec).desiredCount,
     gracePeriodSeconds: 60,
+    roleIds: ['role:execution', 'role:app-task'],
   });
 }
 
@@ -320,6 +363,7 @@ export function grafanaService(name: string): Resource<ServiceState> {
     desiredCount: () => 1,
     // Grafana installs the AMP plugin before it answers its health check.
     gracePeriodSeconds: 180,
+    roleIds: ['role:execution', 'role:grafana-task'],
   });
 }
 

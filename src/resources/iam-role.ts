@@ -23,6 +23,8 @@ export interface RoleState {
   managedPolicyArns: string[];
   /** Inline policy name → canonical JSON document. */
   inlinePolicies: Record<string, string>;
+  /** Set when this run created the role: ECS may not be able to assume it until IAM has propagated it. */
+  createdAt?: number;
 }
 
 export interface RoleDesire {
@@ -126,7 +128,7 @@ export function iamRole(id: string, name: string, description: string, dependsOn
           AssumeRolePolicyDocument: w.trustPolicy,
           Tags: tags.keyValue(ctx.spec),
         }));
-        return { name, arn: out.Role!.Arn!, trustPolicy: w.trustPolicy, managedPolicyArns: [], inlinePolicies: {} };
+        return { name, arn: out.Role!.Arn!, trustPolicy: w.trustPolicy, managedPolicyArns: [], inlinePolicies: {}, createdAt: Date.now() };
       }, ['EntityAlreadyExistsException']);
       return self.update(ctx, state, []);
     },

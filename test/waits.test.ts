@@ -1,0 +1,120 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { DEFAULT_TIMING } from '../src/sim/state.js';
+import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
+import { runCli, simEnv } from './support/cli.js';
+
+// The CLI's waits and retries, driven through the simulation: a phase is held (a long duration) until the
+// test has seen the CLI wait on it, then released, so nothing here depends on how fast the machine is.
+
+let sim: Simulation;
+let aws: SimClients;
+const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1'];
+const cli = (args: string[], env = simEnv()) => runCli([...args, '--endpoint-url', sim.endpoint], env);
+const HOLD = 3_600_000;
+// Wait limits at this scale: AMP and ALB 10 min → 1.2 s, services 15 min → 1.8 s.
+const SHORT_LIMITS = simEnv({ FARGATE_PROM_TIME_SCALE: '0.002' });
+const IAM_STOP = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/iamwait-execution' that was provided for this task. " +
+  'Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.';
+
+const calls = (action: string) => sim.calls().filter((c) => c.action === action);
+const failedCalls = (action: string) => calls(action).filter((c) => c.status >= 400);
+
+beforeAll(async () => {
+  sim = await startSimulation();
+  aws = simClients(sim.endpoint);
+});
+afterAll(async () => {
+  await sim?.stop();
+});
+afterEach(() => sim.setTiming(DEFAULT_TIMING));
+
+describe('IAM propagation', () => {
+  it('CreateService refused while the new roles are not assumable yet is retried with a progress line, and up succeeds', async () => {
+    sim.setTiming({ roleWarmupMs: HOLD });
+    sim.clearCalls();
+    const running = cli(['up', '--name', 'iamretry', ...IMAGE, '--yes', '--json']);
+    // Release the roles once ECS has refused a CreateService because of them.
+    await eventually(async () => failedCalls('CreateService').length > 0, 60_000, 'a refused CreateService');
+    sim.setTiming({ roleWarmupMs: 0 });
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/waiting: ECS service iamretry-(app|grafana): IAM is still propagating the new roles/);
+    // Both services were created in the end; at least one of them only on a later attempt.
+    expect(calls('CreateService').length).toBeGreaterThan(2);
+    expect(calls('CreateService').filter((c) => c.status === 200)).toHaveLength(2);
+    expect(run.json().resources.filter((r: any) => r.kind === 'ecs-service').map((r: any) => r.action)).toEqual(['create', 'create']);
+  });
+
+  it('security groups held by lingering ENIs are retried on destroy until released, with a progress line', async () => {
+    sim.setTiming({ eniLingerMs: HOLD });
+    sim.clearCalls();
+    const running = cli(['destroy', '--name', 'iamretry', '--yes', '--json']);
+    await eventually(async () => failedCalls('DeleteSecurityGroup').length >= 2, 60_000, 'two refused DeleteSecurityGroup calls');
+    sim.setTiming({ eniLingerMs: 0 });
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/waiting: security group iamretry-tasks still attached to network interfaces that AWS releases a few minutes after tasks and load balancers stop/);
+    // Both groups deleted in the end, after the refusals.
+    expect(calls('DeleteSecurityGroup').filter((c) => c.status === 200)).toHaveLength(2);
+    expect(run.json().leftovers).toEqual([]);
+  });
+
+  it('tasks stopped because ECS cannot assume the roles this run just created do not end the wait; up succeeds once IAM catches up', async () => {
+    // A crash loop of one stopped task every 100 ms, each for the IAM reason.
+    sim.setTiming({ serviceStartMs: 100 });
+    sim.failTasks('iamwait-app', { stoppedReason: IAM_STOP, exitCode: 1 });
+    const running = cli(['up', '--name', 'iamwait', ...IMAGE, '--yes', '--json']);
+    // Well past the 3 stopped tasks after which the CLI gives up on an ordinary crash loop.
+    await eventually(async () => {
+      const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'iamwait', services: ['iamwait-app'] }))).services?.[0];
+      return (svc?.deployments?.[0]?.failedTasks ?? 0) >= 6;
+    }, 60_000, 'six stopped tasks');
+    sim.failTasks('iamwait-app', undefined);
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/waiting: ECS service iamwait-app: \d+ task\(s\) stopped because ECS could not assume the roles this run just created; IAM is still propagating them, so these do not count as failures \(waiting up to 15m00s\)/);
+  });
+
+  it('once the roles are not new, tasks stopped for that reason count like any other and end the wait early', async () => {
+    sim.setTiming({ serviceStartMs: 100 });
+    sim.failTasks('iamwait-app', { stoppedReason: IAM_STOP, exitCode: 1 });
+    // A new revision (new scrape interval) starts a new deployment with the roles as they are.
+    const run = await cli(['up', '--name', 'iamwait', ...IMAGE, '--scrape-interval', '30s', '--yes']);
+    sim.failTasks('iamwait-app', undefined);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/ECS service iamwait-app is not starting: \d+ tasks stopped/);
+    expect(run.stderr).toContain('ECS was unable to assume the role');
+    expect(run.stderr).not.toContain('do not count as failures');
+  });
+});
+
+describe('bounded waits end with a clear timeout, exit 1 and what was done', () => {
+  it('AMP workspace that stays CREATING', async () => {
+    sim.setTiming({ ampCreateMs: HOLD, albProvisionMs: 50 });
+    const run = await cli(['up', '--name', 'ampslow', ...IMAGE, '--yes'], SHORT_LIMITS);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/up stopped: amp-workspace ampslow: timed out after 10m00s waiting for AMP workspace ws-[0-9a-f-]+ to become ACTIVE; last seen: CREATING/);
+    expect(run.stderr).toMatch(/done before it stopped: .*create log-group \/fargate-prom\/ampslow\/app/);
+    expect(run.stderr).toMatch(/not started: .*iam-role ampslow-app-task/);
+    expect(run.stderr).toContain('run `fargate-prom up` again to finish the job');
+  });
+
+  it('load balancer that stays provisioning', async () => {
+    sim.setTiming({ albProvisionMs: HOLD, ampCreateMs: 50 });
+    const run = await cli(['up', '--name', 'albslow', ...IMAGE, '--yes'], SHORT_LIMITS);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/up stopped: load-balancer albslow-alb: timed out after 10m00s waiting for load balancer albslow-alb to become active; last seen: provisioning/);
+    expect(run.stderr).toMatch(/done before it stopped: .*create security-group albslow-alb/);
+    expect(run.stderr).toMatch(/not started: .*listeners http\/https/);
+  });
+
+  it('ECS services whose tasks never start', async () => {
+    sim.setTiming({ serviceStartMs: HOLD, ampCreateMs: 50, albProvisionMs: 50, roleWarmupMs: 0 });
+    const run = await cli(['up', '--name', 'svcslow', ...IMAGE, '--yes'], SHORT_LIMITS);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/up stopped: ecs-service svcslow-(app|grafana): timed out after 15m00s waiting for ECS service svcslow-(app|grafana) to become steady \(0\/1 running, rollout IN_PROGRESS, targets 0\/0 healthy\)/);
+    expect(run.stderr).toMatch(/done before it stopped: .*create task-definition svcslow-app/);
+  });
+});
