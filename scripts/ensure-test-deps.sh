@@ -17,16 +17,24 @@ fi
 
 # Debian 12's prometheus 2.42 sends remote writes unsigned even with a `sigv4` block (its patch
 # 91-Disable_opentelemetry drops the line that installed the client's transport chain, SigV4 included).
-# Debian 13's 2.53.3 signs: the tests run it as the agent that signs for itself. Fetched from Debian,
-# checked against the SHA-256 of Debian's package index, unpacked into .cache/ (nothing is installed).
+# Debian 13's 2.53.3 signs: the tests run it as the agent that signs for itself. Fetched from Debian for
+# this machine's architecture, checked against the SHA-256 in Debian 13's package index (the index of
+# each architecture, itself checked against the signed InRelease), unpacked into .cache/ (nothing is
+# installed).
 SIGNING_DIR=.cache/prometheus-2.53.3
-SIGNING_DEB=prometheus_2.53.3+ds1-2_amd64.deb
-SIGNING_SHA256=58c3e6a86c56cb3bfd71032fa48d65945d526441a212f5815dfe5ed9cb787ecc
+SIGNING_VERSION=2.53.3+ds1-2
+machine=$(dpkg --print-architecture 2>/dev/null || uname -m)
+case "$machine" in
+  amd64|x86_64) arch=amd64 SIGNING_SHA256=58c3e6a86c56cb3bfd71032fa48d65945d526441a212f5815dfe5ed9cb787ecc ;;
+  arm64|aarch64) arch=arm64 SIGNING_SHA256=59b459dee0ceef9c645a98166ea00f0d10946391a5d486505360e2d21cd1ddec ;;
+  *) arch="" ;;
+esac
 if [ ! -x "$SIGNING_DIR/prometheus" ]; then
-  if [ "$(dpkg --print-architecture 2>/dev/null || echo unknown)" != amd64 ]; then
-    echo "note: no signing Prometheus for this architecture; the test of the agent's own SigV4 signature will be skipped" >&2
+  if [ -z "$arch" ]; then
+    echo "note: Debian's prometheus $SIGNING_VERSION is pinned for amd64 and arm64 only, not $machine: the test of the agent's own SigV4 signature cannot run (skipped here, a failure under CI)" >&2
   else
-    echo "fetching Debian's prometheus 2.53.3 (it SigV4-signs remote writes) into $SIGNING_DIR"
+    SIGNING_DEB="prometheus_${SIGNING_VERSION}_$arch.deb"
+    echo "fetching Debian's prometheus $SIGNING_VERSION for $arch (it SigV4-signs remote writes) into $SIGNING_DIR"
     tmp=$(mktemp -d)
     if curl -fsSL -o "$tmp/$SIGNING_DEB" "http://deb.debian.org/debian/pool/main/p/prometheus/$SIGNING_DEB" \
       && echo "$SIGNING_SHA256  $tmp/$SIGNING_DEB" | sha256sum -c --quiet -; then
