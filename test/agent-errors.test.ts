@@ -9,56 +9,103 @@ import { runCli, simEnv } from './support/cli.js';
 // (The unreachable endpoint is behind the local signing proxy, which answers 502 for it; see sigv4-proxy.ts.)
 const STACK = 'errs';
 const KEYS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const SEEN_WITHIN_MS = 30_000;
 let sim: Simulation;
 let plane: AmpDataPlane;
 const tasks: LocalTask[] = [];
 
+const up = (stack: string) =>
+  runCli(['up', '--name', stack, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '2', '--scrape-interval', '1s', '--yes', '--json'], simEnv());
+const status = (stack: string, json = true) =>
+  runCli(['status', '--name', stack, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url, ...(json ? ['--json'] : [])], simEnv());
+
 beforeAll(async () => {
   [sim, plane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: KEYS })]);
-  const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '2', '--scrape-interval', '1s', '--yes', '--json'], simEnv());
-  expect(up.code, up.stderr).toBe(0);
+  const run = await up(STACK);
+  expect(run.code, run.stderr).toBe(0);
 });
 afterAll(async () => {
   await Promise.all(tasks.map((t) => t.stop()));
   await Promise.all([sim?.stop(), plane?.stop()]);
 });
 
-/** Starts one local app task and resolves once its agent has logged a line matching `seen`. */
-async function taskThatFails(seen: RegExp, opts: { agentCredentials?: typeof KEYS; planeUrl?: string }) {
-  let resolveSeen: () => void;
+/** Starts one local app task and resolves once its agent has logged a line matching `seen` (bounded). */
+async function taskThatFails(stack: string, seen: RegExp, opts: { agentCredentials?: typeof KEYS; planeUrl?: string }) {
+  const lines: string[] = [];
+  let resolveSeen!: () => void;
   const logged = new Promise<void>((resolve) => (resolveSeen = resolve));
   const task = await startLocalAppTask({
-    awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: KEYS, stack: STACK, appPort: await freePort(),
+    awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: KEYS, stack, appPort: await freePort(),
     planeUrl: opts.planeUrl ?? plane.url, agentCredentials: opts.agentCredentials,
-    onLine: (container, line) => { if (container === 'prometheus-agent' && seen.test(line)) resolveSeen(); },
+    onLine: (container, line) => {
+      if (container !== 'prometheus-agent') return;
+      lines.push(line);
+      if (seen.test(line)) resolveSeen();
+    },
   });
   tasks.push(task);
-  await logged;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the agent of task ${task.taskId} logged no line matching ${seen} within ${SEEN_WITHIN_MS} ms; it logged:\n${lines.join('\n')}`)), SEEN_WITHIN_MS);
+  });
+  try {
+    await Promise.race([logged, late]);
+  } finally {
+    clearTimeout(timer);
+  }
   return task;
+}
+
+/** status --json once the agent log holds a line of each of these tasks (they reach CloudWatch Logs a moment after the agent prints them); bounded. */
+async function statusShowing(stack: string, taskIds: string[]) {
+  const shows = (run: Awaited<ReturnType<typeof status>>) => {
+    const logged = new Set((run.json().metrics.agentLog ?? []).map((l: { task: string }) => l.task));
+    return taskIds.every((id) => logged.has(id));
+  };
+  let run = await status(stack);
+  for (let i = 0; i < 20 && !shows(run); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    run = await status(stack);
+  }
+  return run;
 }
 
 describe('status shows the agent errors that explain missing metrics', () => {
   it('a rejected signature and an unreachable endpoint, one line per task, with exit 3', async () => {
     const [rejected, unreachable] = await Promise.all([
-      taskThatFails(/403 Forbidden/, { agentCredentials: { ...KEYS, secretAccessKey: 'not-the-key' } }),
-      taskThatFails(/Failed to send batch/, { planeUrl: `http://127.0.0.1:${await freePort()}` }),
+      taskThatFails(STACK, /403 Forbidden/, { agentCredentials: { ...KEYS, secretAccessKey: 'not-the-key' } }),
+      taskThatFails(STACK, /Failed to send batch/, { planeUrl: `http://127.0.0.1:${await freePort()}` }),
     ]);
-    // The log lines reach CloudWatch Logs a moment after the agent prints them.
-    let status = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url, '--json'], simEnv());
-    for (let i = 0; i < 20 && (status.json().metrics.agentLog ?? []).length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      status = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url, '--json'], simEnv());
-    }
-    expect(status.code, status.stderr).toBe(3);
-    const m = status.json().metrics;
+    const run = await statusShowing(STACK, [rejected.taskId, unreachable.taskId]);
+    expect(run.code, run.stderr).toBe(3);
+    const m = run.json().metrics;
     expect(m.problems).toEqual(['no samples of job errs in the workspace', '0 of 2 scrape targets up']);
     const byTask = Object.fromEntries(m.agentLog.map((l: { task: string; line: string }) => [l.task, l.line]));
     expect(byTask[rejected.taskId]).toMatch(/403 Forbidden.*signature we calculated does not match/);
     expect(byTask[unreachable.taskId]).toMatch(/Failed to send batch.*ECONNREFUSED/);
 
-    const text = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url], simEnv());
+    const text = await status(STACK, false);
     expect(text.code).toBe(3);
     expect(text.stdout).toContain(`agent log, task ${rejected.taskId}:`);
     expect(text.stdout).toContain(`agent log, task ${unreachable.taskId}:`);
+  });
+
+  it('a remote-write URL with a wrong path: the server\'s 404, in the agent log and in status', async () => {
+    // Its own stack, so the lines of the tasks above do not crowd the few status shows.
+    const stack = 'errs404';
+    const run = await up(stack);
+    expect(run.code, run.stderr).toBe(0);
+    // A Prometheus is not AMP: it serves no /workspaces/<id>/api/v1/remote_write and answers 404.
+    const wrongPath = await taskThatFails(stack, /404 Not Found/, { planeUrl: plane.prometheusUrl });
+    const s = await statusShowing(stack, [wrongPath.taskId]);
+    expect(s.code, s.stderr).toBe(3);
+    const m = s.json().metrics;
+    expect(m.problems).toEqual(['no samples of job errs404 in the workspace', '0 of 2 scrape targets up']);
+    const line = m.agentLog.find((l: { task: string }) => l.task === wrongPath.taskId)?.line;
+    expect(line).toMatch(/^(?=.*level=error)(?=.*component=remote).*server returned HTTP status 404 Not Found/);
+
+    const text = await status(stack, false);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(new RegExp(`agent log, task ${wrongPath.taskId}:.*404 Not Found`));
   });
 });
