@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmpQueryClient, type VectorSample } from '../src/aws/amp-query.js';
 import { checkIngestion, FREE_TIER_SAMPLES_PER_MONTH } from '../src/aws/ingestion.js';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
+import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
+import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { freePort } from '../src/sim/task-metadata.js';
+import { runCli, simEnv } from './support/cli.js';
 
 const REGION = 'eu-west-1';
 const KEYS = { accessKeyId: 'AKIDINGESTIONTEST', secretAccessKey: 'right-secret' };
@@ -103,4 +107,56 @@ describe('the ingestion verdict', () => {
     expect(r).toMatchObject({ healthy: false, newestSampleAgeSeconds: null, activeSeries: 0, samplesPerSecond: 0 });
     expect(r.problems).toEqual(['no samples of job shop in the workspace', '0 of 3 scrape targets up']);
   });
+});
+
+// The verdict above through the real CLI: a task's agent stops, its last samples age in the workspace,
+// and once they are older than the threshold status itself uses (three scrape intervals, at least a
+// minute: there is no setting for it) status exits 3 saying so. About a minute of real waiting.
+describe('status on a stack whose agent stopped sending', () => {
+  const STACK = 'stale';
+  const USER = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+  let sim: Simulation;
+  let usPlane: AmpDataPlane;
+  let task: LocalTask | undefined;
+  const status = () => runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', usPlane.url, '--json'], simEnv());
+  /** status --json until `done` holds; bounded. */
+  async function statusUntil(what: string, timeoutMs: number, done: (run: Awaited<ReturnType<typeof status>>) => boolean) {
+    const deadline = Date.now() + timeoutMs;
+    let run = await status();
+    while (!done(run)) {
+      if (Date.now() > deadline) throw new Error(`status never showed ${what} within ${timeoutMs} ms; last (exit ${run.code}):\n${run.stdout}${run.stderr}`);
+      await new Promise((r) => setTimeout(r, 2_000));
+      run = await status();
+    }
+    return run;
+  }
+
+  beforeAll(async () => {
+    [sim, usPlane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: USER })]);
+  });
+  afterAll(async () => {
+    await task?.stop();
+    await Promise.all([sim?.stop(), usPlane?.stop()]);
+  });
+
+  it('healthy while samples arrive; exit 3, stale, once the newest sample is older than 60 s', async () => {
+    const appPort = await freePort();
+    const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '1', '--scrape-interval', '1s', '--yes', '--json'], simEnv());
+    expect(up.code, up.stderr).toBe(0);
+    task = await startLocalAppTask({ awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: USER, stack: STACK, appPort, planeUrl: usPlane.url });
+
+    const healthy = await statusUntil('the task up', 60_000, (run) => run.code === 0);
+    expect(healthy.json().metrics).toMatchObject({ healthy: true, problems: [], targets: { up: 1, expected: 1, instances: [{ instance: task.taskId, up: true }] } });
+
+    await task.stopAgent();
+    const stale = await statusUntil('stale samples', 120_000, (run) => run.code !== 0);
+    expect(stale.code, stale.stderr).toBe(3);
+    const m = stale.json().metrics;
+    expect(m.healthy).toBe(false);
+    expect(m.newestSampleAgeSeconds).toBeGreaterThan(60);
+    expect(m.problems).toEqual([`the newest sample is ${Math.round(m.newestSampleAgeSeconds)}s old (stale after 60s)`, '0 of 1 scrape targets up']);
+    expect(m.targets.instances).toEqual([{ instance: task.taskId, up: false, sampleAgeSeconds: m.newestSampleAgeSeconds }]);
+    // Nothing else is wrong with the stack: only the metrics.
+    expect(stale.json().resources.every((r: { healthy: boolean }) => r.healthy)).toBe(true);
+  }, 240_000);
 });

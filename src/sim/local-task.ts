@@ -40,6 +40,8 @@ export interface LocalTaskOptions {
 export interface LocalTask {
   taskId: string;
   workspaceId: string;
+  /** Stops the agent sidecar alone, as when it exits on Fargate: the task (and the app) keep running. */
+  stopAgent(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,8 +107,12 @@ export async function startLocalAppTask(opts: LocalTaskOptions): Promise<LocalTa
       agentLog.write(line);
       opts.onLine?.(AGENT_CONTAINER, line);
     });
-    stops.push(agentLog.close, () => stopProcess(agentProcess));
-    return { taskId: metadata.taskId, workspaceId, stop };
+    const stopAgent = async () => {
+      await stopProcess(agentProcess);
+      await agentLog.close();
+    };
+    stops.push(stopAgent);
+    return { taskId: metadata.taskId, workspaceId, stopAgent, stop };
   } catch (err) {
     await stop();
     throw err;
