@@ -9,7 +9,8 @@ export interface GrafanaResponse<T = any> {
 
 /** One line naming the route and what Grafana (or the network) said. Never carries credentials. */
 export class GrafanaError extends CliError {
-  constructor(message: string, readonly status?: number) {
+  /** `status`: Grafana's answer, when it answered; `timedOut`: no answer within the request's bound. */
+  constructor(message: string, readonly status?: number, readonly timedOut = false) {
     super(message);
     this.name = 'GrafanaError';
   }
@@ -25,7 +26,17 @@ export interface GrafanaClientOptions {
   signal?: AbortSignal;
 }
 
+export interface RequestOptions {
+  /** This request's bound instead of the client's, in real-world milliseconds (scaled the same way). */
+  timeoutMs?: number;
+}
+
 const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** A request's bound in this process: real-world milliseconds scaled for the simulation, never below 2 s. */
+function boundOf(ms: number): number {
+  return Math.max(scaled(ms), 2_000);
+}
 
 /** Normalises a Grafana URL as users write it (`…/dashboard/`, `…/dashboard`) to a base without the trailing slash. */
 export function grafanaBase(url: string): string {
@@ -55,7 +66,7 @@ export class GrafanaClient {
   constructor(opts: GrafanaClientOptions) {
     this.baseUrl = grafanaBase(opts.baseUrl);
     this.auth = opts.password !== undefined ? `Basic ${Buffer.from(`${opts.user ?? 'admin'}:${opts.password}`).toString('base64')}` : undefined;
-    this.timeoutMs = Math.max(scaled(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS), 2_000);
+    this.timeoutMs = boundOf(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.signal = opts.signal;
     this.secrets = opts.password ? [opts.password, this.auth!.slice(6)] : [];
   }
@@ -67,8 +78,8 @@ export class GrafanaClient {
     return new URL(path, path.startsWith('/') ? base.origin : base).href;
   }
 
-  get<T = any>(route: string, accept: number[] = []): Promise<GrafanaResponse<T>> {
-    return this.request<T>('GET', route, undefined, accept);
+  get<T = any>(route: string, accept: number[] = [], opts: RequestOptions = {}): Promise<GrafanaResponse<T>> {
+    return this.request<T>('GET', route, undefined, accept, opts);
   }
 
   post<T = any>(route: string, body: unknown, accept: number[] = []): Promise<GrafanaResponse<T>> {
@@ -79,13 +90,18 @@ export class GrafanaClient {
     return this.request<T>('PUT', route, body, accept);
   }
 
+  delete<T = any>(route: string, accept: number[] = []): Promise<GrafanaResponse<T>> {
+    return this.request<T>('DELETE', route, undefined, accept);
+  }
+
   /**
    * Sends one request. 2xx and the statuses in `accept` come back; anything else, a timeout or a network
    * failure throws a GrafanaError with one clear line.
    */
-  async request<T = any>(method: string, route: string, body: unknown, accept: number[] = []): Promise<GrafanaResponse<T>> {
+  async request<T = any>(method: string, route: string, body: unknown, accept: number[] = [], opts: RequestOptions = {}): Promise<GrafanaResponse<T>> {
     const what = `${method} ${route.replace(/\?.*$/, '')}`;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : boundOf(opts.timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.auth) headers.authorization = this.auth;
@@ -97,7 +113,7 @@ export class GrafanaClient {
       text = await res.text();
     } catch (err) {
       if (this.signal?.aborted) throw this.signal.reason;
-      if (timeout.aborted) throw new GrafanaError(`Grafana at ${this.baseUrl} did not answer ${what} within ${Math.round(this.timeoutMs / 1000)}s`);
+      if (timeout.aborted) throw new GrafanaError(`Grafana at ${this.baseUrl} did not answer ${what} within ${Math.round(timeoutMs / 1000)}s`, undefined, true);
       throw new GrafanaError(`cannot reach Grafana at ${this.baseUrl} (${what}): ${networkReason(err)}`);
     }
     let parsed: any = text;

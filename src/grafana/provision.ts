@@ -162,17 +162,23 @@ export async function ensureDatasource(client: GrafanaClient, desired: Datasourc
   if (created.status !== 409) return { uid: desired.uid, name: desired.name, url: desired.url, action: 'create' };
 
   // 409: a datasource already has this name (made by hand, or by an older version under another uid).
-  // Adopt it: replace it with the desired body, which also gives it the stack's uid.
+  // The name is the stack's own, so adopt it. Whether PUT /api/datasources/uid/<old> may change a uid is
+  // not documented, so a datasource under another uid is deleted and ours created with the stack's uid.
   const byName = await client.get(`/api/datasources/name/${encodeURIComponent(desired.name)}`, [404]);
   if (byName.status !== 200) {
     throw new GrafanaError(`Grafana refused to create datasource ${desired.uid} (409 ${messageOf(created.body)}) but has none named "${desired.name}"`, 409);
   }
   const existing = byName.body;
   const differences = datasourceDifferences(existing, desired);
-  if (existing.uid !== desired.uid) differences.unshift(`uid: ${JSON.stringify(existing.uid)} → ${JSON.stringify(desired.uid)}`);
-  const put = await client.put(`/api/datasources/uid/${encodeURIComponent(existing.uid)}`, { ...desired, version: existing.version });
-  const uid = put.body?.datasource?.uid ?? desired.uid;
-  return { uid, name: desired.name, url: desired.url, action: 'update', differences };
+  if (existing.uid === desired.uid) {
+    // Created under our uid since we looked: replace it as above.
+    await client.put(route, { ...desired, version: existing.version });
+  } else {
+    differences.unshift(`uid: ${JSON.stringify(existing.uid)} → ${JSON.stringify(desired.uid)}`);
+    await client.delete(`/api/datasources/uid/${encodeURIComponent(existing.uid)}`, [404]);
+    await client.post('/api/datasources', desired);
+  }
+  return { uid: desired.uid, name: desired.name, url: desired.url, action: 'update', differences };
 }
 
 export interface DatasourceHealth {
@@ -204,11 +210,18 @@ export function shippedDashboard(): Record<string, any> {
   return JSON.parse(readFileSync(fileURLToPath(SHIPPED_DASHBOARD), 'utf8'));
 }
 
+/**
+ * How long `up` waits for Grafana's grafana.com proxy (real-world ms). A Grafana without internet egress
+ * can hang on it until its own dial to grafana.com gives up; `up` falls back to the shipped dashboard
+ * after this bound instead of stalling.
+ */
+export const GNET_TIMEOUT_MS = 10_000;
+
 /** Dashboard 11159 through Grafana's grafana.com proxy; the shipped equivalent when Grafana is offline. */
 export async function fetchDashboard(client: GrafanaClient): Promise<DashboardSource> {
   let reason: string;
   try {
-    const res = await client.get(`/api/gnet/dashboards/${GNET_DASHBOARD_ID}`, [400, 404, 500, 502, 503, 504]);
+    const res = await client.get(`/api/gnet/dashboards/${GNET_DASHBOARD_ID}`, [400, 404, 500, 502, 503, 504], { timeoutMs: GNET_TIMEOUT_MS });
     const model = res.body?.json;
     if (res.status === 200 && model && typeof model === 'object' && Array.isArray(model.panels)) {
       return { source: 'grafana.com', dashboard: model };
@@ -217,7 +230,7 @@ export async function fetchDashboard(client: GrafanaClient): Promise<DashboardSo
   } catch (err) {
     // Bad credentials are not "offline": stop there.
     if (!(err instanceof GrafanaError) || err.status === 401 || err.status === 403) throw err;
-    reason = err.message;
+    reason = err.timedOut ? `${err.message}: a Grafana without internet egress cannot reach grafana.com` : err.message;
   }
   return { source: 'shipped', dashboard: shippedDashboard(), fallbackReason: reason };
 }

@@ -53,9 +53,8 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
   if (!target || !input.workspaceId) {
     throw new GrafanaError('cannot configure Grafana: the stack has no load balancer or AMP workspace yet; run `fargate-prom up` again');
   }
-  if (new URL(target).protocol === 'http:' && !isLoopback(target)) {
-    input.reporter.warn(`Grafana at ${target} is plain HTTP: the admin password crosses the network in clear when the CLI signs in; pass --certificate-arn to serve HTTPS`);
-  }
+  const clearText = plainHttpWarning(target);
+  if (clearText) input.reporter.warn(clearText);
   input.reporter.phase(`Waiting for Grafana at ${target}`);
   const { client, version } = await connectGrafana({
     aws: input.aws,
@@ -75,6 +74,16 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
     signal: input.signal,
   });
   return { ...report, provisioning: 'done', version, ...result };
+}
+
+/**
+ * The warning `up` gives before signing in to Grafana over plain HTTP to another machine (a public ALB
+ * without --certificate-arn, or a non-loopback --grafana-url); undefined for HTTPS and loopback. Decided
+ * from the URL alone, before any request.
+ */
+export function plainHttpWarning(url: string): string | undefined {
+  if (new URL(url).protocol !== 'http:' || isLoopback(url)) return undefined;
+  return `Grafana at ${url} is plain HTTP: the admin password crosses the network in clear when the CLI signs in; pass --certificate-arn to serve HTTPS`;
 }
 
 /** The human lines of the Grafana part of `up`'s result. */

@@ -10,12 +10,17 @@ import { Ajv, type ValidateFunction } from 'ajv';
  * - served under a sub path (`/dashboard`, as with serve_from_sub_path); `/api/…` without it is served
  *   too and anything else without it is a 301 to root_url (pkg/web, subpath_redirect);
  * - basic auth on everything but /api/health (401 without it or with a wrong password);
- * - datasources by uid (404 absent, 409 duplicate name or uid, PUT replaces the whole object and checks
- *   `version`), datasource health (runs the AMP plugin's checks that do not need AWS: SigV4 on, default
- *   credential chain, region consistent with the workspace URL);
+ * - datasources by uid (404 absent, 409 duplicate name or uid, PUT replaces the whole object and refuses
+ *   a stale `version`) and by name, datasource health (runs the AMP plugin's checks that do not need AWS:
+ *   SigV4 on, default credential chain, region consistent with the workspace URL);
+ * - a PUT that would change a datasource's uid is refused (400): neither Grafana's docs nor its spec say
+ *   that PUT /api/datasources/uid/<uid> renames a uid, so the CLI must not depend on it;
  * - folders, /api/dashboards/import (every `__inputs` entry matched by type and name, `${NAME}`
- *   substitution, __inputs/__requires/__elements stripped, overwrite, folder), dashboards by uid;
- * - /api/gnet/dashboards/<id>: grafana.com's envelope (model under `.json`) or a 502 like an offline Grafana.
+ *   substitution, __inputs/__requires/__elements stripped, overwrite, folder; without `overwrite` an
+ *   existing uid of another version is 412 version-mismatch and a same title in the folder 412
+ *   name-exists), dashboards by uid;
+ * - /api/gnet/dashboards/<id>: grafana.com's envelope (model under `.json`), a 502 like an offline
+ *   Grafana, or no answer at all like a Grafana without internet egress still dialling grafana.com.
  * Every request body is validated against the route's schema in the Grafana OpenAPI spec (objects closed
  * to unknown properties, since Grafana silently ignores them); violations are recorded.
  */
@@ -24,6 +29,9 @@ export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures')
 const SUB_PATH = '/dashboard';
 
 export type FailureMode = { kind: 'status'; status: number; message?: string } | { kind: 'hang' } | { kind: 'close' };
+
+/** How /api/gnet/dashboards/<id> answers: served, 502 (offline), or never (no egress: the request hangs). */
+export type GnetMode = 'serve' | 'offline' | 'hang';
 
 export interface StandinRequest {
   method: string;
@@ -40,7 +48,7 @@ export interface StandinOptions {
   /** The admin password, or how to get it when Grafana starts (as ECS injects it from Secrets Manager). */
   password: string | (() => Promise<string>);
   version?: string;
-  gnet?: 'serve' | 'offline';
+  gnet?: GnetMode;
   /** How a datasource health check answers: 'plugin' runs the checks; 'error' always fails. */
   datasourceHealth?: 'plugin' | 'error';
 }
@@ -55,7 +63,7 @@ export interface GrafanaStandin {
   folders: Map<string, any>;
   dashboards: Map<string, { dashboard: any; folderUid: string; version: number; id: number }>;
   setPassword(p: string): void;
-  setGnet(mode: 'serve' | 'offline'): void;
+  setGnet(mode: GnetMode): void;
   setDatasourceHealth(mode: 'plugin' | 'error'): void;
   /** Fails matching requests (default: every request but /api/health) until cleared with undefined. */
   setFailure(mode: FailureMode | undefined, match?: (method: string, path: string) => boolean): void;
@@ -165,6 +173,7 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
     res.end(JSON.stringify(body));
   };
 
+  /** Answers one authorised API request; returns the status sent, or 0 when it leaves the request unanswered. */
   const handleApi = (method: string, path: string, query: URLSearchParams, body: any, res: ServerResponse): number => {
     const reply = (status: number, b: unknown) => {
       send(res, status, b);
@@ -200,13 +209,12 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
         if (method === 'PUT') {
           if (!ds) return reply(404, { message: 'Data source not found' });
           if (!body?.name || !body?.type || !body?.access) return reply(400, { message: 'bad request data' });
-          if (body.version !== undefined && body.version !== ds.version) return reply(409, { message: 'Datasource has already been updated by someone else. Please reload and try again' });
+          // A stale `version` (older than the stored one) is refused (grafana.md §1).
+          if (body.version !== undefined && body.version < ds.version) return reply(409, { message: 'Datasource has already been updated by someone else. Please reload and try again' });
           if ([...datasources.values()].some((d) => d.name === body.name && d.uid !== ds.uid)) return reply(409, { message: 'data source with the same name already exists' });
-          const newUid = body.uid || ds.uid;
-          if (newUid !== ds.uid && datasources.has(newUid)) return reply(409, { message: 'data source with the same uid already exists' });
-          datasources.delete(ds.uid);
+          if (body.uid && body.uid !== ds.uid) return reply(400, { message: `stand-in: changing a datasource's uid (${ds.uid} → ${body.uid}) by PUT is not documented Grafana behaviour` });
           // The whole object is replaced: what the body leaves out is gone.
-          const updated = storeDatasource({ ...body, uid: newUid }, { id: ds.id, version: ds.version + 1 });
+          const updated = storeDatasource({ ...body, uid: ds.uid }, { id: ds.id, version: ds.version + 1 });
           return reply(200, { datasource: updated, id: updated.id, name: updated.name, message: 'Datasource updated' });
         }
         if (method === 'DELETE') {
@@ -263,7 +271,8 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
       if (folders.has(uid)) return reply(409, { message: 'a folder or dashboard with the same uid already exists' });
       const prev = dashboards.get(uid);
       const sameTitle = [...dashboards.entries()].find(([u, d]) => u !== uid && d.folderUid === folderUid && d.dashboard.title === dash.title);
-      if (!body.overwrite && prev) return reply(412, { message: 'A dashboard with the same uid already exists', status: 'name-exists' });
+      // Without overwrite, an existing uid is only saved over from its current version; else 412 (grafana.md §3, spec: preconditionFailedError).
+      if (!body.overwrite && prev && dash.version !== prev.version) return reply(412, { message: 'The dashboard has been changed by someone else', status: 'version-mismatch' });
       if (sameTitle && !body.overwrite) return reply(412, { message: 'A dashboard with the same name in the folder already exists', status: 'name-exists' });
       if (sameTitle) dashboards.delete(sameTitle[0]);
       const id = prev?.id ?? nextId++;
@@ -284,6 +293,7 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
 
     // grafana.com proxy
     if (seg[1] === 'gnet' && seg[2] === 'dashboards' && seg.length === 4 && method === 'GET') {
+      if (gnet === 'hang') return 0; // never answered; the socket is destroyed when the client gives up or on stop()
       if (gnet === 'offline') return reply(502, { message: 'Bad Gateway' });
       return seg[3] === '11159' ? reply(200, gnetEnvelope(11159)) : reply(404, { message: 'Not found' });
     }
