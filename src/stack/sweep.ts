@@ -39,8 +39,8 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
     Promise.all([n.appFamily, n.grafanaFamily].map((family) =>
       ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE' })).then((out) =>
         (out.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family)))),
-    taggedArns(ctx),
-    taggedRoles(ctx),
+    unlessDenied(ctx, taggedArns(ctx), 'tag:GetResources'),
+    unlessDenied(ctx, taggedRoles(ctx), 'iam:ListRoles / iam:ListRoleTags'),
   ]);
   const found = new Map<string, Leftover>();
   for (const r of resources) {
@@ -66,6 +66,17 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
   const still = await Promise.all(candidates.map(async (l) => ((await stillThere(ctx, l)) ? l : undefined)));
   for (const l of still) if (l) found.set(l.id, l);
   return [...found.values()];
+}
+
+/** The extra look-ups need permissions destroy itself does not: without them, say what was not checked. */
+async function unlessDenied<T>(ctx: Context, lookup: Promise<T[]>, permission: string): Promise<T[]> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (!hasErrorName(err, 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation')) throw err;
+    ctx.reporter.warn(`the sweep could not look for resources tagged with the stack under other names (${permission} not allowed)`);
+    return [];
+  }
 }
 
 // The services a stack uses. ECS by type: `ecs` alone would include tasks, which keep the tag after they stop.
@@ -94,7 +105,7 @@ async function taggedRoles(ctx: Context): Promise<Leftover[]> {
   const names: { name: string; arn: string }[] = [];
   let Marker: string | undefined;
   do {
-    const out = await ctx.aws.iam.send(new ListRolesCommand({ Marker }));
+    const out = await ctx.aws.iam.send(new ListRolesCommand({ Marker, MaxItems: 1000 }));
     for (const r of out.Roles ?? []) if (r.RoleName!.startsWith(`${ctx.spec.name}-`)) names.push({ name: r.RoleName!, arn: r.Arn! });
     Marker = out.IsTruncated ? out.Marker : undefined;
   } while (Marker);
