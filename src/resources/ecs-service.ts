@@ -320,7 +320,8 @@ async function countRoleStops(ctx: Context, cluster: string, name: string, deplo
       for (const t of out.tasks ?? []) reasons.set(t.taskArn!, t.startedBy === deployment.id ? t.stoppedReason ?? '' : '');
     }
     return arns.filter((a) => CANNOT_ASSUME_ROLE.test(reasons.get(a) ?? '')).length;
-  } catch {
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
     // Not knowing why they stopped, count them all: the usual early stop.
     return 0;
   }
