@@ -1,8 +1,11 @@
 // The metrics pipeline with real binaries, on loopback only: generated agent configs against
-// `promtool`, the sidecar start script under a plain POSIX sh (dash), the real Prometheus 2.42 in agent
-// mode scraping the real sample app and remote-writing, SigV4-signed, to a local AMP data plane.
-import { execFile, execFileSync } from 'node:child_process';
-import { prepareDashboard, shippedDashboard } from '../src/grafana/provision.js';
+// `promtool`, the sidecar start script under plain POSIX shells (dash, and busybox sh where installed), the
+// real Prometheus 2.42 in agent mode scraping the real sample app and remote-writing, SigV4-signed, to a
+// local AMP data plane.
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { GrafanaClient } from '../src/grafana/api.js';
+import { provisionGrafana } from '../src/grafana/provision.js';
+import { silentReporter } from '../src/ui/reporter.js';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +17,7 @@ import { freePort, startTaskMetadataEndpoint, type TaskMetadataEndpoint } from '
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
 import { startSigningProxy, type SigningProxy } from '../src/sim/sigv4-proxy.js';
 import { Tracker, pollUntil, promQuery, type Proc } from './support/pipeline-procs.js';
+import { startGrafanaStandin } from './support/grafana-standin.js';
 
 const exec = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -48,9 +52,23 @@ function agentInput(over: Partial<AgentInput> = {}): AgentInput {
   };
 }
 
-/** The start script under /bin/sh (dash here, busybox sh in the image), with only the env given. */
-function runStartScript(name: string, dir: string, env: Record<string, string | undefined>): Proc {
-  return tracker.spawn(name, '/bin/sh', [START_SCRIPT], {
+/**
+ * The POSIX shells the start script runs under, named explicitly: dash (Debian's /bin/sh), and busybox
+ * sh, the shell of the Prometheus image, where this machine has busybox.
+ */
+interface Shell { name: string; argv: string[]; missing?: string }
+const DASH: Shell = { name: 'dash', argv: ['dash'] };
+const BUSYBOX: Shell = {
+  name: 'busybox sh',
+  argv: ['busybox', 'sh'],
+  missing: spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? undefined : 'busybox is not installed on this machine',
+};
+const SHELLS = [DASH, BUSYBOX];
+const underShell = (shell: Shell, what: string) => `${what}, under ${shell.name}${shell.missing ? ` (skipped: ${shell.missing})` : ''}`;
+
+/** The start script under `shell`, with only the env given. */
+function runStartScript(name: string, dir: string, env: Record<string, string | undefined>, shell: Shell = DASH): Proc {
+  return tracker.spawn(name, shell.argv[0], [...shell.argv.slice(1), START_SCRIPT], {
     PATH: process.env.PATH,
     HOME: dir, // no ~/.aws of this machine
     PROM_CONFIG_FILE: join(dir, 'etc/agent.yml'),
@@ -107,172 +125,173 @@ describe('generated agent configs pass promtool check config --agent', () => {
   });
 });
 
-describe('the start script picks the agent flag from the Prometheus version', () => {
-  // A fake Prometheus: prints a version (or the real binary's) and records the argv it is exec'd with.
-  let fakeDir: string;
-  let fakeBin: string;
-  beforeAll(() => {
-    fakeDir = tracker.tempDir('fake-prom');
-    fakeBin = join(fakeDir, 'prometheus');
-    writeFileSync(fakeBin, [
-      '#!/bin/sh',
-      'if [ "$1" = "--version" ]; then',
-      '  if [ -n "${FAKE_PROM_REAL:-}" ]; then exec prometheus --version; fi',
-      '  printf "%s\\n" "$FAKE_PROM_VERSION"; exit 0',
-      'fi',
-      'printf "%s\\n" "$@" > "$FAKE_PROM_ARGV"',
-      '',
-    ].join('\n'));
-    chmodSync(fakeBin, 0o755);
-  });
-
-  async function startWith(version: { text?: string; real?: boolean }) {
-    const dir = tracker.tempDir('flag');
-    const metadata = await metadataEndpoint();
-    const argvFile = join(dir, 'argv');
-    const yaml = renderAgentConfig(agentInput());
-    const proc = runStartScript('start-script', dir, {
-      PROMETHEUS_BIN: fakeBin,
-      FAKE_PROM_VERSION: version.text,
-      FAKE_PROM_REAL: version.real ? '1' : undefined,
-      FAKE_PROM_ARGV: argvFile,
-      PROM_AGENT_CONFIG: yaml,
-      ECS_CONTAINER_METADATA_URI_V4: metadata.uri,
-      PROM_LISTEN_ADDRESS: '127.0.0.1:19999',
+for (const shell of SHELLS) {
+  describe.skipIf(Boolean(shell.missing))(underShell(shell, 'the start script picks the agent flag from the Prometheus version'), () => {
+    // A fake Prometheus: prints a version (or the real binary's) and records the argv it is exec'd with.
+    let fakeDir: string;
+    let fakeBin: string;
+    beforeAll(() => {
+      fakeDir = tracker.tempDir('fake-prom');
+      fakeBin = join(fakeDir, 'prometheus');
+      writeFileSync(fakeBin, [
+        '#!/bin/sh',
+        'if [ "$1" = "--version" ]; then',
+        '  if [ -n "${FAKE_PROM_REAL:-}" ]; then exec prometheus --version; fi',
+        '  printf "%s\\n" "$FAKE_PROM_VERSION"; exit 0',
+        'fi',
+        'printf "%s\\n" "$@" > "$FAKE_PROM_ARGV"',
+        '',
+      ].join('\n'));
+      chmodSync(fakeBin, 0o755);
     });
-    const { code } = await proc.exited;
-    expect(code, proc.output()).toBe(0);
-    const argv = readFileSync(argvFile, 'utf8').trimEnd().split('\n');
-    return { argv, log: proc.output(), dir, metadata, yaml };
-  }
 
-  const cases: Array<[string, string, string]> = [
-    ['3.14.0', 'prometheus, version 3.14.0 (branch: HEAD, revision: 4f5e3a1b2c3d)\n  build user:       root@buildkitsandbox\n  go version:       go1.25.4', '--agent'],
-    ['3.0.0-rc.0', 'prometheus, version 3.0.0-rc.0 (branch: HEAD, revision: 0123abcd)', '--agent'],
-    ['2.42.0', 'prometheus, version 2.42.0 (branch: HEAD, revision: 225c61122d88b01d1f0eaaee0e05b6f3e0567ac0)', '--enable-feature=agent'],
-    ['2.53.4', 'prometheus, version 2.53.4 (branch: HEAD, revision: 1b4f4f9a)', '--enable-feature=agent'],
-  ];
-  for (const [name, text, flag] of cases) {
-    it(`Prometheus ${name} gets ${flag}`, async () => {
-      const { argv, log, dir, metadata } = await startWith({ text });
-      expect(argv).toEqual([
-        flag,
-        `--config.file=${join(dir, 'etc/agent.yml')}`,
-        `--storage.agent.path=${join(dir, 'wal')}`,
-        '--web.listen-address=127.0.0.1:19999',
-      ]);
-      expect(log).toContain(`fargate-prom-agent: task ${metadata.taskId}: starting Prometheus ${name.split('.')[0]}.x in agent mode (${flag})`);
-    });
-  }
-
-  it('the installed Prometheus 2.42 reads as 2.x and gets --enable-feature=agent; the config carries the task id', async () => {
-    const real = await exec('prometheus', ['--version']);
-    expect(real.stdout + real.stderr).toMatch(/^prometheus, version 2\.42\./m);
-    const { argv, log, dir, metadata, yaml } = await startWith({ real: true });
-    expect(argv[0]).toBe('--enable-feature=agent');
-    expect(log).toContain('starting Prometheus 2.x in agent mode (--enable-feature=agent)');
-    const written = readFileSync(join(dir, 'etc/agent.yml'), 'utf8');
-    expect(written).not.toContain(TASK_ID_PLACEHOLDER);
-    expect(written).toBe(`${yaml.replaceAll(TASK_ID_PLACEHOLDER, metadata.taskId)}\n`);
-    expect(parse(written).scrape_configs[0].relabel_configs[0].replacement).toBe(metadata.taskId);
-  });
-
-  it('an unreadable version is said in the log and taken as 2.x', async () => {
-    const { argv, log } = await startWith({ text: 'Usage: something else entirely' });
-    expect(argv[0]).toBe('--enable-feature=agent');
-    expect(log).toContain('fargate-prom-agent: could not read the Prometheus version; assuming 2.x');
-  });
-});
-
-describe('the start script and the task metadata endpoint', () => {
-  afterEach(async () => {
-    await tracker.stopAll();
-  });
-
-  /** The script with the real Prometheus; resolves once Prometheus answers /-/ready. */
-  async function startReal(metadataUri: string, wait = '20') {
-    const dir = tracker.tempDir('metadata');
-    const listen = `127.0.0.1:${await freePort()}`;
-    const proc = runStartScript('agent', dir, {
-      PROMETHEUS_BIN: 'prometheus',
-      PROM_AGENT_CONFIG: renderAgentConfig(agentInput({ appPort: await freePort(), remoteWriteUrl: `http://127.0.0.1:${await freePort()}/workspaces/ws-x/api/v1/remote_write` })),
-      ECS_CONTAINER_METADATA_URI_V4: metadataUri,
-      PROM_LISTEN_ADDRESS: listen,
-      METADATA_WAIT_SECONDS: wait,
-      // The sigv4 block needs credentials to load; remote write itself goes nowhere here.
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    });
-    return { proc, dir, listen };
-  }
-
-  async function ready(listen: string, proc: Proc) {
-    const exited = proc.exited.then(({ code }) => {
-      throw new Error(`the agent exited (${code}) before it was ready:\n${proc.output()}`);
-    });
-    await Promise.race([
-      exited,
-      pollUntil('the agent to be ready', 15_000, async () => ((await fetch(`http://${listen}/-/ready`)).ok ? true : undefined), 200),
-    ]);
-    exited.catch(() => undefined);
-  }
-
-  it('retries while the endpoint answers 503, then starts Prometheus with the task id', async () => {
-    const metadata = await metadataEndpoint({ notReadyFor: 3 });
-    const { proc, dir, listen } = await startReal(metadata.uri);
-    await ready(listen, proc);
-    expect(metadata.requests()).toBe(4);
-    expect(proc.output()).toContain(`fargate-prom-agent: task ${metadata.taskId}: starting Prometheus 2.x in agent mode`);
-    expect(readFileSync(join(dir, 'etc/agent.yml'), 'utf8')).toContain(`replacement: ${metadata.taskId}`);
-  });
-
-  it('retries while the endpoint refuses connections, then starts', async () => {
-    const port = await freePort();
-    const { proc, listen } = await startReal(`http://127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 2000)); // the script is retrying against a closed port
-    expect(proc.child.exitCode).toBeNull();
-    const metadata = await metadataEndpoint({ port });
-    await ready(listen, proc);
-    expect(metadata.requests()).toBe(1);
-    expect(proc.output()).toContain(`task ${metadata.taskId}: starting Prometheus`);
-  });
-
-  it('never ready (503, refused, or hanging): exits non-zero within METADATA_WAIT_SECONDS with a clear line', async () => {
-    const unavailable = await metadataEndpoint({ notReadyFor: Infinity });
-    const hanging = await metadataEndpoint({ notReadyFor: Infinity, hang: true });
-    const refused = `http://127.0.0.1:${await freePort()}`;
-    const wait = 2;
-    const results = await Promise.all([unavailable.uri, refused, hanging.uri].map(async (uri) => {
-      const started = Date.now();
-      const { proc, dir } = await startReal(uri, String(wait));
+    async function startWith(version: { text?: string; real?: boolean }) {
+      const dir = tracker.tempDir('flag');
+      const metadata = await metadataEndpoint();
+      const argvFile = join(dir, 'argv');
+      const yaml = renderAgentConfig(agentInput());
+      const proc = runStartScript('start-script', dir, {
+        PROMETHEUS_BIN: fakeBin,
+        FAKE_PROM_VERSION: version.text,
+        FAKE_PROM_REAL: version.real ? '1' : undefined,
+        FAKE_PROM_ARGV: argvFile,
+        PROM_AGENT_CONFIG: yaml,
+        ECS_CONTAINER_METADATA_URI_V4: metadata.uri,
+        PROM_LISTEN_ADDRESS: '127.0.0.1:19999',
+      }, shell);
       const { code } = await proc.exited;
-      return { uri, code, seconds: (Date.now() - started) / 1000, log: proc.output(), dir };
-    }));
-    for (const r of results) {
-      expect(r.code, r.log).not.toBe(0);
-      // The wait, plus at most one bounded attempt (2 s) and its pause.
-      expect(r.seconds, r.uri).toBeLessThan(wait + 3.5);
-      expect(r.log).toContain(`fargate-prom-agent: task metadata endpoint ${r.uri}/task gave no TaskARN within ${wait}s; not starting`);
-      expect(existsSync(join(r.dir, 'etc/agent.yml'))).toBe(false);
+      expect(code, proc.output()).toBe(0);
+      const argv = readFileSync(argvFile, 'utf8').trimEnd().split('\n');
+      return { argv, log: proc.output(), dir, metadata, yaml };
     }
-    expect(unavailable.requests()).toBeGreaterThanOrEqual(2);
-    expect(hanging.requests()).toBeGreaterThanOrEqual(1);
+
+    const cases: Array<[string, string, string]> = [
+      ['3.14.0', 'prometheus, version 3.14.0 (branch: HEAD, revision: 4f5e3a1b2c3d)\n  build user:       root@buildkitsandbox\n  go version:       go1.25.4', '--agent'],
+      ['3.0.0-rc.0', 'prometheus, version 3.0.0-rc.0 (branch: HEAD, revision: 0123abcd)', '--agent'],
+      ['2.42.0', 'prometheus, version 2.42.0 (branch: HEAD, revision: 225c61122d88b01d1f0eaaee0e05b6f3e0567ac0)', '--enable-feature=agent'],
+      ['2.53.4', 'prometheus, version 2.53.4 (branch: HEAD, revision: 1b4f4f9a)', '--enable-feature=agent'],
+    ];
+    for (const [name, text, flag] of cases) {
+      it(`Prometheus ${name} gets ${flag}`, async () => {
+        const { argv, log, dir, metadata } = await startWith({ text });
+        expect(argv).toEqual([
+          flag,
+          `--config.file=${join(dir, 'etc/agent.yml')}`,
+          `--storage.agent.path=${join(dir, 'wal')}`,
+          '--web.listen-address=127.0.0.1:19999',
+        ]);
+        expect(log).toContain(`fargate-prom-agent: task ${metadata.taskId}: starting Prometheus ${name.split('.')[0]}.x in agent mode (${flag})`);
+      });
+    }
+
+    it('the installed Prometheus 2.42 reads as 2.x and gets --enable-feature=agent; the config carries the task id', async () => {
+      const real = await exec('prometheus', ['--version']);
+      expect(real.stdout + real.stderr).toMatch(/^prometheus, version 2\.42\./m);
+      const { argv, log, dir, metadata, yaml } = await startWith({ real: true });
+      expect(argv[0]).toBe('--enable-feature=agent');
+      expect(log).toContain('starting Prometheus 2.x in agent mode (--enable-feature=agent)');
+      const written = readFileSync(join(dir, 'etc/agent.yml'), 'utf8');
+      expect(written).not.toContain(TASK_ID_PLACEHOLDER);
+      expect(written).toBe(`${yaml.replaceAll(TASK_ID_PLACEHOLDER, metadata.taskId)}\n`);
+      expect(parse(written).scrape_configs[0].relabel_configs[0].replacement).toBe(metadata.taskId);
+    });
+
+    it('an unreadable version is said in the log and taken as 2.x', async () => {
+      const { argv, log } = await startWith({ text: 'Usage: something else entirely' });
+      expect(argv[0]).toBe('--enable-feature=agent');
+      expect(log).toContain('fargate-prom-agent: could not read the Prometheus version; assuming 2.x');
+    });
   });
 
-  it('missing environment: a clear line and no Prometheus', async () => {
-    const dir = tracker.tempDir('noenv');
-    const noMetadata = runStartScript('no-metadata', dir, { PROMETHEUS_BIN: 'prometheus', PROM_AGENT_CONFIG: renderAgentConfig(agentInput()) });
-    const metadata = await metadataEndpoint();
-    const noConfig = runStartScript('no-config', dir, { PROMETHEUS_BIN: 'prometheus', ECS_CONTAINER_METADATA_URI_V4: metadata.uri });
-    const [a, b] = await Promise.all([noMetadata.exited, noConfig.exited]);
-    expect(a.code).toBe(1);
-    expect(noMetadata.output()).toBe('fargate-prom-agent: ECS_CONTAINER_METADATA_URI_V4 is not set: this needs ECS on Fargate platform version 1.4.0 or later\n');
-    expect(b.code).toBe(1);
-    expect(noConfig.output()).toBe('fargate-prom-agent: PROM_AGENT_CONFIG is empty: no configuration to run\n');
-    expect(metadata.requests()).toBe(0);
+  describe.skipIf(Boolean(shell.missing))(underShell(shell, 'the start script and the task metadata endpoint'), () => {
+    afterEach(async () => {
+      await tracker.stopAll();
+    });
+
+    /** The script with the real Prometheus; resolves once Prometheus answers /-/ready. */
+    async function startReal(metadataUri: string, wait = '20') {
+      const dir = tracker.tempDir('metadata');
+      const listen = `127.0.0.1:${await freePort()}`;
+      const proc = runStartScript('agent', dir, {
+        PROMETHEUS_BIN: 'prometheus',
+        PROM_AGENT_CONFIG: renderAgentConfig(agentInput({ appPort: await freePort(), remoteWriteUrl: `http://127.0.0.1:${await freePort()}/workspaces/ws-x/api/v1/remote_write` })),
+        ECS_CONTAINER_METADATA_URI_V4: metadataUri,
+        PROM_LISTEN_ADDRESS: listen,
+        METADATA_WAIT_SECONDS: wait,
+        // The sigv4 block needs credentials to load; remote write itself goes nowhere here.
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      }, shell);
+      return { proc, dir, listen };
+    }
+
+    async function ready(listen: string, proc: Proc) {
+      const exited = proc.exited.then(({ code }) => {
+        throw new Error(`the agent exited (${code}) before it was ready:\n${proc.output()}`);
+      });
+      await Promise.race([
+        exited,
+        pollUntil('the agent to be ready', 15_000, async () => ((await fetch(`http://${listen}/-/ready`)).ok ? true : undefined), 200),
+      ]);
+      exited.catch(() => undefined);
+    }
+
+    it('retries while the endpoint answers 503, then starts Prometheus with the task id', async () => {
+      const metadata = await metadataEndpoint({ notReadyFor: 3 });
+      const { proc, dir, listen } = await startReal(metadata.uri);
+      await ready(listen, proc);
+      expect(metadata.requests()).toBe(4);
+      expect(proc.output()).toContain(`fargate-prom-agent: task ${metadata.taskId}: starting Prometheus 2.x in agent mode`);
+      expect(readFileSync(join(dir, 'etc/agent.yml'), 'utf8')).toContain(`replacement: ${metadata.taskId}`);
+    });
+
+    it('retries while the endpoint refuses connections, then starts', async () => {
+      const port = await freePort();
+      const { proc, listen } = await startReal(`http://127.0.0.1:${port}`);
+      await new Promise((r) => setTimeout(r, 2000)); // the script is retrying against a closed port
+      expect(proc.child.exitCode).toBeNull();
+      const metadata = await metadataEndpoint({ port });
+      await ready(listen, proc);
+      expect(metadata.requests()).toBe(1);
+      expect(proc.output()).toContain(`task ${metadata.taskId}: starting Prometheus`);
+    });
+
+    it('never ready (503, refused, or hanging): gives up after METADATA_WAIT_SECONDS with one clear line, and starts nothing', async () => {
+      const unavailable = await metadataEndpoint({ notReadyFor: Infinity });
+      const hanging = await metadataEndpoint({ notReadyFor: Infinity, hang: true });
+      const refused = `http://127.0.0.1:${await freePort()}`;
+      const wait = 3;
+      const results = await Promise.all([unavailable.uri, refused, hanging.uri].map(async (uri) => {
+        const { proc, dir } = await startReal(uri, String(wait));
+        const { code } = await proc.exited;
+        return { uri, code, log: proc.output(), dir };
+      }));
+      for (const r of results) {
+        expect(r.code, r.log).toBe(1);
+        // Its whole log: the attempts are silent, the end is one line, and Prometheus never started.
+        expect(r.log).toBe(`fargate-prom-agent: task metadata endpoint ${r.uri}/task gave no TaskARN within ${wait}s; not starting (series could not carry the task id)\n`);
+        expect(existsSync(join(r.dir, 'etc/agent.yml'))).toBe(false);
+      }
+      // It kept asking while the endpoint answered 503 (each attempt is 1 s apart), and asked the hanging one.
+      expect(unavailable.requests()).toBeGreaterThanOrEqual(2);
+      expect(hanging.requests()).toBeGreaterThanOrEqual(1);
+    });
+
+    it('missing environment: a clear line and no Prometheus', async () => {
+      const dir = tracker.tempDir('noenv');
+      const noMetadata = runStartScript('no-metadata', dir, { PROMETHEUS_BIN: 'prometheus', PROM_AGENT_CONFIG: renderAgentConfig(agentInput()) }, shell);
+      const metadata = await metadataEndpoint();
+      const noConfig = runStartScript('no-config', dir, { PROMETHEUS_BIN: 'prometheus', ECS_CONTAINER_METADATA_URI_V4: metadata.uri }, shell);
+      const [a, b] = await Promise.all([noMetadata.exited, noConfig.exited]);
+      expect(a.code).toBe(1);
+      expect(noMetadata.output()).toBe('fargate-prom-agent: ECS_CONTAINER_METADATA_URI_V4 is not set: this needs ECS on Fargate platform version 1.4.0 or later\n');
+      expect(b.code).toBe(1);
+      expect(noConfig.output()).toBe('fargate-prom-agent: PROM_AGENT_CONFIG is empty: no configuration to run\n');
+      expect(metadata.requests()).toBe(0);
+    });
   });
-});
+}
 
 /** Metric names a PromQL expression reads (identifiers followed by a selector `{`). */
 function metricNames(expr: string): string[] {
@@ -449,18 +468,31 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
     expect(empty).toEqual([]);
   });
 
-  it('every panel query of the dashboard up imports (11159 prepared for the AMP datasource, and the shipped fallback) returns data', async () => {
-    for (const model of [JSON.parse(readFileSync(DASHBOARD, 'utf8')), shippedDashboard()]) {
-      const queries = dashboardQueries(prepareDashboard(model, 'shop-amp', 'shop-nodejs') as { panels: Panel[] });
-      expect(queries.length).toBeGreaterThanOrEqual(8);
-      const empty = await pollUntil('data for every panel query', 30_000, async () => {
-        const none: string[] = [];
-        for (const { title, expr } of queries) {
-          if ((await promQuery(dataPlane.prometheusUrl, withTemplateVars(expr))).length === 0) none.push(`${title}: ${expr}`);
-        }
-        return none.length === 0 ? none : undefined;
-      }).catch((err: Error) => [err.message]);
-      expect(empty).toEqual([]);
+  it('every panel query of the dashboard as Grafana stores it after up\'s import (11159 with ${DS_PROMETHEUS} substituted, and the shipped fallback) returns data', async () => {
+    // The import through the real provisioning code into the Grafana stand-in, read back over its API.
+    const grafana = await startGrafanaStandin({ password: 'pipeline-admin' });
+    try {
+      const client = new GrafanaClient({ baseUrl: grafana.url, password: 'pipeline-admin' });
+      for (const [stack, gnet, source] of [['shop', 'serve', 'grafana.com'], ['fallback', 'offline', 'shipped']] as const) {
+        grafana.setGnet(gnet);
+        const provisioned = await provisionGrafana({ client, stack, region: REGION, workspaceId: WORKSPACE, reporter: silentReporter });
+        expect(provisioned.dashboard).toMatchObject({ source, action: 'import' });
+        const stored = (await client.get(`/api/dashboards/uid/${provisioned.dashboard.uid}`)).body.dashboard as { panels: Panel[] };
+        expect(JSON.stringify(stored)).not.toMatch(/\$\{DS_[A-Z_]+\}/);
+        const queries = dashboardQueries(stored);
+        expect(queries.length).toBeGreaterThanOrEqual(8);
+        const empty = await pollUntil('data for every panel query', 30_000, async () => {
+          const none: string[] = [];
+          for (const { title, expr } of queries) {
+            if ((await promQuery(dataPlane.prometheusUrl, withTemplateVars(expr))).length === 0) none.push(`${title}: ${expr}`);
+          }
+          return none.length === 0 ? none : undefined;
+        }).catch((err: Error) => [err.message]);
+        expect(empty, source).toEqual([]);
+      }
+      expect(grafana.violations).toEqual([]);
+    } finally {
+      await grafana.stop();
     }
   });
 
