@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterEach, describe, expect, it } from 'vitest';
+import { staleAfterSeconds } from '../src/aws/ingestion.js';
 import { BIN, runCli, simEnv } from './support/cli.js';
+import { startGrafanaStandin, type GrafanaStandin } from './support/grafana-standin.js';
 
 /** Every live process below pid (moto, prometheus, the app, the agent…), from /proc. */
 function descendants(root: number): number[] {
@@ -33,63 +36,168 @@ const alive = (pid: number) => {
   }
 };
 
-/** Runs the sandbox as a user would, watching which processes it starts. */
-function runSandbox(args: string[], opts: { interruptWhen?: RegExp } = {}) {
+interface SandboxRun { pid: number; children: Set<number> }
+const running = new Set<SandboxRun>();
+
+/**
+ * SIGKILL what is left of a sandbox: its process group (the CLI, the app, the agent, the data plane's
+ * Prometheus), and any other process it started that is still alive (moto runs in a group of its own).
+ */
+function killAll(run: SandboxRun) {
+  const kill = (target: number) => {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // gone, or not a group
+    }
+  };
+  kill(-run.pid);
+  for (const pid of run.children) {
+    if (!alive(pid)) continue;
+    kill(-pid);
+    kill(pid);
+  }
+}
+// A failed or timed-out test leaves no moto, Prometheus or app behind.
+afterEach(() => {
+  for (const run of running) killAll(run);
+  running.clear();
+});
+
+/**
+ * Runs the sandbox as a user would, in a process group of its own, watching which processes it starts.
+ * `whenRunning` is called once it says it runs until Ctrl-C; then it gets Ctrl-C (SIGINT).
+ */
+function runSandbox(args: string[], opts: { whenRunning?: (stderr: string) => Promise<void>; onStderr?: (stderr: string) => void } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string; children: Set<number> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'up', '--sandbox', ...args], { env: simEnv({ FARGATE_PROM_TIME_SCALE: undefined }), stdio: ['ignore', 'pipe', 'pipe'] });
-    const children = new Set<number>();
+    const child = spawn(process.execPath, [BIN, 'up', '--sandbox', ...args], { env: simEnv({ FARGATE_PROM_TIME_SCALE: undefined }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const run: SandboxRun = { pid: child.pid!, children: new Set() };
+    running.add(run);
     let stdout = '';
     let stderr = '';
     let interrupted = false;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => {
       stderr += d;
-      if (opts.interruptWhen && !interrupted && opts.interruptWhen.test(stderr)) {
+      opts.onStderr?.(stderr);
+      if (opts.whenRunning && !interrupted && /press Ctrl-C/.test(stderr)) {
         interrupted = true;
-        child.kill('SIGINT');
+        opts.whenRunning(stderr).finally(() => child.kill('SIGINT')).catch((err) => (stderr += `\n[test] ${err}\n`));
       }
     });
-    const watch = setInterval(() => descendants(child.pid!).forEach((p) => children.add(p)), 200);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    const watch = setInterval(() => descendants(run.pid).forEach((p) => run.children.add(p)), 200);
+    const timer = setTimeout(() => killAll(run), 150_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(watch);
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, children });
+      resolve({ code, stdout, stderr, children: run.children });
     });
   });
 }
 
+/** The plan the sandbox prints before it applies anything. */
+const PLAN = /Plan for stack fargate-prom in us-east-1 \(dry run: nothing was changed\)\n[\s\S]*\n20 create\n/;
+/** The task id the start script read from the task metadata endpoint, from the agent's line the sandbox passes on. */
+const startedTask = (stderr: string) => /\[prometheus-agent\] fargate-prom-agent: task (\S+): starting Prometheus/.exec(stderr)?.[1];
+
 describe('up --sandbox: the main job on this machine', () => {
-  it('--once runs up, status with real ingestion figures, and destroy, then exits 0 leaving no process', async () => {
-    const run = await runSandbox(['--once', '--json']);
-    expect(run.code, run.stderr).toBe(0);
+  let grafana: GrafanaStandin | undefined;
+  afterEach(async () => {
+    await grafana?.stop();
+    grafana = undefined;
+  });
+
+  it('--once --grafana-url: plan, up, Grafana configured, status with real ingestion figures, destroy; no process left', async () => {
+    // The stand-in learns its admin password from the stack's secret when it starts, as the Grafana task
+    // does: from the sandbox's local AWS, whose address the sandbox prints.
+    let stderrSoFar = '';
+    grafana = await startGrafanaStandin({
+      password: async () => {
+        const endpoint = /sandbox: local AWS at (\S+),/.exec(stderrSoFar)?.[1];
+        if (!endpoint) throw new Error('the sandbox has not said where its local AWS is');
+        const secrets = new SecretsManagerClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+        try {
+          return (await secrets.send(new GetSecretValueCommand({ SecretId: 'fargate-prom/fargate-prom/grafana-admin' }))).SecretString!;
+        } finally {
+          secrets.destroy();
+        }
+      },
+    });
+    const run = await runSandbox(['--once', '--json', '--grafana-url', grafana.url], { onStderr: (all) => (stderrSoFar = all) });
+    expect(run.stdout, run.stderr).not.toBe('');
+    // With --json stdout is the status document alone; the plan came first, with the progress.
+    expect(run.stderr).toMatch(PLAN);
+    expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 20 changes'));
     const status = JSON.parse(run.stdout);
-    expect(status.healthy).toBe(true);
     expect(status.resources).toHaveLength(20);
+    expect(status.resources.every((r: { healthy: boolean }) => r.healthy)).toBe(true);
     const m = status.metrics;
     expect(m).toMatchObject({ checked: true, healthy: true, job: 'fargate-prom', targets: { up: 1, expected: 1 } });
     // The instance label is the ECS task id the start script read from the task metadata endpoint.
-    expect(m.targets.instances).toEqual([{ instance: expect.stringMatching(/^[0-9a-f]{32}$/), up: true, sampleAgeSeconds: expect.any(Number) }]);
-    expect(m.newestSampleAgeSeconds).toBeLessThan(15);
-    // prom-client's default metrics plus the scrape's own series, every 5 s.
-    expect(m.activeSeries).toBeGreaterThan(30);
-    expect(m.samplesPerSecond).toBeGreaterThan(m.activeSeries / 5 * 0.7);
-    expect(m.samplesPerSecond).toBeLessThan(m.activeSeries / 5 * 1.3);
+    const taskId = startedTask(run.stderr);
+    expect(taskId).toMatch(/^[0-9a-f]{32}$/);
+    expect(m.targets.instances).toEqual([{ instance: taskId, up: true, sampleAgeSeconds: expect.any(Number) }]);
+    // Fresh by the product's own measure (the sandbox scrapes every 5 s), whatever the machine's speed.
+    expect(Number.isFinite(m.newestSampleAgeSeconds)).toBe(true);
+    expect(m.newestSampleAgeSeconds).toBeLessThan(staleAfterSeconds(5));
+    expect(m.activeSeries).toBeGreaterThan(0);
+    expect(m.samplesPerSecond).toBeGreaterThan(0);
+    expect(m.samplesPerMonth).toBeGreaterThan(0);
+
+    // Grafana: up configured it, status checked it. The datasource queries the sandbox's AMP, the local
+    // data plane (FARGATE_PROM_AMP_ENDPOINT); the stand-in's AMP plugin health check accepts only
+    // https://aps-workspaces.<region>.amazonaws.com URLs, so that one check fails, and with it status (exit 3).
+    expect(run.stderr).not.toMatch(/Grafana is skipped/);
+    const planeUrl = /local AMP data plane at (\S+)\n/.exec(run.stderr)![1];
+    const datasourceUrl = `${planeUrl}/workspaces/${status.amp.workspaceId}`;
+    expect(grafana.datasources.get('fargate-prom-amp')).toMatchObject({
+      type: 'grafana-amazonprometheus-datasource',
+      url: datasourceUrl,
+      jsonData: { sigV4Auth: true, sigV4AuthType: 'default', sigV4Region: 'us-east-1' },
+    });
+    const dashboard = grafana.dashboards.get('fargate-prom-nodejs');
+    expect(dashboard?.folderUid).toBe('fargate-prom-folder');
+    expect(dashboard?.dashboard.panels.length).toBeGreaterThan(0);
+    expect(grafana.violations).toEqual([]);
+    const notAmp = `${datasourceUrl} is not an AMP workspace endpoint`;
+    expect(status.grafana).toMatchObject({
+      checked: true, reachable: true, healthy: false,
+      datasource: { uid: 'fargate-prom-amp', present: true, matches: true, healthy: false, message: notAmp },
+      dashboard: { uid: 'fargate-prom-nodejs', present: true },
+      problems: [`Grafana datasource fargate-prom-amp failing: ${notAmp}`],
+    });
+    expect(status.healthy).toBe(false);
+    expect(run.code, run.stderr).toBe(3);
+
     expect(run.stderr).toContain('sandbox: destroying the stack');
-    expect(run.stderr).toMatch(/Grafana is skipped in the sandbox/);
     // It started moto, two Prometheus (data plane, agent), the agent's shell and the app; none is left.
     expect(run.children.size).toBeGreaterThanOrEqual(4);
     expect([...run.children].filter(alive)).toEqual([]);
   });
 
-  it('without --once it runs until Ctrl-C, then destroys the stack and stops every process', async () => {
-    const run = await runSandbox([], { interruptWhen: /press Ctrl-C/ });
+  it('without --once: the plan, then it runs until Ctrl-C (status works from another shell meanwhile), then destroys the stack and stops every process', async () => {
+    let fromAnotherShell: Awaited<ReturnType<typeof runCli>> | undefined;
+    const run = await runSandbox([], {
+      // The command it suggests, run as printed.
+      whenRunning: async (stderr) => {
+        const [, env, command] = /from another shell: ((?:\S+=\S+ )+)fargate-prom (status .*)$/m.exec(stderr) ?? [];
+        expect(command, stderr).toBeDefined();
+        const vars = Object.fromEntries(env.trim().split(' ').map((kv) => kv.split('=')));
+        fromAnotherShell = await runCli([...command.split(' '), '--json'], simEnv(vars));
+      },
+    });
+    expect(run.stdout).toMatch(PLAN);
+    expect(run.stdout.indexOf('Plan for stack')).toBeLessThan(run.stdout.indexOf('Metrics:  arriving in AMP'));
+    expect(run.stderr).toMatch(/Grafana is skipped in the sandbox/);
     expect(run.stderr).toContain('sandbox: stopping');
-    expect(run.stdout).toContain('Metrics:  arriving in AMP');
     expect(run.stdout).toContain('Sweep: nothing tagged with the stack is left.');
     expect(run.code, run.stderr).toBe(0);
     expect([...run.children].filter(alive)).toEqual([]);
+
+    expect(fromAnotherShell?.code, fromAnotherShell?.stderr ?? run.stderr).toBe(0);
+    const m = fromAnotherShell!.json().metrics;
+    expect(m).toMatchObject({ healthy: true, targets: { up: 1, expected: 1, instances: [{ instance: startedTask(run.stderr), up: true }] } });
   });
 
   it('refuses flags that point at a real account, before starting anything', async () => {

@@ -77,6 +77,7 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
     const plane = await startAmpDataPlane({ region: REGION, credentials: CREDENTIALS });
     teardown.add('the local AMP data plane', plane.stop);
     process.env.FARGATE_PROM_AMP_ENDPOINT = plane.url;
+    say(`local AWS at ${sim.endpoint}, local AMP data plane at ${plane.url}`);
 
     const appPort = await freePort();
     const common = { name, endpointUrl: sim.endpoint, region: REGION, yes: true, grafanaUrl: raw.grafanaUrl };
@@ -88,7 +89,9 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
       scrapeInterval: String(raw.scrapeInterval ?? '5s'),
     };
     say('the plan:');
-    await upCommand({ ...upOptions, dryRun: true, json: false, quietResult: json });
+    // With --json, stdout carries the status document alone: the plan goes with the progress, to stderr.
+    const showPlan = () => upCommand({ ...upOptions, dryRun: true, json: false });
+    await (json ? toStderr(showPlan) : showPlan());
     stackUp = true;
     const upCode = await upCommand({ ...upOptions, json: false, quietResult: json });
     if (upCode !== 0) return upCode;
@@ -110,7 +113,9 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
     await waitForSamples(plane.url, workspaceId, name, interrupted.signal);
     const statusCode = await statusCommand({ ...common, json });
     if (raw.once !== true) {
-      say('running; press Ctrl-C to tear everything down');
+      const env = `AWS_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${CREDENTIALS.secretAccessKey} AWS_REGION=${REGION}`;
+      say(`running; from another shell: ${env} fargate-prom status --name ${name} --endpoint-url ${sim.endpoint} --amp-endpoint-url ${plane.url}`);
+      say('press Ctrl-C to tear everything down');
       await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve(), { once: true }));
       say('stopping');
     }
@@ -123,6 +128,17 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
       await destroyCommand({ name, endpointUrl: sim.endpoint, region: REGION, yes: true, json: false, quietResult: json }).catch((err) => say(`destroy failed: ${(err as Error).message}`));
     }
     await teardown.runAll(say);
+  }
+}
+
+/** Runs `fn` with what it prints on stdout sent to stderr instead. */
+async function toStderr<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
   }
 }
 
