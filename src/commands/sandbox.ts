@@ -88,6 +88,11 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
       desiredCount: '1',
       scrapeInterval: String(raw.scrapeInterval ?? '5s'),
     };
+    const credentialsEnv = `AWS_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${CREDENTIALS.secretAccessKey} AWS_REGION=${REGION}`;
+    if (raw.grafanaUrl) {
+      // The datasource signs its queries with Grafana's own credential chain; the local data plane knows only the sandbox's keys.
+      say(`Grafana's AMP datasource will query the local data plane; start Grafana with ${credentialsEnv} in its environment`);
+    }
     say('the plan:');
     // With --json, stdout carries the status document alone: the plan goes with the progress, to stderr.
     const showPlan = () => upCommand({ ...upOptions, dryRun: true, json: false });
@@ -113,8 +118,7 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
     await waitForSamples(plane.url, workspaceId, name, interrupted.signal);
     const statusCode = await statusCommand({ ...common, json });
     if (raw.once !== true) {
-      const env = `AWS_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${CREDENTIALS.secretAccessKey} AWS_REGION=${REGION}`;
-      say(`running; from another shell: ${env} fargate-prom status --name ${name} --endpoint-url ${sim.endpoint} --amp-endpoint-url ${plane.url}`);
+      say(`running; from another shell: ${credentialsEnv} fargate-prom status --name ${name} --endpoint-url ${sim.endpoint} --amp-endpoint-url ${plane.url}`);
       say('press Ctrl-C to tear everything down');
       await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve(), { once: true }));
       say('stopping');

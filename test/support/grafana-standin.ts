@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { AmpQueryClient } from '../../src/aws/amp-query.js';
 
 /**
  * A stand-in for Grafana's HTTP API where the CLI depends on it, on 127.0.0.1 (port 0). It behaves like
@@ -12,7 +13,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
  * - basic auth on everything but /api/health (401 without it or with a wrong password);
  * - datasources by uid (404 absent, 409 duplicate name or uid, PUT replaces the whole object and refuses
  *   a stale `version`) and by name, datasource health (runs the AMP plugin's checks that do not need AWS:
- *   SigV4 on, default credential chain, region consistent with the workspace URL);
+ *   SigV4 on, default credential chain, region consistent with the workspace URL; for a workspace on a
+ *   loopback data plane, also the plugin's signed test query, for real);
  * - a PUT that would change a datasource's uid is refused (400): neither Grafana's docs nor its spec say
  *   that PUT /api/datasources/uid/<uid> renames a uid, so the CLI must not depend on it;
  * - folders, /api/dashboards/import (every `__inputs` entry matched by type and name, `${NAME}`
@@ -51,7 +53,14 @@ export interface StandinOptions {
   gnet?: GnetMode;
   /** How a datasource health check answers: 'plugin' runs the checks; 'error' always fails. */
   datasourceHealth?: 'plugin' | 'error';
+  /**
+   * What Grafana's default AWS credential chain holds, for a datasource on a loopback data plane (the
+   * sandbox's AMP): the health check then signs a real query with them. Default: the sandbox's dummy keys.
+   */
+  awsCredentials?: AwsKeys | (() => AwsKeys);
 }
+
+type AwsKeys = { accessKeyId: string; secretAccessKey: string };
 
 export interface GrafanaStandin {
   /** Grafana's base URL including the sub path: http://127.0.0.1:<port>/dashboard */
@@ -139,16 +148,29 @@ function slugify(title: string): string {
 
 const UID_RE = /^[A-Za-z0-9_-]{1,40}$/;
 
-/** What the AMP plugin's health check would find wrong without calling AWS; undefined when it would query AMP. */
-function pluginHealthProblem(ds: any): string | undefined {
+const LOCAL_WORKSPACE = /^http:\/\/127\.0\.0\.1:\d+\/workspaces\/ws-[A-Za-z0-9-]+$/;
+
+/**
+ * What the AMP plugin's health check would find wrong. For AMP itself: the checks that need no AWS call.
+ * For a workspace on a loopback data plane (the sandbox's): those checks, then the plugin's own test, a
+ * SigV4-signed query of `1+1`, sent for real.
+ */
+async function pluginHealthProblem(ds: any, credentials: () => AwsKeys): Promise<string | undefined> {
   if (ds.type !== 'grafana-amazonprometheus-datasource') return `plugin "${ds.type}" is not the AMP datasource`;
   const j = ds.jsonData ?? {};
+  const local = LOCAL_WORKSPACE.test(ds.url ?? '');
   const m = /^https:\/\/aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com\/workspaces\/(ws-[A-Za-z0-9-]+)$/.exec(ds.url ?? '');
-  if (!m) return `${ds.url} is not an AMP workspace endpoint`;
+  if (!m && !local) return `${ds.url} is not an AMP workspace endpoint`;
   if (j.sigV4Auth !== true) return 'unsigned request: 403 Forbidden from AMP (SigV4 is off)';
   if (j.sigV4AuthType !== 'default') return `auth type ${j.sigV4AuthType} is not allowed (allowed_auth_providers = default,keys,credentials) or needs keys`;
-  if (j.sigV4Region !== m[1]) return `request signed for ${j.sigV4Region} but the workspace is in ${m[1]}: 403 from AMP`;
-  return undefined;
+  if (m && j.sigV4Region !== m[1]) return `request signed for ${j.sigV4Region} but the workspace is in ${m[1]}: 403 from AMP`;
+  if (!local) return undefined;
+  try {
+    await new AmpQueryClient(ds.url, j.sigV4Region, async () => credentials(), 5_000).instant('1+1');
+    return undefined;
+  } catch (err) {
+    return `Post "${ds.url}/api/v1/query": ${(err as Error).message}`;
+  }
 }
 
 export async function startGrafanaStandin(opts: StandinOptions): Promise<GrafanaStandin> {
@@ -157,6 +179,8 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
   const passwordSource = typeof opts.password === 'function' ? opts.password : undefined;
   let gnet = opts.gnet ?? 'serve';
   let health = opts.datasourceHealth ?? 'plugin';
+  const keys = opts.awsCredentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' };
+  const awsCredentials = typeof keys === 'function' ? keys : () => keys;
   let failure: { mode: FailureMode; match: (m: string, p: string) => boolean } | undefined;
   const version = opts.version ?? '12.4.5';
   const requests: StandinRequest[] = [];
@@ -174,7 +198,7 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
   };
 
   /** Answers one authorised API request; returns the status sent, or 0 when it leaves the request unanswered. */
-  const handleApi = (method: string, path: string, query: URLSearchParams, body: any, res: ServerResponse): number => {
+  const handleApi = (method: string, path: string, query: URLSearchParams, body: any, res: ServerResponse): number | Promise<number> => {
     const reply = (status: number, b: unknown) => {
       send(res, status, b);
       return status;
@@ -201,8 +225,8 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
         const ds = datasources.get(seg[3]);
         if (seg.length === 5 && seg[4] === 'health' && method === 'GET') {
           if (!ds) return reply(404, { message: 'Data source not found' });
-          const problem = health === 'error' ? 'Post "https://aps-workspaces…/api/v1/query": 403 Forbidden' : pluginHealthProblem(ds);
-          return problem ? reply(400, { status: 'ERROR', message: problem }) : reply(200, { status: 'OK', message: 'Successfully queried the Prometheus API.' });
+          const problem = health === 'error' ? Promise.resolve('Post "https://aps-workspaces…/api/v1/query": 403 Forbidden') : pluginHealthProblem(ds, awsCredentials);
+          return problem.then((p) => (p ? reply(400, { status: 'ERROR', message: p }) : reply(200, { status: 'OK', message: 'Successfully queried the Prometheus API.' })));
         }
         if (seg.length !== 4) return reply(404, { message: 'Not found' });
         if (method === 'GET') return ds ? reply(200, ds) : reply(404, { message: 'Data source not found' });
@@ -361,12 +385,12 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
         send(res, 401, { message: req.headers.authorization ? 'Invalid username or password' : 'Unauthorized' });
         return;
       }
-      try {
-        record.status = handleApi(method, path, url.searchParams, body, res);
-      } catch (err) {
-        record.status = 500;
-        send(res, 500, { message: `stand-in bug: ${(err as Error).message}` });
-      }
+      Promise.resolve()
+        .then(() => handleApi(method, path, url.searchParams, body, res))
+        .then((status) => { record.status = status; }, (err) => {
+          record.status = 500;
+          send(res, 500, { message: `stand-in bug: ${(err as Error).message}` });
+        });
     });
   });
   server.on('connection', (s) => {
