@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { CreateWorkspaceCommand, DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
-import { CreateLogGroupCommand, DescribeLogGroupsCommand, GetLogEventsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { AmpClient, CreateWorkspaceCommand, DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
+import { CloudWatchLogsClient, CreateLogGroupCommand, DescribeLogGroupsCommand, GetLogEventsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
   DeleteSecurityGroupCommand,
   DescribeRouteTablesCommand,
   DescribeVpcsCommand,
+  EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -17,6 +18,7 @@ import {
   DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
+  ECSClient,
   ListClustersCommand,
   ListServicesCommand,
   ListTasksCommand,
@@ -32,9 +34,11 @@ import {
   DeleteLoadBalancerCommand,
   DescribeLoadBalancersCommand,
   DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
-import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulation, type Simulation, type SimTiming } from '../src/sim/simulation.js';
 import {
@@ -42,11 +46,13 @@ import {
   createAlbWithListener,
   createIpTargetGroup,
   createSecurityGroup,
+  CREDENTIALS,
   defaultNetwork,
   ECS_TRUST_POLICY,
   eventually,
   expectAwsError,
   fargateTaskDefinition,
+  REGION,
   resetMoto,
   simClients,
   sleep,
@@ -358,6 +364,14 @@ describe('sim: ECS services, target health and teardown order', () => {
   });
   beforeEach(() => sim.setTiming(FAST));
 
+  it('a cluster created without tags has none, and the tagging API still answers (moto would fail with HTTP 500)', async () => {
+    const out = await c.ecs.send(new DescribeClustersCommand({ clusters: [cluster], include: ['TAGS'] }));
+    expect(out.clusters?.[0]?.tags ?? []).toEqual([]);
+    const tagging = new ResourceGroupsTaggingAPIClient({ endpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+    const found = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'fargate-prom:stack', Values: ['nobody'] }] }));
+    expect(found.ResourceTagMappingList).toEqual([]);
+  });
+
   it('refuses CreateService the way ECS does', async () => {
     const orphanTg = await createIpTargetGroup(c, net.vpcId, 'fp-orphan');
     await expectAwsError(
@@ -663,6 +677,44 @@ describe('sim: faults', () => {
     sim.setFaults(undefined);
     const existing = new Set(((await c.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fp/drop-' }))).logGroups ?? []).map((g) => g.logGroupName));
     names.forEach((name, i) => expect(existing.has(name), `${name} (${faults[i]})`).toBe(faults[i] === 'drop-after'));
+  });
+
+  it('refuses calls signed with an expired session token as each service does, without retries or reaching moto', async () => {
+    const expired = 'sim-session-expired';
+    // Three attempts allowed, so a retry would show in the calls.
+    const withToken = (sessionToken: string) => {
+      const config = { endpoint: sim.endpoint, region: REGION, credentials: { ...CREDENTIALS, sessionToken }, maxAttempts: 3 };
+      return {
+        ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config), amp: new AmpClient(config), secrets: new SecretsManagerClient(config),
+        iam: new IAMClient(config), elb: new ElasticLoadBalancingV2Client(config), ec2: new EC2Client(config),
+      };
+    };
+    const old = withToken(expired);
+    sim.expireSessionToken(expired, true);
+    const message = /^The security token included in the request is expired$/;
+    await expectAwsError(old.ecs.send(new CreateClusterCommand({ clusterName: 'expired' })), 'ExpiredTokenException', message);
+    await expectAwsError(old.logs.send(new DescribeLogGroupsCommand({})), 'ExpiredTokenException', message);
+    await expectAwsError(old.amp.send(new ListWorkspacesCommand({})), 'ExpiredTokenException', message);
+    await expectAwsError(old.secrets.send(new ListSecretsCommand({})), 'ExpiredTokenException', message);
+    await expectAwsError(old.iam.send(new CreateRoleCommand({ RoleName: 'expired', AssumeRolePolicyDocument: ECS_TRUST_POLICY })), 'ExpiredToken', message);
+    await expectAwsError(old.elb.send(new DescribeLoadBalancersCommand({})), 'ExpiredToken', message);
+    await expectAwsError(old.ec2.send(new DescribeVpcsCommand({})), 'RequestExpired');
+    // One call each: the SDK does not retry them (a clock-skew retry needs a skewed Date header).
+    expect(sim.calls().map((call) => [call.service, call.fault, call.status])).toEqual([
+      ['ecs', 'expired-token', 403],
+      ['logs', 'expired-token', 403],
+      ['aps', 'expired-token', 403],
+      ['secretsmanager', 'expired-token', 403],
+      ['iam', 'expired-token', 403],
+      ['elasticloadbalancing', 'expired-token', 403],
+      ['ec2', 'expired-token', 400],
+    ]);
+    // Other credentials are unaffected; a refreshed token works again.
+    await expect(withToken('sim-session-fresh').ecs.send(new ListClustersCommand({}))).resolves.toBeDefined();
+    sim.expireSessionToken(expired, false);
+    await expect(old.ecs.send(new ListClustersCommand({}))).resolves.toBeDefined();
+    const clusters = (await c.ecs.send(new DescribeClustersCommand({ clusters: ['expired'] }))).clusters ?? [];
+    expect(clusters.filter((cl) => cl.status === 'ACTIVE')).toEqual([]);
   });
 
   it('adds latency to every call', async () => {

@@ -58,3 +58,16 @@ export function serverErrorCode(protocol: Protocol, status: number): string {
   if (status === 503) return protocol === 'ec2Query' ? 'Unavailable' : 'ServiceUnavailable';
   return protocol === 'ec2Query' ? 'InternalError' : protocol === 'restJson' ? 'InternalServerException' : 'InternalFailure';
 }
+
+const EXPIRED_TOKEN_MESSAGE = 'The security token included in the request is expired';
+
+/**
+ * What each service answers a call signed with expired temporary credentials (HTTP 403
+ * `ExpiredTokenException` in the AWS common errors; `ExpiredToken` on the query protocols;
+ * EC2 reports them as `RequestExpired`). No SDK v3 retry covers these.
+ */
+export function expiredTokenError(protocol: Protocol): { code: string; status: number; message: string } {
+  if (protocol === 'ec2Query') return { code: 'RequestExpired', status: 400, message: 'Request has expired.' };
+  if (protocol === 'awsQuery') return { code: 'ExpiredToken', status: 403, message: EXPIRED_TOKEN_MESSAGE };
+  return { code: 'ExpiredTokenException', status: 403, message: EXPIRED_TOKEN_MESSAGE };
+}

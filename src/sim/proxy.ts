@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { classify, type ClassifiedCall } from './classify.js';
-import { FaultPlan, serverErrorCode, throttlingError, type Fault } from './faults.js';
+import { expiredTokenError, FaultPlan, serverErrorCode, throttlingError, type Fault } from './faults.js';
 import type { MotoClientPool } from './moto-clients.js';
 import type { RuleBook, RuleContext } from './rule.js';
 import type { SimState } from './state.js';
@@ -66,6 +66,15 @@ export class SimProxy {
     }
     const record: SimCall = { service: call.service, action: call.action, mutating: call.mutating, status: 0, at: Date.now() };
     this.calls.push(record);
+    // AWS authenticates a call before anything else: expired credentials are refused before any fault or rule.
+    const token = req.headers['x-amz-security-token'];
+    if (typeof token === 'string' && this.deps.state.expiredSessionTokens.has(token)) {
+      const { code, status, message } = expiredTokenError(call.protocol);
+      record.fault = 'expired-token';
+      record.status = status;
+      sendReply(res, errorReply(call.protocol, code, message, status));
+      return;
+    }
     const plan = this.faults;
     const fault = plan?.next();
     if (fault) record.fault = fault;

@@ -31,6 +31,8 @@ export interface Simulation {
   failTasks(serviceName: string, opts: { stoppedReason: string; exitCode: number; logLines?: string[] } | undefined): void;
   /** Makes workspaces created with this alias end in CREATION_FAILED; false heals it. */
   failWorkspaces(alias: string, fail: boolean): void;
+  /** Refuses every call signed with this session token as AWS refuses expired credentials; false makes it valid again. */
+  expireSessionToken(sessionToken: string, expired: boolean): void;
   /** Kills moto (whole process group) and closes the proxy; idempotent. */
   stop(): Promise<void>;
 }
@@ -65,6 +67,10 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
     failWorkspaces: (alias, fail) => {
       if (fail) state.failingWorkspaceAliases.add(alias);
       else state.failingWorkspaceAliases.delete(alias);
+    },
+    expireSessionToken: (sessionToken, expired) => {
+      if (expired) state.expiredSessionTokens.add(sessionToken);
+      else state.expiredSessionTokens.delete(sessionToken);
     },
     stop: () => {
       stopping ??= (async () => {

@@ -94,6 +94,8 @@ export class SimState {
   readonly workspaces = new Map<string, { createdAt: number; deletingAt?: number; fails?: boolean }>();
   /** Aliases whose next workspaces end in CREATION_FAILED instead of ACTIVE. */
   readonly failingWorkspaceAliases = new Set<string>();
+  /** Session tokens (temporary credentials) that have expired: every call signed with one is refused. */
+  readonly expiredSessionTokens = new Set<string>();
   readonly roleCreatedAt = new Map<string, number>();
   readonly taskFailures = new Map<string, TaskFailure>();
   /** Idempotency tokens (AMP clientToken, ECS clientToken) → what the first call created. */

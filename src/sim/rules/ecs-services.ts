@@ -216,10 +216,13 @@ const registerTaskDefinition: ActionRule = async (ctx) => {
 /**
  * AWS keeps an existing ACTIVE cluster (tags and settings) when CreateCluster names it again;
  * moto replaces it and wipes its tags, which would turn a retried call into a foreign cluster.
+ * A cluster created without tags gets an empty list: moto keeps None, and its Resource Groups Tagging
+ * GetResources then fails (HTTP 500) for everyone in the account.
  */
 const createCluster: ActionRule = async (ctx) => {
   const existing = await motoCluster(ctx, ctx.call.input.clusterName ?? 'default');
   if (existing?.status === 'ACTIVE') return jsonReply({ cluster: existing });
+  if (ctx.call.input.tags === undefined) return ctx.forward(Buffer.from(JSON.stringify({ ...ctx.call.input, tags: [] })));
   return ctx.forward();
 };
 
