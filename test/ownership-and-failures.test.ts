@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
-import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, DescribeClustersCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { CreateWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
+import { DescribeTagsCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { simClients, type SimClients } from './support/sim-fixtures.js';
+import { createIpTargetGroup, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 
 let sim: Simulation;
@@ -22,19 +24,43 @@ afterAll(async () => {
 
 describe('ownership: same-named resources without the stack tag are never touched', () => {
   const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  // The stack's names, not its tag.
+  const FOREIGN = [
+    'iam-role own-execution',
+    'log-group /fargate-prom/own/app',
+    'security-group own-alb',
+    'target-group own-app',
+    'ecs-cluster own',
+    'amp-workspace own',
+  ];
+  let targetGroupArn: string;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    // Someone else in the same account, so through the simulation as the CLI is.
+    const other = simClients(sim.endpoint);
+    await other.iam.send(new CreateRoleCommand({ RoleName: 'own-execution', AssumeRolePolicyDocument: TRUST }));
+    await other.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/own/app', tags: { team: 'someone-else' } }));
+    const vpc = (await other.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0];
+    await other.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'own-alb', Description: 'not ours', VpcId: vpc.VpcId }));
+    targetGroupArn = await createIpTargetGroup(other, vpc.VpcId!, 'own-app');
+    await other.ecs.send(new CreateClusterCommand({ clusterName: 'own' }));
+    workspaceId = (await other.amp.send(new CreateWorkspaceCommand({ alias: 'own' }))).workspaceId!;
+    // Untagged indeed (as moto itself says), so the CLI has only the names to go by.
+    expect((await aws.elb.send(new DescribeTagsCommand({ ResourceArns: [targetGroupArn] }))).TagDescriptions?.[0]?.Tags ?? []).toEqual([]);
+    expect((await aws.ecs.send(new DescribeClustersCommand({ clusters: ['own'], include: ['TAGS'] }))).clusters?.[0]?.tags ?? []).toEqual([]);
+    expect((await aws.amp.send(new ListWorkspacesCommand({ alias: 'own' }))).workspaces?.[0]?.tags ?? {}).toEqual({});
+  });
 
   it('up stops with exit 1 naming every foreign resource, before changing anything', async () => {
-    await aws.iam.send(new CreateRoleCommand({ RoleName: 'own-execution', AssumeRolePolicyDocument: TRUST }));
-    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/own/app', tags: { team: 'someone-else' } }));
-    const vpc = (await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0];
-    await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'own-alb', Description: 'not ours', VpcId: vpc.VpcId }));
     sim.clearCalls();
     const run = await cli(['up', '--name', 'own', ...IMAGE, '--yes']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/refusing to touch 3 resources not owned by this stack/);
-    expect(run.stderr).toContain('iam-role own-execution');
-    expect(run.stderr).toContain('log-group /fargate-prom/own/app');
-    expect(run.stderr).toContain('security-group own-alb');
+    expect(run.code, run.stderr).toBe(1);
+    const line = run.stderr.trim().split('\n').pop()!;
+    expect(line).toMatch(/^error: refusing to touch 6 resources not owned by this stack: .*\. Choose another --name, or delete or rename them yourself\.$/);
+    for (const resource of FOREIGN) expect(line).toContain(resource);
+    expect(line).toContain(`target-group own-app (${targetGroupArn})`);
+    expect(line).toContain(`amp-workspace own (${workspaceId})`);
     expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
   });
 
@@ -44,9 +70,13 @@ describe('ownership: same-named resources without the stack tag are never touche
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Nothing to delete');
     expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+    // Each is still there, as moto itself says.
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'own-execution' }))).resolves.toBeDefined();
     expect((await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/own/app' }))).logGroups).toHaveLength(1);
     expect((await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['own-alb'] }] }))).SecurityGroups).toHaveLength(1);
+    expect((await aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['own-app'] }))).TargetGroups?.map((t) => t.TargetGroupArn)).toEqual([targetGroupArn]);
+    expect((await aws.ecs.send(new DescribeClustersCommand({ clusters: ['own'] }))).clusters?.map((c) => c.status)).toEqual(['ACTIVE']);
+    expect((await aws.amp.send(new ListWorkspacesCommand({ alias: 'own' }))).workspaces?.map((w) => [w.workspaceId, w.status?.statusCode])).toEqual([[workspaceId, 'ACTIVE']]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS, describeMemoryChoices } from './aws-limits.js';
+import { checkProfile, checkRegion } from './aws-environment.js';
 
 import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './defaults.js';
 
@@ -41,7 +42,6 @@ export interface UpOptions extends ConnectionOptions {
 export type RawOptions = Record<string, unknown>;
 
 const STACK_NAME = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
-const REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const PROFILE = /^[A-Za-z0-9_.@+=,-]{1,128}$/;
 const IMAGE = /^[a-zA-Z0-9][a-zA-Z0-9\-_:./#@]{0,254}$/;
 // ALB health-check paths and Prometheus metrics paths: an absolute path without query or spaces.
@@ -104,8 +104,13 @@ export function parseConnectionOptions(raw: RawOptions): ConnectionOptions {
     'use 1–20 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. --name my-app)',
     DEFAULT_STACK_NAME,
   )!;
-  const region = matchFlag(raw, 'region', '--region', REGION, 'pass an AWS region code such as --region us-east-1');
+  // The SDK takes the region from --region, else AWS_REGION, else the profile (checked when the clients are made).
+  const region = str(raw, 'region');
+  if (region !== undefined) checkRegion(region, 'flag');
+  else if (process.env.AWS_REGION) checkRegion(process.env.AWS_REGION, 'env');
   const profile = matchFlag(raw, 'profile', '--profile', PROFILE, 'pass the name of a profile from ~/.aws/config');
+  if (profile !== undefined) checkProfile(profile, 'flag');
+  else if (process.env.AWS_PROFILE) checkProfile(process.env.AWS_PROFILE, 'env');
   const endpointUrl = urlFlag(raw, 'endpointUrl', '--endpoint-url', 'http://127.0.0.1:5000');
   return { name, region, profile, endpointUrl, json: raw.json === true };
 }
