@@ -1,168 +1,443 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
-import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, DescribeListenersCommand, DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
-import { DescribeServicesCommand, ListServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type SimCall, type Simulation, type SimTiming } from '../src/sim/simulation.js';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
-import { simClients, type SimClients } from './support/sim-fixtures.js';
-import { runCli, simEnv, type CliRun } from './support/cli.js';
+import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
+import { BIN, runCli, simEnv, type CliRun } from './support/cli.js';
+import { countKinds, describeAll, readStack, type StackView } from './support/reliability-stack.js';
+
+// Short simulated waits: about forty `up`s run here, and what is tested is order and outcome, not time.
+const FAST: SimTiming = {
+  serviceStartMs: 300,
+  targetHealthyMs: 100,
+  albProvisionMs: 150,
+  ampCreateMs: 150,
+  ampDeleteMs: 100,
+  roleWarmupMs: 150,
+  drainMs: 150,
+  eniLingerMs: 200,
+};
+
+// The stack an uninterrupted `up` makes; every resumed `up` must make exactly the same. It stays up
+// for the whole file, so the other tests also show that they never touch a stack of another name.
+const REFERENCE = 'calm';
+
+/** One stack, counted by kind straight from moto: no duplicate of anything, one revision per family. */
+const EXPECTED = {
+  securityGroups: 2,
+  loadBalancers: 1,
+  listeners: 1,
+  rules: 1,
+  targetGroups: 2,
+  clusters: 1,
+  services: 2,
+  taskDefinitions: 2,
+  revisions: { app: 1, grafana: 1 },
+  roles: 3,
+  logGroups: 3,
+  secrets: 1,
+  workspaces: 1,
+};
 
 let sim: Simulation;
 let plane: AmpDataPlane;
 let moto: SimClients;
-const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1'];
+let reference: StackView;
+
+const upArgs = (stack: string) => ['up', '--name', stack, '--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1', '--yes', '--json'];
+const destroyArgs = (stack: string) => ['destroy', '--name', stack, '--yes', '--json'];
 const cli = (args: string[], opts?: Parameters<typeof runCli>[2]) => runCli([...args, '--endpoint-url', sim.endpoint], simEnv(), opts);
 
 beforeAll(async () => {
-  [sim, plane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })]);
+  [sim, plane] = await Promise.all([
+    startSimulation({ timing: FAST }),
+    startAmpDataPlane({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
+  ]);
   moto = simClients(sim.motoEndpoint);
+  ok(await cli(upArgs(REFERENCE)));
+  reference = await readStack(moto, REFERENCE);
+  expect(countKinds(reference)).toEqual(EXPECTED);
 });
 afterAll(async () => {
   await Promise.all([sim?.stop(), plane?.stop()]);
 });
-
-/** What exists for a stack, counted straight from moto (no proxy rules, no CLI code). */
-async function inventory(stack: string) {
-  const lbs = (await moto.elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!.filter((l) => l.LoadBalancerName === `${stack}-alb`);
-  const listeners = lbs.length ? (await moto.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbs[0].LoadBalancerArn }))).Listeners! : [];
-  const rules = listeners.length ? (await moto.elb.send(new DescribeRulesCommand({ ListenerArn: listeners[0].ListenerArn }))).Rules!.filter((r) => !r.IsDefault) : [];
-  const tgs = (await moto.elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups!.filter((t) => t.TargetGroupName!.startsWith(`${stack}-`));
-  const workspaces = (await moto.amp.send(new ListWorkspacesCommand({ alias: stack }))).workspaces!.filter((w) => w.status?.statusCode !== 'DELETING');
-  const sgs = (await moto.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [stack] }] }))).SecurityGroups!;
-  // moto also lists deleted (INACTIVE) services; count the live ones.
-  const arns = await moto.ecs.send(new ListServicesCommand({ cluster: stack })).then((o) => o.serviceArns!, () => [] as string[]);
-  const services = arns.length
-    ? (await moto.ecs.send(new DescribeServicesCommand({ cluster: stack, services: arns }))).services!.filter((x) => x.status !== 'INACTIVE').length
-    : 0;
-  const revisions = (await moto.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: `${stack}-app`, status: 'ACTIVE' }))).taskDefinitionArns!.length;
-  return { lbs: lbs.length, listeners: listeners.length, rules: rules.length, tgs: tgs.length, workspaces: workspaces.length, sgs: sgs.length, services, revisions };
-}
-
-const EXPECTED = { lbs: 1, listeners: 1, rules: 1, tgs: 2, workspaces: 1, sgs: 2, services: 2 };
 
 function ok(run: CliRun) {
   expect(run.code, `exit ${run.code}\n${run.stderr.slice(-3000)}`).toBe(0);
   return run.json();
 }
 
+/** The stack as moto has it is exactly what an uninterrupted `up` makes, and nothing more. */
+async function expectLikeReference(stack: string): Promise<void> {
+  const view = await readStack(moto, stack);
+  expect(countKinds(view)).toEqual(EXPECTED);
+  expect(view).toEqual(reference);
+}
+
+/** moto holds nothing tagged with the stack, or named as it, of any kind. */
+async function expectNothingLeft(stack: string): Promise<void> {
+  expect(describeAll(await readStack(moto, stack))).toEqual([]);
+}
+
+/** Runs the command with the call log cleared, so the calls returned are this run's only. */
+async function withCalls(args: string[]): Promise<[CliRun, SimCall[]]> {
+  sim.clearCalls();
+  const run = await cli(args);
+  return [run, sim.calls()];
+}
+
+const mutating = (calls: SimCall[]) => calls.filter((c) => c.mutating);
+/** Calls the simulation failed in a way the SDK retries: throttled, 500/503, connection dropped. */
+const faulted = (calls: SimCall[]) => calls.filter((c) => /^(throttle|server-error-|drop-)/.test(c.fault ?? ''));
+
+/**
+ * The CLI counts a retry for every attempt after the first of one SDK call (src/aws/stats.ts); each
+ * faulted call was retried by the SDK, or the run would have failed. So the retries reported cover
+ * at least the faults injected into that run.
+ */
+function expectRetriesCoverFaults(json: { aws: { retries: number } }, calls: SimCall[]): void {
+  expect(json.aws.retries, `${faulted(calls).length} faulted calls in this run`).toBeGreaterThanOrEqual(faulted(calls).length);
+}
+
 describe('faults: 10% throttling and 5% server errors on every call', () => {
   afterAll(() => sim.setFaults(undefined));
+
   it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])('seed %i: up then destroy succeed, with no duplicates', async (seed) => {
     sim.setFaults({ seed, throttleRate: 0.1, serverErrorRate: 0.05 });
     const stack = `fault${seed}`;
-    const up = ok(await cli(['up', '--name', stack, ...IMAGE, '--yes', '--json']));
+
+    const [upRun, upCalls] = await withCalls(upArgs(stack));
+    const up = ok(upRun);
     expect(up.aws.retries).toBeGreaterThan(0);
-    expect(await inventory(stack)).toMatchObject(EXPECTED);
-    const down = ok(await cli(['destroy', '--name', stack, '--yes', '--json']));
+    expectRetriesCoverFaults(up, upCalls);
+    await expectLikeReference(stack);
+
+    const [downRun, downCalls] = await withCalls(destroyArgs(stack));
+    const down = ok(downRun);
     expect(down.leftovers).toEqual([]);
-    expect(await inventory(stack)).toMatchObject({ lbs: 0, tgs: 0, workspaces: 0, sgs: 0, services: 0, revisions: 0 });
-    expect(sim.calls().some((c) => c.fault === 'throttle')).toBe(true);
+    expectRetriesCoverFaults(down, downCalls);
+    await expectNothingLeft(stack);
+
+    // This seed's run met both kinds of fault, and a refused mutating call was retried.
+    const calls = [...upCalls, ...downCalls];
+    expect(calls.some((c) => c.fault === 'throttle')).toBe(true);
+    expect(calls.some((c) => c.fault?.startsWith('server-error-'))).toBe(true);
+    expect(calls.some((c) => c.fault && c.mutating)).toBe(true);
   });
 
   it('dropped connections (before and after AWS ran the call) are retried without duplicates', async () => {
     sim.setFaults({ seed: 42, dropRate: 0.2 });
-    sim.clearCalls();
-    const up = ok(await cli(['up', '--name', 'drops', ...IMAGE, '--yes', '--json']));
+    const [upRun, upCalls] = await withCalls(upArgs('drops'));
+    const up = ok(upRun);
     expect(up.resources).toHaveLength(20);
-    expect(await inventory('drops')).toMatchObject(EXPECTED);
-    ok(await cli(['destroy', '--name', 'drops', '--yes', '--json']));
-    expect(await inventory('drops')).toMatchObject({ lbs: 0, tgs: 0, workspaces: 0, sgs: 0, services: 0, revisions: 0 });
+    expectRetriesCoverFaults(up, upCalls);
+    await expectLikeReference('drops');
+
+    const [downRun, downCalls] = await withCalls(destroyArgs('drops'));
+    const down = ok(downRun);
+    expect(down.leftovers).toEqual([]);
+    expectRetriesCoverFaults(down, downCalls);
+    await expectNothingLeft('drops');
+
     // The hard case happened: a create or delete that AWS ran, whose reply was lost, was retried.
-    // (Across ~80 mutating calls at 20% drops, half of them after the call ran, missing it is ~0.02%.)
-    expect(sim.calls().filter((c) => c.fault === 'drop-after' && c.mutating).length).toBeGreaterThan(0);
+    // (Across ~60 mutating calls at 20% drops, half of them after the call ran, missing it is ~0.2%.)
+    expect([...upCalls, ...downCalls].filter((c) => c.fault === 'drop-after' && c.mutating).length).toBeGreaterThan(0);
   });
 });
 
-/** Runs `up` and SIGKILLs it once the simulation has seen `k` mutating calls. */
-async function upKilledAfter(stack: string, k: number): Promise<CliRun> {
-  const before = sim.calls().filter((c) => c.mutating).length;
+/** Runs the command and SIGKILLs it as soon as the calls the simulation has seen satisfy `when`. */
+async function runKilledWhen(args: string[], when: (calls: SimCall[]) => boolean): Promise<CliRun> {
+  sim.clearCalls();
   let timer: NodeJS.Timeout | undefined;
-  return cli(['up', '--name', stack, ...IMAGE, '--yes', '--json'], {
+  return cli(args, {
     onSpawn: (pid) => {
       timer = setInterval(() => {
-        if (sim.calls().filter((c) => c.mutating).length - before >= k) {
-          clearInterval(timer);
-          try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-        }
+        if (!when(sim.calls())) return;
+        clearInterval(timer);
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }, 2);
     },
   }).finally(() => clearInterval(timer));
 }
 
-describe('interruptions: killed at any point, the next up converges and destroy leaves nothing', () => {
-  it.each([1, 4, 8, 12, 16, 20, 24, 28])('SIGKILL after %i mutating calls', async (k) => {
-    const stack = `kill${k}`;
-    const killed = await upKilledAfter(stack, k);
-    expect(killed.signal === 'SIGKILL' || killed.code === 0).toBe(true);
-    const again = ok(await cli(['up', '--name', stack, ...IMAGE, '--yes', '--json']));
-    expect(again.resources).toHaveLength(20);
-    expect(await inventory(stack)).toMatchObject({ ...EXPECTED, revisions: 1 });
-    // A third run agrees that nothing is left to do.
-    const third = ok(await cli(['up', '--name', stack, ...IMAGE, '--yes', '--json']));
-    expect(third.resources.every((r: any) => r.action === 'unchanged')).toBe(true);
-    const down = ok(await cli(['destroy', '--name', stack, '--yes', '--json']));
-    expect(down.leftovers).toEqual([]);
+/**
+ * SIGKILLs the command while AWS carries out its first `action` call: from its first `before` call
+ * once it has started changing things, the simulation holds calls for a moment, and the CLI is
+ * killed while `action` is held. AWS then runs it; the CLI never learns that it did, nor makes the
+ * call that would have followed.
+ */
+async function runKilledWhileAwsRuns(args: string[], before: string, action: string): Promise<CliRun> {
+  let holding = false;
+  const holdAfter = calledWhileChanging(before);
+  try {
+    return await runKilledWhen(args, (calls) => {
+      if (!holding && holdAfter(calls)) {
+        sim.setFaults({ seed: 0, latencyMs: 500 });
+        holding = true;
+      }
+      return holding && calls.some((c) => c.action === action);
+    });
+  } finally {
+    sim.setFaults(undefined);
+    // The held calls still reach AWS: let them land before anything looks.
+    await eventually(async () => sim.calls().every((c) => c.status !== 0), 15_000, 'the held calls to be answered');
+  }
+}
+
+/** `action` was called once the run had started changing things (not while it looked around first). */
+const calledWhileChanging = (action: string) => (calls: SimCall[]) => {
+  const first = calls.findIndex((c) => c.mutating);
+  return first >= 0 && calls.slice(first).some((c) => c.action === action);
+};
+
+const afterMutatingCalls = (k: number) => (calls: SimCall[]) => mutating(calls).length >= k;
+
+/** Both services created (CreateService is up's last mutating call) and their wait has begun. */
+function waitingForServices(calls: SimCall[]): boolean {
+  const created = calls.filter((c) => c.action === 'CreateService' && c.status === 200);
+  if (created.length < 2) return false;
+  const lastCreate = Math.max(...created.map((c) => c.at));
+  return calls.filter((c) => c.action === 'DescribeServices' && c.at > lastCreate).length >= 2;
+}
+
+/** A resumed `up` converges to the reference, and a third one finds nothing to do. */
+async function expectResumedUpConverges(stack: string) {
+  const again = ok(await cli(upArgs(stack)));
+  expect(again.resources).toHaveLength(20);
+  await expectLikeReference(stack);
+  const third = ok(await cli(upArgs(stack)));
+  expect(third.resources.every((r: any) => r.action === 'unchanged')).toBe(true);
+  return again;
+}
+
+async function expectDestroyLeavesNothing(stack: string): Promise<void> {
+  const down = ok(await cli(destroyArgs(stack)));
+  expect(down.leftovers).toEqual([]);
+  await expectNothingLeft(stack);
+}
+
+describe('SIGKILL: killed at any point, the next up converges and destroy leaves nothing', () => {
+  // Every 3rd mutating call up to the 31st: the fewest any `up` of this stack makes (it makes more
+  // when ECS refuses CreateService while a new role warms up), so each point is reached.
+  it.each([1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31])('up killed after %i mutating calls', async (k) => {
+    const stack = `kill-up-${k}`;
+    const killed = await runKilledWhen(upArgs(stack), afterMutatingCalls(k));
+    expect(killed.signal).toBe('SIGKILL');
+    await expectResumedUpConverges(stack);
+    await expectDestroyLeavesNothing(stack);
   });
 
-  it('SIGKILL during destroy: the next destroy finishes', async () => {
-    ok(await cli(['up', '--name', 'killd', ...IMAGE, '--yes', '--json']));
-    const before = sim.calls().filter((c) => c.mutating).length;
-    let timer: NodeJS.Timeout | undefined;
-    await cli(['destroy', '--name', 'killd', '--yes', '--json'], {
-      onSpawn: (pid) => {
-        timer = setInterval(() => {
-          if (sim.calls().filter((c) => c.mutating).length - before >= 5) {
-            clearInterval(timer);
-            try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-          }
-        }, 2);
-      },
-    }).finally(() => clearInterval(timer));
-    const down = ok(await cli(['destroy', '--name', 'killd', '--yes', '--json']));
-    expect(down.leftovers).toEqual([]);
-    expect(await inventory('killd')).toMatchObject({ lbs: 0, tgs: 0, workspaces: 0, sgs: 0, services: 0, revisions: 0 });
+  it('up killed while it waits for the services, after its last mutating call', async () => {
+    const stack = 'kill-up-wait';
+    // Hold the services' start so the kill lands in the wait, then let them start.
+    sim.setTiming({ serviceStartMs: 60_000 });
+    let killed: CliRun;
+    try {
+      killed = await runKilledWhen(upArgs(stack), waitingForServices);
+    } finally {
+      sim.setTiming({ serviceStartMs: FAST.serviceStartMs });
+    }
+    expect(killed.signal).toBe('SIGKILL');
+    const again = await expectResumedUpConverges(stack);
+    // Everything was in place: the resumed run only waited.
+    expect(again.aws.mutatingCalls).toBe(0);
+    await expectDestroyLeavesNothing(stack);
   });
 
-  it('Ctrl-C (SIGINT) stops cleanly, says what was done and not, exits 130; up then finishes', async () => {
-    const before = sim.calls().filter((c) => c.mutating).length;
-    let timer: NodeJS.Timeout | undefined;
-    const run = await cli(['up', '--name', 'ctrlc', ...IMAGE, '--yes'], {
-      onSpawn: (pid) => {
-        timer = setInterval(() => {
-          if (sim.calls().filter((c) => c.mutating).length - before >= 6) {
-            clearInterval(timer);
-            process.kill(pid, 'SIGINT');
-          }
-        }, 2);
-      },
-    }).finally(() => clearInterval(timer));
-    expect(run.code).toBe(130);
+  // Every 5th mutating call up to the 26th: the fewest any `destroy` of this stack makes.
+  it.each([1, 6, 11, 16, 21, 26])('destroy killed after %i mutating calls: the next destroy finishes', async (k) => {
+    const stack = `kill-down-${k}`;
+    ok(await cli(upArgs(stack)));
+    const killed = await runKilledWhen(destroyArgs(stack), afterMutatingCalls(k));
+    expect(killed.signal).toBe('SIGKILL');
+    await expectDestroyLeavesNothing(stack);
+  });
+
+  it('destroy killed after AWS deregistered a task definition, before deleting it: the next destroy deletes it', async () => {
+    const stack = 'kill-down-dereg';
+    ok(await cli(upArgs(stack)));
+    const killed = await runKilledWhileAwsRuns(destroyArgs(stack), 'DescribeTaskDefinition', 'DeregisterTaskDefinition');
+    expect(killed.signal).toBe('SIGKILL');
+    expect(sim.calls().some((c) => c.action === 'DeleteTaskDefinitions')).toBe(false);
+    await expectDestroyLeavesNothing(stack);
+  });
+});
+
+// Added latency while Ctrl-C is pressed: every call the CLI has made is then held in the simulation,
+// so whatever mutating call arrives after the CLI acknowledged the interrupt was started after it.
+const HOLD_MS = 2_000;
+// Longer than any backoff or poll interval of the CLI at FARGATE_PROM_TIME_SCALE=0.01 (≤ 300 ms): by
+// then every loop of the CLI is waiting on a held call, and nothing is on its way to AWS.
+const QUIET_MS = 500;
+
+interface InterruptedRun extends CliRun {
+  calls: SimCall[];
+  heldAt: number;
+  signalAt: number;
+  /** When the CLI printed that it was interrupted. */
+  acknowledgedAt: number;
+  exitAt: number;
+}
+
+/**
+ * Runs the command (human output) and presses Ctrl-C once the calls seen satisfy `when`: first the
+ * simulation starts holding calls; once the calls made before that have been answered and the CLI
+ * is quiet (what follows them is held too), SIGINT. Steps whose calls are held are in flight: they
+ * may finish, but what would follow them must not start. (Spawns the CLI itself, unlike runCli, to
+ * see the moment it prints that it was interrupted.)
+ */
+function runInterruptedWhen(args: string[], when: (calls: SimCall[]) => boolean): Promise<InterruptedRun> {
+  sim.clearCalls();
+  let heldAt = 0;
+  let answeredAt = 0;
+  let signalAt = 0;
+  let acknowledgedAt = 0;
+  let stdout = '';
+  let stderr = '';
+  const child = spawn(process.execPath, [BIN, ...args, '--endpoint-url', sim.endpoint], { env: simEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (!acknowledgedAt && /interrupted: /.test(stderr)) {
+      acknowledgedAt = Date.now();
+      sim.setFaults(undefined);
+    }
+  });
+  const timer = setInterval(() => {
+    const calls = sim.calls();
+    if (!heldAt && when(calls)) {
+      sim.setFaults({ seed: 0, latencyMs: HOLD_MS });
+      heldAt = Date.now();
+    }
+    if (heldAt && !answeredAt && calls.every((c) => c.at >= heldAt || c.status !== 0)) answeredAt = Date.now();
+    if (answeredAt && !signalAt && Date.now() - answeredAt >= QUIET_MS) {
+      signalAt = Date.now();
+      try { process.kill(child.pid!, 'SIGINT'); } catch { /* already gone */ }
+    }
+  }, 2);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearInterval(timer);
+      clearTimeout(killer);
+      sim.setFaults(undefined);
+      resolve({
+        code, signal, stdout, stderr, calls: sim.calls(), heldAt, signalAt, acknowledgedAt, exitAt: Date.now(),
+        json: () => JSON.parse(stdout),
+      });
+    });
+  });
+}
+
+/** The resources named on the CLI's "done before it stopped:" and "not started:" lines, as `kind name`. */
+function reportedProgress(stderr: string): { done: string[]; notStarted: string[] } {
+  const list = (label: string) => (stderr.match(new RegExp(`^${label}: (.*)$`, 'm'))?.[1] ?? '').split(', ').filter(Boolean);
+  return {
+    done: list('done before it stopped').map((item) => item.replace(/^\w+ /, '')), // drop the action
+    notStarted: list('not started'),
+  };
+}
+
+/** What moto holds of the stack, as `kind name` in the CLI's words. */
+async function presentResources(stack: string): Promise<string[]> {
+  const v = await readStack(moto, stack);
+  const named = (kind: string, items: object[]) => items.map((i) => `${kind} ${(i as { name: string }).name.replace(/<stack>/g, stack)}`);
+  return [
+    ...named('security-group', v.securityGroups),
+    ...named('log-group', v.logGroups),
+    ...named('amp-workspace', v.workspaces),
+    ...named('secret', v.secrets),
+    ...named('iam-role', v.roles),
+    ...named('ecs-cluster', v.clusters),
+    ...named('target-group', v.targetGroups),
+    ...named('load-balancer', v.loadBalancers),
+    ...(v.listeners.length ? ['listeners http/https'] : []),
+    ...(v.rules.length ? ['listener-rule /dashboard'] : []),
+    ...v.taskDefinitions.map((t) => `task-definition ${t.family.replace(/<stack>/g, stack)}`),
+    ...named('ecs-service', v.services),
+  ];
+}
+
+/** Stopped cleanly on Ctrl-C: exit 130, soon, and no mutating call started after it. */
+function expectStoppedOnCtrlC(run: InterruptedRun): void {
+  expect(run.code, run.stderr.slice(-3000)).toBe(130);
+  expect(run.acknowledgedAt, 'the CLI said it was interrupted').toBeGreaterThan(0);
+  // Calls were in flight (held) when Ctrl-C came: they may finish; nothing new may start.
+  expect(mutating(run.calls).some((c) => c.at >= run.heldAt && c.at <= run.signalAt)).toBe(true);
+  const startedAfter = mutating(run.calls).filter((c) => c.at > run.acknowledgedAt).map((c) => `${c.service}:${c.action}`);
+  expect(startedAfter, 'mutating calls started after Ctrl-C').toEqual([]);
+  // A behaviour bound ("within a few seconds"), generous for a loaded machine: not a benchmark.
+  expect(run.exitAt - run.signalAt).toBeLessThan(10_000);
+}
+
+describe('Ctrl-C (SIGINT): stops cleanly, says what was done and what was not, exits 130', () => {
+  it('up: then a new up converges and destroy leaves nothing', async () => {
+    const stack = 'ctrlc-up';
+    // At the first log group: the creates going out with it (log groups, security groups, target
+    // groups) each have mutating calls to follow (retention, ingress rules, attributes).
+    const run = await runInterruptedWhen(upArgs(stack).filter((a) => a !== '--json'), calledWhileChanging('CreateLogGroup'));
+    expectStoppedOnCtrlC(run);
     expect(run.stderr).toMatch(/interrupted/);
-    expect(run.stderr).toMatch(/not started: /);
+    expect(run.stderr).toMatch(/^done before it stopped: create /m);
+    expect(run.stderr).toMatch(/^not started: /m);
     expect(run.stderr).toMatch(/run `fargate-prom up` again/);
-    ok(await cli(['up', '--name', 'ctrlc', ...IMAGE, '--yes', '--json']));
-    ok(await cli(['destroy', '--name', 'ctrlc', '--yes', '--json']));
+    // What it says is true: what it did is there, what it did not start is not.
+    const { done, notStarted } = reportedProgress(run.stderr);
+    const present = await presentResources(stack);
+    expect(done.length).toBeGreaterThan(0);
+    expect(notStarted.length).toBeGreaterThan(0);
+    expect(done.filter((r) => !present.includes(r)), 'reported done but missing').toEqual([]);
+    expect(notStarted.filter((r) => present.includes(r)), 'reported not started but there').toEqual([]);
+
+    await expectResumedUpConverges(stack);
+    await expectDestroyLeavesNothing(stack);
+  });
+
+  it('destroy: then a new destroy leaves nothing', async () => {
+    const stack = 'ctrlc-down';
+    ok(await cli(upArgs(stack)));
+    // At the roles' first lookup: each role still has its policies and itself to delete.
+    const run = await runInterruptedWhen(destroyArgs(stack).filter((a) => a !== '--json'), calledWhileChanging('ListAttachedRolePolicies'));
+    expectStoppedOnCtrlC(run);
+    expect(run.stderr).toMatch(/interrupted/);
+    expect(run.stderr).toMatch(/^done before it stopped: delete /m);
+    expect(run.stderr).toMatch(/^not started: /m);
+    expect(run.stderr).toMatch(/run `fargate-prom destroy` again/);
+    // What it says is true: what it deleted is gone, what it did not start is still there.
+    const { done, notStarted } = reportedProgress(run.stderr);
+    const present = await presentResources(stack);
+    expect(done.length).toBeGreaterThan(0);
+    expect(notStarted.length).toBeGreaterThan(0);
+    expect(done.filter((r) => present.includes(r)), 'reported deleted but there').toEqual([]);
+    expect(notStarted.filter((r) => !present.includes(r)), 'reported not started but gone').toEqual([]);
+
+    await expectDestroyLeavesNothing(stack);
   });
 });
 
 describe('isolation', () => {
-  it('two stacks go up and down at the same time without touching each other', async () => {
-    const [a, b] = await Promise.all([
-      cli(['up', '--name', 'twin-a', ...IMAGE, '--yes', '--json']),
-      cli(['up', '--name', 'twin-b', ...IMAGE, '--yes', '--json']),
-    ]);
+  it('two stacks go up together and down together without touching each other or a third', async () => {
+    const [a, b] = await Promise.all([cli(upArgs('twin-a')), cli(upArgs('twin-b'))]);
     ok(a);
     ok(b);
-    expect(await inventory('twin-a')).toMatchObject(EXPECTED);
-    expect(await inventory('twin-b')).toMatchObject(EXPECTED);
-    const downA = cli(['destroy', '--name', 'twin-a', '--yes', '--json']);
-    const statusB = await cli(['status', '--name', 'twin-b', '--amp-endpoint-url', plane.url, '--json']);
-    ok(await downA);
-    // Every resource of B stays healthy while A goes (exit 3 only because no agent sends metrics here).
-    expect(statusB.json().resources.filter((r: any) => !r.healthy)).toEqual([]);
-    expect(statusB.json().metrics.problems).toContain('no samples of job twin-b in the workspace');
-    expect(await inventory('twin-b')).toMatchObject(EXPECTED);
-    ok(await cli(['destroy', '--name', 'twin-b', '--yes', '--json']));
+    // Each is whole and only itself: anything of the other in it would not match the reference.
+    await expectLikeReference('twin-a');
+    await expectLikeReference('twin-b');
+
+    const [downA, downB, status] = await Promise.all([
+      cli(destroyArgs('twin-a')),
+      cli(destroyArgs('twin-b')),
+      cli(['status', '--name', REFERENCE, '--amp-endpoint-url', plane.url, '--json']),
+    ]);
+    expect(ok(downA).leftovers).toEqual([]);
+    expect(ok(downB).leftovers).toEqual([]);
+    await expectNothingLeft('twin-a');
+    await expectNothingLeft('twin-b');
+    // The reference stack stayed healthy while both went (exit 3 only because no agent sends metrics here)…
+    expect(status.json().resources.filter((r: any) => !r.healthy)).toEqual([]);
+    expect(status.json().metrics.problems).toContain(`no samples of job ${REFERENCE} in the workspace`);
+    // …and is exactly as it was.
+    await expectLikeReference(REFERENCE);
   });
 });
