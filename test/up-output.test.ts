@@ -59,3 +59,24 @@ describe('input known only once the session has a region', () => {
     expect(mutatingCalls()).toEqual([]);
   });
 });
+
+describe('AWS_ENDPOINT_URL instead of --endpoint-url', () => {
+  it('is treated as an emulator too: Grafana and the ingestion check are skipped with a note, not sent to made-up hosts', async () => {
+    const env = simEnv({ AWS_ENDPOINT_URL: sim.endpoint });
+    const created = await runCli(['up', '--name', 'envurl', ...IMAGE, '--yes', '--json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json().grafana.provisioning).toBe('skipped');
+    const status = await runCli(['status', '--name', 'envurl', '--json'], env);
+    expect(status.json().metrics).toMatchObject({ checked: false, skipped: expect.stringContaining('emulator') });
+    expect(status.json().grafana).toMatchObject({ checked: false });
+    expect((await runCli(['destroy', '--name', 'envurl', '--yes'], env)).code).toBe(0);
+  });
+
+  it('a malformed AWS_ENDPOINT_URL: exit 2 naming it, before any AWS call', async () => {
+    sim.clearCalls();
+    const run = await runCli(['status', '--name', 'envurl'], simEnv({ AWS_ENDPOINT_URL: 'localhost:5000' }));
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('error: AWS_ENDPOINT_URL: "localhost:5000" is not an http(s) URL; set it to an http(s) URL such as http://127.0.0.1:5000, or unset it');
+    expect(sim.calls()).toEqual([]);
+  });
+});

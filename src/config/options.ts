@@ -80,6 +80,10 @@ function matchFlag(raw: RawOptions, key: string, flag: string, re: RegExp, fix: 
 function urlFlag(raw: RawOptions, key: string, flag: string, example: string): string | undefined {
   const v = str(raw, key);
   if (v === undefined) return undefined;
+  return checkUrl(v, flag, `pass e.g. ${flag} ${example}`);
+}
+
+function checkUrl(v: string, flag: string, fix: string): string {
   let ok = false;
   try {
     const u = new URL(v);
@@ -87,7 +91,7 @@ function urlFlag(raw: RawOptions, key: string, flag: string, example: string): s
   } catch {
     ok = false;
   }
-  if (!ok) fail(flag, `"${v}" is not an http(s) URL`, `pass e.g. ${flag} ${example}`);
+  if (!ok) fail(flag, `"${v}" is not an http(s) URL`, fix);
   return v;
 }
 
@@ -111,7 +115,11 @@ export function parseConnectionOptions(raw: RawOptions): ConnectionOptions {
   const profile = matchFlag(raw, 'profile', '--profile', PROFILE, 'pass the name of a profile from ~/.aws/config');
   if (profile !== undefined) checkProfile(profile, 'flag');
   else if (process.env.AWS_PROFILE) checkProfile(process.env.AWS_PROFILE, 'env');
-  const endpointUrl = urlFlag(raw, 'endpointUrl', '--endpoint-url', 'http://127.0.0.1:5000');
+  // AWS_ENDPOINT_URL counts as --endpoint-url: the SDK would use it anyway, and the CLI must know it is
+  // talking to an emulator (no real ALB or AMP to reach for Grafana and the ingestion check).
+  const endpointEnv = process.env.AWS_ENDPOINT_URL || undefined;
+  const endpointUrl = urlFlag(raw, 'endpointUrl', '--endpoint-url', 'http://127.0.0.1:5000')
+    ?? (endpointEnv && checkUrl(endpointEnv, 'AWS_ENDPOINT_URL', 'set it to an http(s) URL such as http://127.0.0.1:5000, or unset it'));
   return { name, region, profile, endpointUrl, json: raw.json === true };
 }
 
