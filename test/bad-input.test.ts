@@ -106,8 +106,8 @@ const cases: BadInput[] = [
   { what: '--once without --sandbox', args: ['up', ...IMAGE, '--once'], line: flag('--once', /add --sandbox/) },
   { what: '--sandbox with --region', args: ['up', '--sandbox', '--region', 'us-east-1'], line: flag('--region', /drop this flag or drop --sandbox/) },
   // --yes (or no terminal) without a required value.
-  { what: '--yes without --app-image', args: ['up', '--yes'], line: flag('--app-image', /is required/) },
-  { what: '--json (no prompt) without --app-image', args: ['up', '--json'], line: flag('--app-image', /is required/) },
+  { what: '--yes without --app-image', args: ['up', '--yes'], line: flag('--app-image', /required when there is no prompt/) },
+  { what: '--json (no prompt) without --app-image', args: ['up', '--json'], line: flag('--app-image', /required when there is no prompt/) },
   { what: 'destroy without --yes and no terminal', args: ['destroy'], line: flag('--yes', /pass --yes/) },
   // Credentials.
   {
@@ -139,6 +139,12 @@ const cases: BadInput[] = [
     calls: 'elsewhere',
   },
   // Found by looking (read calls only).
+  {
+    what: 'a certificate ARN that is well formed but not in ACM',
+    args: ['up', ...IMAGE, '--yes', '--certificate-arn', ARN],
+    line: /^error: --certificate-arn: there is no such certificate in ACM in us-east-1; pass the ARN of an issued certificate from this account and region$/,
+    calls: 'reads',
+  },
   {
     what: 'a VPC that does not exist',
     args: ['up', ...IMAGE, '--yes', '--vpc-id', 'vpc-0123456789abcdef0'],

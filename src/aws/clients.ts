@@ -6,6 +6,7 @@ import { AmpClient } from '@aws-sdk/client-amp';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ACMClient } from '@aws-sdk/client-acm';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import { checkRegion } from '../config/aws-environment.js';
 import { CallStats } from './stats.js';
@@ -16,6 +17,8 @@ export interface AwsSettings {
   endpointUrl?: string;
   /** Aborts every call in flight (a second look at Ctrl-C: see session.ts). */
   signal?: AbortSignal;
+  /** Once aborted (Ctrl-C), no new call starts; calls already sent finish (or `signal` cuts them off). */
+  stopSignal?: AbortSignal;
 }
 
 type AnyClient = { middlewareStack: { add: Function; addRelativeTo?: Function }; send: Function; destroy(): void };
@@ -46,6 +49,7 @@ export class AwsClients {
   get elb(): ElasticLoadBalancingV2Client { return this.get('elbv2', ElasticLoadBalancingV2Client); }
   get secrets(): SecretsManagerClient { return this.get('secretsmanager', SecretsManagerClient); }
   get tagging(): ResourceGroupsTaggingAPIClient { return this.get('tagging', ResourceGroupsTaggingAPIClient); }
+  get acm(): ACMClient { return this.get('acm', ACMClient); }
 
   /** The resolved credentials (for signing AMP data-plane requests with SigV4). */
   credentials(): Provider<AwsCredentialIdentity> {
@@ -70,9 +74,11 @@ export class AwsClients {
         // not hold a command for minutes (each attempt is bounded, and so are the attempts).
         requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
       });
-      if (this.settings.signal) {
+      if (this.settings.signal || this.settings.stopSignal) {
         const send = client.send.bind(client) as (command: unknown, options?: object) => Promise<unknown>;
-        (client as { send: unknown }).send = (command: unknown, options?: object) => send(command, { abortSignal: this.settings.signal, ...options });
+        const stop = this.settings.stopSignal;
+        (client as { send: unknown }).send = (command: unknown, options?: object) =>
+          stop?.aborted ? Promise.reject(stop.reason) : send(command, { abortSignal: this.settings.signal, ...options });
       }
       this.stats.instrument(service, client);
       this.cache.set(service, client);

@@ -30,7 +30,7 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
   const inFlight = new AbortController();
   // Every concurrent AWS call and wait listens on these: many listeners is by design, not a leak.
   setMaxListeners(0, controller.signal, inFlight.signal);
-  const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl, signal: inFlight.signal });
+  const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl, signal: inFlight.signal, stopSignal: controller.signal });
   try {
     await aws.ecs.config.credentials();
   } catch (err) {

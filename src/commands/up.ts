@@ -2,6 +2,7 @@ import { parseUpOptions, type RawOptions, type UpOptions } from '../config/optio
 import { CliError, ExitCode, InputError } from '../errors.js';
 import { apply, ApplyError, observeAll, plan, type Observation, type PlannedChange } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
+import { checkCertificate } from '../stack/certificate.js';
 import { resolveNetwork } from '../stack/network.js';
 import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
@@ -29,8 +30,11 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     if (certificateRegion && certificateRegion !== session.region) {
       throw new InputError(`--certificate-arn: the certificate is in ${certificateRegion} but the stack is in ${session.region}; use a certificate from the same region (ALBs only accept those)`);
     }
-    reporter.phase('Looking up the VPC and subnets');
-    const network = await resolveNetwork(session.aws, opts.vpcId, opts.subnetIds);
+    reporter.phase(opts.certificateArn ? 'Looking up the VPC, subnets and certificate' : 'Looking up the VPC and subnets');
+    const [network] = await Promise.all([
+      resolveNetwork(session.aws, opts.vpcId, opts.subnetIds),
+      opts.certificateArn && checkCertificate(session.aws, opts.certificateArn),
+    ]);
     const spec = makeSpec(opts.name, session.region, opts, network);
     const resources = stackResources(spec);
     const ctx = session.context(spec, opts.wait);
@@ -118,7 +122,7 @@ function planReport(c: PlannedChange, observed: Observation) {
 
 async function askAppImage(opts: UpOptions): Promise<string> {
   if (opts.yes || opts.json || !isInteractive()) {
-    throw new InputError('--app-image is required: pass the image to deploy, e.g. --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0');
+    throw new InputError('--app-image: required when there is no prompt (--yes, --json or no terminal); pass the image to deploy, e.g. --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0');
   }
   const { default: inquirer } = await import('inquirer');
   const { image } = await inquirer.prompt<{ image: string }>([{

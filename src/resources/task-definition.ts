@@ -100,12 +100,21 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
       try {
         out = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
       } catch (err) {
-        // ECS answers ClientException for a family with no ACTIVE revision.
-        if (hasErrorName(err, 'ClientException')) return undefined;
-        throw err;
+        // ECS answers ClientException for a family with no ACTIVE revision. Owned INACTIVE ones (a
+        // destroy stopped between deregistering and deleting) are still there for destroy to delete.
+        if (!hasErrorName(err, 'ClientException')) throw err;
+        const inactive = (await ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'INACTIVE' }))).taskDefinitionArns ?? [];
+        for (const arn of inactive.filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family)) {
+          const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
+          if (isOwned(ctx.spec, d.tags)) return observed({ family, arn, revision: d.taskDefinition!.revision!, fingerprint: {} }, true, arn);
+        }
+        return undefined;
       }
       const td = out.taskDefinition!;
-      if (td.status !== 'ACTIVE') return undefined;
+      // moto answers with the INACTIVE latest revision; ECS with ClientException (above).
+      if (td.status !== 'ACTIVE') {
+        return isOwned(ctx.spec, out.tags) ? observed({ family, arn: td.taskDefinitionArn!, revision: td.revision!, fingerprint: {} }, true, td.taskDefinitionArn!) : undefined;
+      }
       return observed(
         { family, arn: td.taskDefinitionArn!, revision: td.revision!, fingerprint: fingerprint(td as Desired) },
         isOwned(ctx.spec, out.tags),

@@ -37,7 +37,7 @@ export async function startMoto(opts: { survivesSignals?: boolean } = {}): Promi
   const port = await freeLoopbackPort();
   const child = spawn('moto_server', ['-H', LOOPBACK, '-p', String(port)], {
     // Managed policies must exist for AttachRolePolicy; running counts are modelled by the proxy instead.
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: undefined },
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: undefined },
     detached: true, // own process group, so stop() can kill moto and its children together
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -67,6 +67,10 @@ const listWorkspaces: ActionRule = async (ctx) => {
 const deleteWorkspace: ActionRule = async (ctx) => {
   await finishDeletions(ctx);
   const workspaceId = ctx.call.pathSegments[1];
+  // AWS honours DeleteWorkspace's clientToken (in the query string): a retried call is accepted again.
+  const clientToken = ctx.call.query.get('clientToken');
+  const token = clientToken ? `aps-delete:${clientToken}` : undefined;
+  if (token && ctx.state.clientTokens.get(token) === workspaceId) return { status: 202, headers: { 'content-type': 'application/json' }, body: Buffer.alloc(0) };
   const exists = await ctx.moto.amp.send(new DescribeWorkspaceCommand({ workspaceId })).then(() => true, () => false);
   if (!exists) throw notFound(workspaceId);
   const status = simulatedStatus(ctx.state, workspaceId) ?? 'ACTIVE';
@@ -78,6 +82,7 @@ const deleteWorkspace: ActionRule = async (ctx) => {
   }
   const record = ctx.state.workspaces.get(workspaceId) ?? { createdAt: 0 };
   ctx.state.workspaces.set(workspaceId, { ...record, deletingAt: ctx.state.now() });
+  if (token) ctx.state.clientTokens.set(token, workspaceId);
   return { status: 202, headers: { 'content-type': 'application/json' }, body: Buffer.alloc(0) };
 };
 
