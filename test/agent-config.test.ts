@@ -139,6 +139,14 @@ describe('agent-config with --workspace-id and no stack: the region the standard
     expect(sim.calls()).toEqual([]);
   });
 
+  it("a profile whose region is not an AWS region: exit 2 naming --region and the profile", async () => {
+    const env = envWithProfile();
+    writeFileSync(join(env.HOME!, '.aws/config'), '[profile typo]\nregion = eu-west-9\n');
+    const run = await runCli(['agent-config', '--workspace-id', WORKSPACE, '--profile', 'typo'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^error: --region: "eu-west-9" \(the region of profile typo\) is not an AWS region; /);
+  });
+
   it('no region anywhere: exit 2 naming --region', async () => {
     const run = await runCli(['agent-config', '--workspace-id', WORKSPACE], envWithProfile());
     expect(run.code).toBe(2);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BIN, simEnv } from './support/cli.js';
+import { freeClosedPort } from './support/ports.js';
 
 /** The modules a CLI run loads, recorded by a module-resolution hook. */
 async function modulesLoadedBy(args: string[]): Promise<string[]> {
@@ -31,7 +32,7 @@ describe('cold start', () => {
   });
 
   it('the hook does see the SDK when a command runs (guards the test itself)', async () => {
-    const loaded = await modulesLoadedBy(['status', '--endpoint-url', 'http://127.0.0.1:9']).catch((err: { stderr: string }) =>
+    const loaded = await modulesLoadedBy(['status', '--endpoint-url', `http://127.0.0.1:${await freeClosedPort()}`]).catch((err: { stderr: string }) =>
       err.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length)));
     expect(loaded.some((u) => u.includes('@aws-sdk/client-ecs'))).toBe(true);
   });

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeleteWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
@@ -14,6 +13,7 @@ import type { Reporter } from '../src/ui/reporter.js';
 import { silentReporter } from '../src/ui/reporter.js';
 import { AMP_DATASOURCE_TYPE, GNET_TIMEOUT_MS, prepareDashboard, provisionGrafana, shippedDashboard } from '../src/grafana/provision.js';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
+import { freeClosedPort } from './support/ports.js';
 import { runCli, simEnv, type CliRun } from './support/cli.js';
 import { FIXTURES, startGrafanaStandin, validateAgainstSpec, type GrafanaStandin, type StandinOptions } from './support/grafana-standin.js';
 
@@ -120,14 +120,6 @@ function expectPointsAtAmp(dashboard: any, panelCount: number) {
 
 function errorLines(run: CliRun): string[] {
   return run.stderr.split('\n').filter((l) => l.startsWith('error:'));
-}
-
-async function freeClosedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', () => ok()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { freePort } from '../src/sim/task-metadata.js';
 import { runCli, simEnv } from './support/cli.js';
+import { freeClosedPort } from './support/ports.js';
 
 const REGION = 'eu-west-1';
 const KEYS = { accessKeyId: 'AKIDINGESTIONTEST', secretAccessKey: 'right-secret' };
@@ -46,7 +47,8 @@ describe('the AMP query client against the SigV4-verifying data plane', () => {
   });
 
   it('an unreachable query API is one clear line', async () => {
-    await expect(client(KEYS, REGION, 'http://127.0.0.1:9/workspaces/ws-test').instant('up')).rejects.toThrow(/^cannot reach the AMP query API at http:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/);
+    const port = await freeClosedPort();
+    await expect(client(KEYS, REGION, `http://127.0.0.1:${port}/workspaces/ws-test`).instant('up')).rejects.toThrow(new RegExp(`^cannot reach the AMP query API at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
   });
 
   it('a route AMP does not serve is a 404 that names it', async () => {

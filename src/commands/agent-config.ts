@@ -1,5 +1,6 @@
 import { AmpClient, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
+import { checkRegion } from '../config/aws-environment.js';
 import { CliError, ExitCode, InputError } from '../errors.js';
 import { isOwned, makeSpec } from '../stack/spec.js';
 import { agentContainerDefinition, remoteWriteUrl, renderAgentConfig, type AgentInput } from '../templates/agent.js';
@@ -41,13 +42,17 @@ export async function agentConfigCommand(raw: RawOptions): Promise<number> {
 /** The region as every command resolves it without --region: AWS_REGION, then the profile's; no AWS call. */
 async function configuredRegion(profile: string | undefined): Promise<string> {
   const probe = new AmpClient(profile ? { profile } : {});
+  let region: string;
   try {
-    return await probe.config.region();
+    region = await probe.config.region();
   } catch {
     throw new InputError('--region: no AWS region is configured; pass --region (e.g. --region us-east-1) or set AWS_REGION');
   } finally {
     probe.destroy();
   }
+  // AWS_REGION was checked with the options; a region from the profile is known only now.
+  if (!process.env.AWS_REGION) checkRegion(region, { profile: profile ?? process.env.AWS_PROFILE ?? 'default' });
+  return region;
 }
 
 /** The AMP workspace of stack --name, found by its alias and tag. */
