@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { staleAfterSeconds } from '../src/aws/ingestion.js';
@@ -181,9 +182,19 @@ describe('up --sandbox: the main job on this machine', () => {
 
   it('without --once: the plan, then it runs until Ctrl-C (status works from another shell meanwhile), then destroys the stack and stops every process', async () => {
     let fromAnotherShell: Awaited<ReturnType<typeof runCli>> | undefined;
+    let appTaskIds: string[] = [];
     const run = await runSandbox([], {
-      // The command it suggests, run as printed.
       whenRunning: async (stderr) => {
+        // The tasks the local AWS says the app service runs, asked as any AWS client would.
+        const endpoint = /sandbox: local AWS at (\S+),/.exec(stderr)?.[1];
+        const ecs = new ECSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+        try {
+          const arns = (await ecs.send(new ListTasksCommand({ cluster: 'fargate-prom', serviceName: 'fargate-prom-app' }))).taskArns ?? [];
+          appTaskIds = arns.map((arn) => arn.split('/').pop()!);
+        } finally {
+          ecs.destroy();
+        }
+        // The command it suggests, run as printed.
         const [, env, command] = /from another shell: ((?:\S+=\S+ )+)fargate-prom (status .*)$/m.exec(stderr) ?? [];
         expect(command, stderr).toBeDefined();
         const vars = Object.fromEntries(env.trim().split(' ').map((kv) => kv.split('=')));
@@ -201,6 +212,9 @@ describe('up --sandbox: the main job on this machine', () => {
     expect(fromAnotherShell?.code, fromAnotherShell?.stderr ?? run.stderr).toBe(0);
     const m = fromAnotherShell!.json().metrics;
     expect(m).toMatchObject({ healthy: true, targets: { up: 1, expected: 1, instances: [{ instance: startedTask(run.stderr), up: true }] } });
+    // That task id is one of the tasks the simulated ECS service runs.
+    expect(appTaskIds).toHaveLength(1);
+    expect(appTaskIds).toContain(m.targets.instances[0].instance);
   });
 
   it('refuses flags that point at a real account, before starting anything', async () => {

@@ -472,6 +472,59 @@ describe('sim: ECS services, target health and teardown order', () => {
     expect(done.runningCount).toBe(2);
   });
 
+  it('lists and describes the RUNNING tasks DescribeServices counts; ids stay until the tasks are replaced', async () => {
+    const running = async () => (await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service }))).taskArns ?? [];
+    const ids = (arns: string[]) => arns.map((a) => a.split('/').pop());
+    const settled = async (count: number) => eventually(async () => {
+      const s = await describeService();
+      return s.deployments?.length === 1 && s.runningCount === count && s.pendingCount === 0 && s;
+    }, 10_000, `${count} tasks running`);
+
+    const before = await settled(2);
+    const arns = await running();
+    expect(arns).toHaveLength(2);
+    for (const arn of arns) expect(arn).toMatch(/^arn:aws:ecs:us-east-1:\d{12}:task\/fp-cluster\/[0-9a-f]{32}$/);
+    expect(await running()).toEqual(arns);
+    expect((await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING' }))).taskArns).toEqual(arns);
+    expect((await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'STOPPED' }))).taskArns).toEqual([]);
+    const tasks = (await c.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arns[0], ids(arns)[1]!] }))).tasks!;
+    expect(tasks.map((t) => t.taskArn)).toEqual(arns);
+    for (const task of tasks) {
+      expect(task).toMatchObject({
+        lastStatus: 'RUNNING', desiredStatus: 'RUNNING', group: `service:${service}`, launchType: 'FARGATE',
+        taskDefinitionArn: before.taskDefinition, startedBy: before.deployments![0].id,
+      });
+      expect(task.containers?.map((k) => [k.name, k.lastStatus])).toEqual([['app', 'RUNNING']]);
+    }
+
+    // Scaling keeps the tasks that run and adds (or stops) only the difference.
+    sim.setTiming({ serviceStartMs: LONG });
+    await c.ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount: 3 }));
+    expect(await running()).toEqual(arns);
+    sim.setTiming({ serviceStartMs: 50 });
+    await settled(3);
+    const scaled = await running();
+    expect(scaled.slice(0, 2)).toEqual(arns);
+    expect(scaled).toHaveLength(3);
+    await c.ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount: 2 }));
+    await settled(2);
+    expect(await running()).toEqual(arns);
+
+    // A new deployment: the old tasks run until the new ones do, then none of them is left.
+    sim.setTiming({ serviceStartMs: LONG });
+    await c.ecs.send(new UpdateServiceCommand({ cluster, service, forceNewDeployment: true }));
+    expect((await describeService()).runningCount).toBe(2);
+    expect(await running()).toEqual(arns);
+    sim.setTiming({ serviceStartMs: 50 });
+    await settled(2);
+    const replaced = await running();
+    expect(replaced).toHaveLength(2);
+    expect(replaced.filter((a) => arns.includes(a))).toEqual([]);
+    // A replaced task is no longer described as RUNNING.
+    const old = (await c.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arns[0]] }))).tasks ?? [];
+    expect(old.filter((t) => t.lastStatus === 'RUNNING')).toEqual([]);
+  });
+
   it('refuses to delete a cluster with services, or an SG a service or ALB still uses', async () => {
     await expectAwsError(c.ecs.send(new DeleteClusterCommand({ cluster })), 'ClusterContainsServicesException');
     await expectAwsError(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: taskSg })), 'DependencyViolation', `resource ${taskSg} has a dependent object`);
@@ -490,6 +543,7 @@ describe('sim: ECS services, target health and teardown order', () => {
     const deleted = (await c.ecs.send(new DeleteServiceCommand({ cluster, service, force: true }))).service!;
     expect(deleted.status).toBe('DRAINING');
     expect((await describeService()).status).toBe('DRAINING');
+    expect((await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service }))).taskArns).toEqual([]);
     const draining = (await c.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions!;
     expect(draining.map((t) => t.TargetHealth?.State)).toEqual(['draining', 'draining']);
     await expectAwsError(c.ecs.send(new DeleteServiceCommand({ cluster, service, force: true })), 'ServiceNotActiveException');
@@ -562,6 +616,7 @@ describe('sim: failTasks crash loop', () => {
     }, 10_000, 'stopped-task event');
     expect(failing.runningCount).toBe(0);
     expect(failing.deployments?.[0].rolloutState).toBe('IN_PROGRESS');
+    expect((await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service }))).taskArns).toEqual([]);
     const messages = failing.events!.map((e) => e.message);
     expect(messages.some((m) => /^\(service crashy\) has started 1 tasks: \(task [0-9a-f]{32}\)\.$/.test(m!))).toBe(true);
     expect(messages.some((m) => /^\(service crashy\) task [0-9a-f]{32} stopped: Essential container in task exited$/.test(m!))).toBe(true);
@@ -589,6 +644,9 @@ describe('sim: failTasks crash loop', () => {
     }, 10_000, 'service running again');
     expect(healed.deployments?.[0].rolloutState).toBe('COMPLETED');
     expect(await stoppedTaskArns()).toEqual([]);
+    const tasks = (await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service }))).taskArns!;
+    expect(tasks).toHaveLength(1);
+    expect((await c.ecs.send(new DescribeTasksCommand({ cluster, tasks }))).tasks?.[0]).toMatchObject({ lastStatus: 'RUNNING', group: 'service:crashy' });
   });
 });
 

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { AmpQueryClient } from '../aws/amp-query.js';
 import type { RawOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError } from '../errors.js';
@@ -6,6 +7,7 @@ import { startAmpDataPlane } from '../sim/amp-data-plane.js';
 import { startLocalAppTask } from '../sim/local-task.js';
 import { startSimulation, type Simulation } from '../sim/simulation.js';
 import { freePort } from '../sim/task-metadata.js';
+import { makeSpec } from '../stack/spec.js';
 import { setTimeScale, sleep } from '../util/time.js';
 import { destroyCommand } from './destroy.js';
 import { statusCommand } from './status.js';
@@ -106,6 +108,8 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
     const verbose = Boolean(process.env.FARGATE_PROM_SANDBOX_VERBOSE);
     const task = await startLocalAppTask({
       awsEndpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS, stack: name, appPort, planeUrl: plane.url,
+      // The local task plays one the simulated service runs, so the agent's instance label is a real task id.
+      taskArn: await runningAppTask(sim.endpoint, name),
       // Only warnings, errors and the start script's own lines; routine logs would drown the status.
       onLine: (container, line) => {
         if (verbose || /level=(error|warn)|^fargate-prom-agent:|error/i.test(line)) process.stderr.write(`  [${container}] ${line}\n`);
@@ -132,6 +136,20 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
       await destroyCommand({ name, endpointUrl: sim.endpoint, region: REGION, yes: true, json: false, quietResult: json }).catch((err) => say(`destroy failed: ${(err as Error).message}`));
     }
     await teardown.runAll(say);
+  }
+}
+
+/** The ARN of a RUNNING task of the stack's app service in the local AWS. */
+async function runningAppTask(endpoint: string, stack: string): Promise<string> {
+  const { names } = makeSpec(stack, REGION);
+  const ecs = new ECSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+  try {
+    const out = await ecs.send(new ListTasksCommand({ cluster: names.cluster, serviceName: names.appService, desiredStatus: 'RUNNING' }));
+    const arn = out.taskArns?.[0];
+    if (!arn) throw new CliError(`the local AWS runs no task of ${names.appService} after up`);
+    return arn;
+  } finally {
+    ecs.destroy();
   }
 }
 

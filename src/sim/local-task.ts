@@ -25,6 +25,8 @@ export interface LocalTaskOptions {
   appPort: number;
   /** The local AMP data plane the agent writes to instead of AMP. */
   planeUrl: string;
+  /** The ECS task this one plays (its metadata endpoint's TaskARN); default: a made-up one. */
+  taskArn?: string;
   /** The keys the agent signs with; default `credentials`. Others are refused by the data plane. */
   agentCredentials?: DataPlaneCredentials;
   /**
@@ -78,7 +80,7 @@ export async function startLocalAppTask(opts: LocalTaskOptions): Promise<LocalTa
       writeBase = signer.url;
     }
     const config = registeredConfig.replace(remoteWrite.url, `${writeBase}/workspaces/${workspaceId}/api/v1/remote_write`);
-    const metadata = await startTaskMetadataEndpoint({ region: opts.region, cluster: spec.names.cluster, family: spec.names.appFamily, revision: td.revision });
+    const metadata = await startTaskMetadataEndpoint({ region: opts.region, cluster: spec.names.cluster, family: spec.names.appFamily, revision: td.revision, taskArn: opts.taskArn });
     stops.push(metadata.close);
 
     const logs = new CloudWatchLogsClient(aws);

@@ -59,6 +59,16 @@ export interface ServiceRecord {
   /** Settings moto accepts but drops; shown again in every view of the service, as AWS does. */
   kept: Record<string, unknown>;
   deletedAt?: number;
+  /** The RUNNING tasks last shown (ListTasks/DescribeTasks), so their ids stay the same from call to call. */
+  tasks: RunningTask[];
+}
+
+export interface RunningTask {
+  deploymentId: string;
+  taskDefinition: string;
+  taskArn: string;
+  taskId: string;
+  startedAt: number;
 }
 
 export interface StoppedTask {

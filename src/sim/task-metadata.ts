@@ -17,6 +17,8 @@ export interface TaskMetadataOptions {
   family: string;
   revision?: number;
   account?: string;
+  /** The task this endpoint belongs to (e.g. one the simulation runs); default: a made-up one. */
+  taskArn?: string;
   /** Listen on this loopback port (default: any free one). */
   port?: number;
   /**
@@ -32,9 +34,9 @@ export interface TaskMetadataOptions {
  * what Fargate answers, enough for the agent's start script (TaskARN, Cluster, Family, …).
  */
 export async function startTaskMetadataEndpoint(opts: TaskMetadataOptions): Promise<TaskMetadataEndpoint> {
-  const taskId = randomBytes(16).toString('hex');
   const account = opts.account ?? '123456789012';
-  const taskArn = `arn:aws:ecs:${opts.region}:${account}:task/${opts.cluster}/${taskId}`;
+  const taskArn = opts.taskArn ?? `arn:aws:ecs:${opts.region}:${account}:task/${opts.cluster}/${randomBytes(16).toString('hex')}`;
+  const taskId = taskArn.split('/').pop()!;
   const task = {
     Cluster: `arn:aws:ecs:${opts.region}:${account}:cluster/${opts.cluster}`,
     TaskARN: taskArn,

@@ -6,6 +6,7 @@ import { AwsError, jsonReply } from '../wire.js';
 import { motoCluster, motoService, motoTaskDefinition } from './ecs-lookup.js';
 import { presentService, runningTaskCount } from './ecs-service-view.js';
 import { describeStoppedTask, findStoppedTask, stoppedTasks } from './ecs-task-failures.js';
+import { findRunningTask, runningTasks, taskView } from './ecs-tasks.js';
 import { validateTaskDefinition } from './ecs-task-definition.js';
 import { targetGroupProblem } from './elbv2-lookup.js';
 
@@ -69,6 +70,7 @@ const createService: ActionRule = async (ctx) => {
     kept: keptSettings(input),
     targetGroups: (input.loadBalancers ?? []).map((lb: any) => ({ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName, containerPort: lb.containerPort })),
     securityGroups: input.networkConfiguration?.awsvpcConfiguration?.securityGroups ?? [],
+    tasks: [],
   };
   ctx.state.services.set(record.arn, record);
   if (token) ctx.state.clientTokens.set(token, record.arn);
@@ -180,32 +182,43 @@ const deleteCluster: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
-/** ListTasks(desiredStatus STOPPED) shows the crash loop of a service made to fail. */
+/**
+ * ListTasks of a service: its RUNNING tasks (the default desiredStatus), or with STOPPED the crash loop
+ * of a service made to fail. moto runs no tasks, so they go before whatever moto lists.
+ */
 const listTasks: ActionRule = async (ctx) => {
   const input = ctx.call.input;
+  const desired = input.desiredStatus ?? 'RUNNING';
   const reply = await ctx.forward();
-  if (!isSuccess(reply) || input.desiredStatus !== 'STOPPED' || !input.serviceName) return reply;
+  if (!isSuccess(reply) || !input.serviceName || (desired !== 'RUNNING' && desired !== 'STOPPED')) return reply;
   const { record } = await knownService(ctx, input.cluster, input.serviceName);
   if (!record) return reply;
   const body = replyJson(reply);
-  const synthetic = (await stoppedTasks(ctx, record)).map((t) => t.taskArn);
-  return withBody(reply, JSON.stringify({ ...body, taskArns: [...synthetic, ...(body.taskArns ?? [])] }));
+  const tasks = desired === 'STOPPED' ? await stoppedTasks(ctx, record) : runningTasks(ctx.state, record);
+  return withBody(reply, JSON.stringify({ ...body, taskArns: [...tasks.map((t) => t.taskArn), ...(body.taskArns ?? [])] }));
 };
+
+/** A task of ours (running, or stopped in a crash loop) in DescribeTasks shape; undefined for moto's. */
+async function describeOurTask(ctx: RuleContext, arnOrId: string): Promise<any> {
+  const running = findRunningTask(ctx.state, arnOrId);
+  if (running) return taskView(running.record, running.task, await motoTaskDefinition(ctx, running.task.taskDefinition), 'RUNNING');
+  const stopped = findStoppedTask(ctx, arnOrId);
+  return stopped && describeStoppedTask(ctx, stopped.record, stopped.task);
+}
 
 const describeTasks: ActionRule = async (ctx) => {
   const input = ctx.call.input;
   const requested: string[] = input.tasks ?? [];
-  const ours = requested.map((t) => findStoppedTask(ctx, t)).filter((found) => found !== undefined);
-  if (ours.length === 0) return ctx.forward();
-  const others = requested.filter((t) => !findStoppedTask(ctx, t));
-  const synthetic = await Promise.all(ours.map(({ record, task }) => describeStoppedTask(ctx, record, task)));
+  const described = await Promise.all(requested.map((t) => describeOurTask(ctx, t)));
+  const others = requested.filter((_, i) => !described[i]);
+  if (others.length === requested.length) return ctx.forward();
   let moto: any = { tasks: [], failures: [] };
   if (others.length > 0) {
     const reply = await ctx.forward(Buffer.from(JSON.stringify({ ...input, tasks: others })));
     if (!isSuccess(reply)) return reply;
     moto = replyJson(reply);
   }
-  return jsonReply({ tasks: [...synthetic, ...(moto.tasks ?? [])], failures: moto.failures ?? [] });
+  return jsonReply({ tasks: [...described.filter(Boolean), ...(moto.tasks ?? [])], failures: moto.failures ?? [] });
 };
 
 const registerTaskDefinition: ActionRule = async (ctx) => {

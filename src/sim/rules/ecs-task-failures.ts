@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { ContainerDefinition, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { RuleContext } from '../rule.js';
 import type { ServiceRecord, StoppedTask, TaskFailure } from '../state.js';
 import { motoTaskDefinition } from './ecs-lookup.js';
+import { newTask, taskView } from './ecs-tasks.js';
 
 /** ECS keeps about this many recently stopped tasks visible per service. */
 const MAX_STOPPED_TASKS = 10;
@@ -26,9 +26,8 @@ export async function stoppedTasks(ctx: RuleContext, record: ServiceRecord): Pro
   const ofThisService = () => failure.tasks.filter((t) => t.serviceArn === record.arn);
   // Synchronous up to here, so concurrent calls never create the same task twice.
   for (let i = ofThisService().length; i < due; i++) {
-    const taskId = randomBytes(16).toString('hex');
     const stoppedAt = begin + i * period;
-    const task = { serviceArn: record.arn, taskId, taskArn: taskArnFor(record, taskId), startedAt: stoppedAt - Math.floor(period / 2), stoppedAt };
+    const task = { serviceArn: record.arn, ...newTask(record), startedAt: stoppedAt - Math.floor(period / 2), stoppedAt };
     failure.tasks.push(task);
     fresh.push(task);
   }
@@ -38,11 +37,6 @@ export async function stoppedTasks(ctx: RuleContext, record: ServiceRecord): Pro
   }
   await logWrites.get(failure);
   return ofThisService().reverse();
-}
-
-function taskArnFor(record: ServiceRecord, taskId: string): string {
-  const clusterName = record.clusterArn.split('/').pop();
-  return record.clusterArn.replace(/:cluster\/.*$/, `:task/${clusterName}/${taskId}`);
 }
 
 /** The container whose exit stops the task: the first essential one. */
@@ -78,33 +72,16 @@ export async function describeStoppedTask(ctx: RuleContext, record: ServiceRecor
   const failure = ctx.state.taskFailures.get(record.name);
   const taskDefinition = await motoTaskDefinition(ctx, record.rollout.taskDefinition);
   const failing = failingContainer(taskDefinition);
+  const deployment = { deploymentId: record.rollout.deploymentId, taskDefinition: record.rollout.taskDefinition };
+  const view = taskView(record, { ...task, ...deployment }, taskDefinition, 'STOPPED');
   const at = (ms: number) => ms / 1000;
   return {
-    taskArn: task.taskArn,
-    clusterArn: record.clusterArn,
-    taskDefinitionArn: record.rollout.taskDefinition,
-    group: `service:${record.name}`,
-    startedBy: record.rollout.deploymentId,
-    launchType: 'FARGATE',
-    platformVersion: '1.4.0',
-    cpu: taskDefinition?.cpu,
-    memory: taskDefinition?.memory,
-    lastStatus: 'STOPPED',
-    desiredStatus: 'STOPPED',
+    ...view,
     stopCode: 'EssentialContainerExited',
     stoppedReason: failure?.stoppedReason ?? 'Essential container in task exited',
-    createdAt: at(task.startedAt - 100),
-    startedAt: at(task.startedAt),
     stoppingAt: at(task.stoppedAt - 10),
     stoppedAt: at(task.stoppedAt),
-    containers: (taskDefinition?.containerDefinitions ?? []).map((container) => ({
-      containerArn: `${task.taskArn.replace(':task/', ':container/')}/${container.name}`,
-      taskArn: task.taskArn,
-      name: container.name,
-      image: container.image,
-      lastStatus: 'STOPPED',
-      ...(container.name === failing?.name ? { exitCode: failure?.exitCode ?? 1 } : {}),
-    })),
+    containers: view.containers.map((c) => (c.name === failing?.name ? { ...c, exitCode: failure?.exitCode ?? 1 } : c)),
   };
 }
 
