@@ -634,16 +634,19 @@ describe('sim: failTasks crash loop', () => {
     expect(events.events?.map((e) => e.message)).toEqual(logLines);
   });
 
-  it('keeps launching and stopping tasks while failing, and runs again once healed', async () => {
+  it('keeps launching and stopping tasks while failing, and runs again once healed (the stopped ones stay listed)', async () => {
     await eventually(async () => (await stoppedTaskArns()).length >= 2, 10_000, 'a second stopped task');
     expect((await describeService()).runningCount).toBe(0);
     sim.failTasks(service, undefined);
+    const stoppedWhenHealed = await stoppedTaskArns();
     const healed = await eventually(async () => {
       const s = await describeService();
       return s.runningCount === 1 && s;
     }, 10_000, 'service running again');
     expect(healed.deployments?.[0].rolloutState).toBe('COMPLETED');
-    expect(await stoppedTaskArns()).toEqual([]);
+    // ECS keeps recently stopped tasks visible: a caller that counted them a moment ago still finds them.
+    expect(await stoppedTaskArns()).toEqual(stoppedWhenHealed);
+    expect(healed.deployments?.[0].failedTasks).toBe(stoppedWhenHealed.length);
     const tasks = (await c.ecs.send(new ListTasksCommand({ cluster, serviceName: service }))).taskArns!;
     expect(tasks).toHaveLength(1);
     expect((await c.ecs.send(new DescribeTasksCommand({ cluster, tasks }))).tasks?.[0]).toMatchObject({ lastStatus: 'RUNNING', group: 'service:crashy' });

@@ -62,7 +62,10 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
     setTiming: (timing) => state.setTiming(timing),
     failTasks: (serviceName, failure) => {
       if (failure) state.taskFailures.set(serviceName, { ...failure, since: state.now(), tasks: [] });
-      else state.taskFailures.delete(serviceName);
+      else {
+        const failure = state.taskFailures.get(serviceName);
+        if (failure) failure.healedAt ??= state.now();
+      }
       // The current deployment's running tasks stop (or, when healed, new ones start): none keeps its id.
       for (const record of state.services.values()) {
         if (record.name === serviceName) record.tasks = record.tasks.filter((t) => t.deploymentId !== record.rollout.deploymentId);

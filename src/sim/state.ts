@@ -85,6 +85,8 @@ export interface TaskFailure {
   logLines?: string[];
   since: number;
   tasks: StoppedTask[];
+  /** Healed: no new task stops, but the stopped ones stay listed, as ECS keeps them visible for a while. */
+  healedAt?: number;
 }
 
 export interface DeletedLoadBalancer {

@@ -12,7 +12,7 @@ const logWrites = new WeakMap<TaskFailure, Promise<void>>();
 
 /**
  * The crash loop of a service made to fail with `failTasks`: one task launched and stopped per
- * serviceStartMs since the failure began. New tasks are created on demand, and their log lines are
+ * serviceStartMs since the failure began (until it was healed; those tasks stay listed). New tasks are created on demand, and their log lines are
  * written to moto's CloudWatch Logs before anyone can see the task.
  */
 export async function stoppedTasks(ctx: RuleContext, record: ServiceRecord): Promise<StoppedTask[]> {
@@ -21,7 +21,8 @@ export async function stoppedTasks(ctx: RuleContext, record: ServiceRecord): Pro
   const { state } = ctx;
   const period = Math.max(state.timing.serviceStartMs, 50);
   const begin = Math.max(failure.since, record.rollout.startedAt);
-  const due = Math.min(MAX_STOPPED_TASKS, 1 + Math.floor((state.now() - begin) / period));
+  const until = Math.min(state.now(), failure.healedAt ?? Infinity);
+  const due = Math.min(MAX_STOPPED_TASKS, 1 + Math.floor((until - begin) / period));
   const fresh: StoppedTask[] = [];
   const ofThisService = () => failure.tasks.filter((t) => t.serviceArn === record.arn);
   // Synchronous up to here, so concurrent calls never create the same task twice.
