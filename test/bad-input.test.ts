@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { isKnownRegion, sharedProfileNames } from '../src/config/aws-environment.js';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { simClients } from './support/sim-fixtures.js';
+import { CREDENTIALS, simClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 import { freeClosedPort } from './support/ports.js';
 
@@ -15,19 +15,23 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sim?.stop();
+  rmSync(awsDir, { recursive: true, force: true });
 });
 
 const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4'];
 const ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0f3e8a9c-1b2d-4c5e-8f90-a1b2c3d4e5f6';
 const EXPIRED_TOKEN = 'bad-input-expired-session';
 
-// A shared config file with two profiles: one in a region AWS does not have, one without a region.
+// A shared config file with three profiles: one in a region AWS does not have, one without a region, and a
+// good one, whose keys (the simulation's dummies) come from a credential_process.
 const awsDir = mkdtempSync(join(tmpdir(), 'fargate-prom-aws-config-'));
 const AWS_CONFIG_FILE = join(awsDir, 'config');
+const KEYS_FILE = join(awsDir, 'keys.json');
+writeFileSync(KEYS_FILE, JSON.stringify({ Version: 1, AccessKeyId: CREDENTIALS.accessKeyId, SecretAccessKey: CREDENTIALS.secretAccessKey }));
 writeFileSync(AWS_CONFIG_FILE, [
-  '[profile bad-region]', 'region = us-east-9', 'aws_access_key_id = testing', 'aws_secret_access_key = testing',
-  '[profile no-region]', 'aws_access_key_id = testing', 'aws_secret_access_key = testing',
-  '[profile good]', 'region = eu-west-1', 'aws_access_key_id = testing', 'aws_secret_access_key = testing',
+  '[profile bad-region]', 'region = us-east-9',
+  '[profile no-region]',
+  '[profile good]', 'region = eu-west-1', `credential_process = cat ${KEYS_FILE}`,
   '',
 ].join('\n'));
 

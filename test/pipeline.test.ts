@@ -25,7 +25,7 @@ const START_SCRIPT = join(ROOT, 'src/templates/agent-start.sh');
 const APP = join(ROOT, 'docker/metrics-app/server.js');
 const DASHBOARD = resolve(ROOT, '../shared/fixtures/dashboard-11159.json');
 const REGION = 'eu-west-1';
-const CREDENTIALS = { accessKeyId: 'AKIAPIPELINETEST0001', secretAccessKey: 'pipeline-test-secret-key-0001' };
+const CREDENTIALS = { accessKeyId: 'PIPELINE-TEST-KEY-0001', secretAccessKey: 'pipeline-test-secret-key-0001' };
 
 const tracker = new Tracker();
 const metadataEndpoints: TaskMetadataEndpoint[] = [];
