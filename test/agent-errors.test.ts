@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
 import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { freePort } from '../src/sim/task-metadata.js';
+import { freeLoopbackPort } from '../src/util/ports.js';
 import { runCli, simEnv } from './support/cli.js';
 
 // Why metrics do not arrive is in the agent's log; status reads it from CloudWatch Logs and shows it.
@@ -35,7 +35,7 @@ async function taskThatFails(stack: string, seen: RegExp, opts: { agentCredentia
   let resolveSeen!: () => void;
   const logged = new Promise<void>((resolve) => (resolveSeen = resolve));
   const task = await startLocalAppTask({
-    awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: KEYS, stack, appPort: await freePort(),
+    awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: KEYS, stack, appPort: await freeLoopbackPort(),
     planeUrl: opts.planeUrl ?? plane.url, agentCredentials: opts.agentCredentials,
     onLine: (container, line) => {
       if (container !== 'prometheus-agent') return;
@@ -74,7 +74,7 @@ describe('status shows the agent errors that explain missing metrics', () => {
   it('a rejected signature and an unreachable endpoint, one line per task, with exit 3', async () => {
     const [rejected, unreachable] = await Promise.all([
       taskThatFails(STACK, /403 Forbidden/, { agentCredentials: { ...KEYS, secretAccessKey: 'not-the-key' } }),
-      taskThatFails(STACK, /Failed to send batch/, { planeUrl: `http://127.0.0.1:${await freePort()}` }),
+      taskThatFails(STACK, /Failed to send batch/, { planeUrl: `http://127.0.0.1:${await freeLoopbackPort()}` }),
     ]);
     const run = await statusShowing(STACK, [rejected.taskId, unreachable.taskId]);
     expect(run.code, run.stderr).toBe(3);

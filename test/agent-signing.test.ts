@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
 import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { freePort } from '../src/sim/task-metadata.js';
+import { freeLoopbackPort } from '../src/util/ports.js';
 import { runCli, simEnv } from './support/cli.js';
 
 // The agent signing for itself: Debian 13's prometheus 2.53.3 (fetched by scripts/ensure-test-deps.sh;
@@ -29,7 +29,7 @@ describe.skipIf(!haveSigningPrometheus && !underCi)('the agent signs its remote 
   beforeAll(async () => {
     if (!haveSigningPrometheus) throw new Error(`${SIGNING_PROMETHEUS} is missing: run sh scripts/ensure-test-deps.sh (npm test does), which fetches it for amd64 and arm64`);
     [sim, plane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: [KEYS, { accessKeyId: 'testing', secretAccessKey: 'testing' }] })]);
-    appPort = await freePort();
+    appPort = await freeLoopbackPort();
     const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '1', '--scrape-interval', '1s', '--yes'], simEnv());
     expect(up.code, up.stderr).toBe(0);
   });
@@ -68,7 +68,7 @@ describe.skipIf(!haveSigningPrometheus && !underCi)('the agent signs its remote 
     expect(scaled.code, scaled.stderr).toBe(0);
     let refused: () => void;
     const seen = new Promise<void>((r) => (refused = r));
-    const t = await task('not-the-secret', await freePort(), (line) => { if (/403 Forbidden/.test(line)) refused(); });
+    const t = await task('not-the-secret', await freeLoopbackPort(), (line) => { if (/403 Forbidden/.test(line)) refused(); });
     await seen;
     expect(plane.rejections().last).toMatch(/signature we calculated does not match/);
     let s = await status();

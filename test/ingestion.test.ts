@@ -4,7 +4,7 @@ import { checkIngestion, FREE_TIER_SAMPLES_PER_MONTH } from '../src/aws/ingestio
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
 import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { freePort } from '../src/sim/task-metadata.js';
+import { freeLoopbackPort } from '../src/util/ports.js';
 import { runCli, simEnv } from './support/cli.js';
 import { freeClosedPort } from './support/ports.js';
 
@@ -142,7 +142,7 @@ describe('status on a stack whose agent stopped sending', () => {
   });
 
   it('healthy while samples arrive; exit 3, stale, once the newest sample is older than 60 s', async () => {
-    const appPort = await freePort();
+    const appPort = await freeLoopbackPort();
     const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '1', '--scrape-interval', '1s', '--yes', '--json'], simEnv());
     expect(up.code, up.stderr).toBe(0);
     task = await startLocalAppTask({ awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: USER, stack: STACK, appPort, planeUrl: usPlane.url });

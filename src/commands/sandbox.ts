@@ -6,7 +6,7 @@ import { CliError, ExitCode, InputError } from '../errors.js';
 import { startAmpDataPlane } from '../sim/amp-data-plane.js';
 import { startLocalAppTask } from '../sim/local-task.js';
 import { startSimulation, type Simulation } from '../sim/simulation.js';
-import { freePort } from '../sim/task-metadata.js';
+import { freeLoopbackPort as freePort } from '../util/ports.js';
 import { makeSpec } from '../stack/spec.js';
 import { setTimeScale, sleep } from '../util/time.js';
 import { destroyCommand } from './destroy.js';

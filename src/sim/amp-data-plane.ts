@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { freePort } from './task-metadata.js';
+import { freeLoopbackPort } from '../util/ports.js';
 import { readBody } from '../util/http.js';
 
 export interface DataPlaneCredentials {
@@ -43,7 +43,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export async function startAmpDataPlane(opts: { region: string; credentials: DataPlaneCredentials | DataPlaneCredentials[]; prometheusBin?: string }): Promise<AmpDataPlane> {
   const principals = new Map((Array.isArray(opts.credentials) ? opts.credentials : [opts.credentials]).map((c) => [c.accessKeyId, c]));
   const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-amp-'));
-  const promPort = await freePort();
+  const promPort = await freeLoopbackPort();
   const prometheusUrl = `http://127.0.0.1:${promPort}`;
   writeFileSync(join(dir, 'prometheus.yml'), 'global: {}\n');
   const prometheus = spawn(opts.prometheusBin ?? 'prometheus', [

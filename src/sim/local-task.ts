@@ -12,7 +12,8 @@ import { AGENT_CONTAINER } from '../templates/agent.js';
 import { APP_CONTAINER } from '../resources/task-definition.js';
 import type { DataPlaneCredentials } from './amp-data-plane.js';
 import { startSigningProxy } from './sigv4-proxy.js';
-import { freePort, startTaskMetadataEndpoint } from './task-metadata.js';
+import { startTaskMetadataEndpoint } from './task-metadata.js';
+import { freeLoopbackPort } from '../util/ports.js';
 
 const SAMPLE_APP = fileURLToPath(new URL('../../docker/metrics-app/server.js', import.meta.url));
 
@@ -101,7 +102,7 @@ export async function startLocalAppTask(opts: LocalTaskOptions): Promise<LocalTa
       PROMETHEUS_BIN: opts.prometheusBin ?? 'prometheus',
       PROM_CONFIG_FILE: join(dir, 'agent.yml'),
       PROM_STORAGE_PATH: join(dir, 'data'),
-      PROM_LISTEN_ADDRESS: `127.0.0.1:${await freePort()}`,
+      PROM_LISTEN_ADDRESS: `127.0.0.1:${await freeLoopbackPort()}`,
       AWS_ACCESS_KEY_ID: (opts.agentCredentials ?? opts.credentials).accessKeyId,
       AWS_SECRET_ACCESS_KEY: (opts.agentCredentials ?? opts.credentials).secretAccessKey,
       AWS_REGION: opts.region,

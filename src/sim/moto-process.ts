@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../util/ports.js';
 
 const LOOPBACK = '127.0.0.1';
 const READY_TIMEOUT_MS = 20_000;
@@ -9,19 +9,6 @@ export interface MotoProcess {
   pid: number;
   /** Kills the whole process group; resolves once moto has exited. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** Asks the kernel for a free loopback port by listening on port 0. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function motoOnPath(): boolean {

@@ -77,12 +77,3 @@ export async function startTaskMetadataEndpoint(opts: TaskMetadataOptions): Prom
     },
   };
 }
-
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
