@@ -8,7 +8,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { ACMClient } from '@aws-sdk/client-acm';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
-import { checkRegion } from '../config/aws-environment.js';
 import { CallStats } from './stats.js';
 
 export interface AwsSettings {
@@ -35,11 +34,7 @@ export class AwsClients {
   readonly stats = new CallStats();
   private readonly cache = new Map<string, AnyClient>();
 
-  constructor(readonly settings: AwsSettings) {
-    // --region and AWS_REGION are checked with the flags; a region from the profile is first seen here.
-    const { region, profile } = settings;
-    checkRegion(region, region === process.env.AWS_REGION ? 'env' : { profile: profile ?? process.env.AWS_PROFILE ?? 'default' });
-  }
+  constructor(readonly settings: AwsSettings) {}
 
   get ecs(): ECSClient { return this.get('ecs', ECSClient); }
   get ec2(): EC2Client { return this.get('ec2', EC2Client); }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { AwsClients } from '../aws/clients.js';
 import { describeError } from '../aws/errors.js';
+import { checkRegion } from '../config/aws-environment.js';
 import type { ConnectionOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError } from '../errors.js';
 import type { Context } from '../engine/types.js';
@@ -67,15 +68,22 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
   };
 }
 
-async function resolveRegion(profile: string | undefined): Promise<string> {
+/**
+ * The region as every command resolves it without --region: AWS_REGION, then the profile's; no AWS
+ * call. AWS_REGION is checked with the options; a region from the profile is known only here.
+ */
+export async function resolveRegion(profile: string | undefined): Promise<string> {
   const probe = new ECSClient(profile ? { profile } : {});
+  let region: string;
   try {
-    return await probe.config.region();
+    region = await probe.config.region();
   } catch {
     throw new InputError('--region: no AWS region is configured; pass --region (e.g. --region us-east-1) or set AWS_REGION');
   } finally {
     probe.destroy();
   }
+  if (!process.env.AWS_REGION) checkRegion(region, { profile: profile ?? process.env.AWS_PROFILE ?? 'default' });
+  return region;
 }
 
 export function printJson(value: unknown): void {
