@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { describeError } from './aws/errors.js';
+import { describeError, hasErrorName } from './aws/errors.js';
 import { CliError, ExitCode } from './errors.js';
 import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './config/defaults.js';
 
@@ -139,9 +139,8 @@ function report(err: unknown): number {
       ? ExitCode.ok
       : ExitCode.invalidInput;
   }
-  // Only our Ctrl-C handling aborts SDK calls (see session.ts); Ctrl-C at a prompt ends it with ExitPromptError.
-  const name = (err as { name?: string } | undefined)?.name;
-  if (name === 'AbortError' || name === 'ExitPromptError') {
+  // Ctrl-C at a prompt ends it with ExitPromptError (an AWS call cut off by Ctrl-C is an InterruptedError already).
+  if (hasErrorName(err, 'ExitPromptError')) {
     process.stderr.write('error: interrupted\n');
     return ExitCode.interrupted;
   }

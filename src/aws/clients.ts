@@ -8,6 +8,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { ACMClient } from '@aws-sdk/client-acm';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
+import { InterruptedError } from '../errors.js';
+import { hasErrorName } from './errors.js';
 import { CallStats } from './stats.js';
 
 export interface AwsSettings {
@@ -71,9 +73,14 @@ export class AwsClients {
       });
       if (this.settings.signal || this.settings.stopSignal) {
         const send = client.send.bind(client) as (command: unknown, options?: object) => Promise<unknown>;
-        const stop = this.settings.stopSignal;
+        const stop = this.settings.stopSignal ?? this.settings.signal;
         (client as { send: unknown }).send = (command: unknown, options?: object) =>
-          stop?.aborted ? Promise.reject(stop.reason) : send(command, { abortSignal: this.settings.signal, ...options });
+          stop?.aborted
+            ? Promise.reject(stop.reason)
+            : send(command, { abortSignal: this.settings.signal, ...options }).catch((err: unknown) => {
+              // Only Ctrl-C aborts calls (see session.ts): a call cut off then is the interrupt, not a failure of its own.
+              throw stop?.aborted && hasErrorName(err, 'AbortError') ? new InterruptedError() : err;
+            });
       }
       this.stats.instrument(service, client);
       this.cache.set(service, client);

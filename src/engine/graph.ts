@@ -42,8 +42,7 @@ export async function runGraph(
           for (const deps2 of pending.values()) deps2.delete(id);
         },
         (error) => {
-          // A call cut off because the run was interrupted is the interrupt, not a failure of its own.
-          failed.push({ id, error: signal?.aborted && errorNameOf(error) === 'AbortError' ? new InterruptedError() : error });
+          failed.push({ id, error });
           stopping = true;
         },
       ).finally(() => running.delete(id));
@@ -61,10 +60,6 @@ export async function runGraph(
     failed.push({ id: skipped[0], error: new InterruptedError() });
   }
   return { done, failed, skipped };
-}
-
-function errorNameOf(error: unknown): string | undefined {
-  return (error as { name?: string } | undefined)?.name;
 }
 
 function assertAcyclic(ids: string[], deps: (id: string) => string[]): void {
