@@ -88,6 +88,35 @@ const FARGATE_ARM64 = (): Pick<Desired, 'networkMode' | 'requiresCompatibilities
   runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' },
 });
 
+export interface OwnedRevision {
+  arn: string;
+  revision: number;
+  status: string;
+}
+
+/**
+ * The revisions of exactly this family (ListTaskDefinitions matches by prefix) with the given
+ * statuses that carry the stack's tag, oldest first per status. The list has no tags, so each
+ * revision is described once.
+ */
+export async function ownedRevisions(ctx: Context, family: string, statuses: ('ACTIVE' | 'INACTIVE')[]): Promise<OwnedRevision[]> {
+  const arns: string[] = [];
+  for (const status of statuses) {
+    let nextToken: string | undefined;
+    do {
+      const page = await ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken }));
+      arns.push(...(page.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  const described = await Promise.all(arns.map(async (arn) => {
+    const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
+    const td = d.taskDefinition!;
+    return isOwned(ctx.spec, d.tags) ? { arn, revision: td.revision!, status: td.status ?? 'UNKNOWN' } : undefined;
+  }));
+  return described.filter((x) => x !== undefined);
+}
+
 function taskDefinition(id: string, family: string, dependsOn: string[], desired: (ctx: Context) => Desired): Resource<TaskDefinitionState> {
   const self: Resource<TaskDefinitionState> = {
     id,
@@ -103,12 +132,8 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
         // ECS answers ClientException for a family with no ACTIVE revision. Owned INACTIVE ones (a
         // destroy stopped between deregistering and deleting) are still there for destroy to delete.
         if (!hasErrorName(err, 'ClientException')) throw err;
-        const inactive = (await ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'INACTIVE' }))).taskDefinitionArns ?? [];
-        for (const arn of inactive.filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family)) {
-          const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
-          if (isOwned(ctx.spec, d.tags)) return observed({ family, arn, revision: d.taskDefinition!.revision!, fingerprint: {} }, true, arn);
-        }
-        return undefined;
+        const [inactive] = await ownedRevisions(ctx, family, ['INACTIVE']);
+        return inactive && observed({ family, arn: inactive.arn, revision: inactive.revision, fingerprint: {} }, true, inactive.arn);
       }
       const td = out.taskDefinition!;
       // moto answers with the INACTIVE latest revision; ECS with ClientException (above).
@@ -134,20 +159,8 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
     // deployment circuit breaker can roll back to them; destroy removes them all.
     update: (ctx) => self.create(ctx),
     async delete(ctx) {
-      const arns: string[] = [];
-      for (const status of ['ACTIVE', 'INACTIVE'] as const) {
-        let nextToken: string | undefined;
-        do {
-          const page = await ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken }));
-          arns.push(...(page.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family));
-          nextToken = page.nextToken;
-        } while (nextToken);
-      }
       // Only revisions carrying the stack's tag; a revision someone else registered in the family stays.
-      const owned = (await Promise.all(arns.map(async (arn) => {
-        const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
-        return isOwned(ctx.spec, d.tags) ? { arn, status: d.taskDefinition!.status } : undefined;
-      }))).filter((x) => x !== undefined);
+      const owned = await ownedRevisions(ctx, family, ['ACTIVE', 'INACTIVE']);
       await Promise.all(owned.filter((t) => t.status === 'ACTIVE').map((t) =>
         ctx.aws.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: t.arn }))));
       for (let i = 0; i < owned.length; i += 10) {
