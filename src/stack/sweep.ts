@@ -1,5 +1,5 @@
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
-import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -13,6 +13,7 @@ import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { hasErrorName } from '../aws/errors.js';
 import { observeAll } from '../engine/engine.js';
+import { ownedRevisions } from '../resources/task-definition.js';
 import type { Context } from '../engine/types.js';
 import { isOwned, STACK_TAG_KEY } from './spec.js';
 import { stackResources } from './resources.js';
@@ -24,21 +25,15 @@ export interface Leftover {
 }
 
 /**
- * After destroy: everything tagged with the stack that is still there — found again by name, and
- * by tag or name prefix where AWS allows more than one (security groups in other VPCs, workspaces
- * sharing an alias, task definition revisions), plus whatever else carries the tag under another
- * name (the Resource Groups Tagging API; IAM roles, which it does not cover, separately).
+ * After destroy: everything tagged with the stack that is still there — found again by name, plus
+ * whatever else carries the tag (the Resource Groups Tagging API, which also covers security groups
+ * in other VPCs, workspaces sharing an alias and task definition revisions; IAM roles, which it does
+ * not cover, separately).
  */
 export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
   const resources = stackResources(ctx.spec);
-  const n = ctx.spec.names;
-  const [observed, groups, workspaces, revisions, tagged, roles] = await Promise.all([
+  const [observed, tagged, roles] = await Promise.all([
     observeAll(resources, ctx),
-    ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: `tag:${STACK_TAG_KEY}`, Values: [ctx.spec.name] }] })),
-    ctx.aws.amp.send(new ListWorkspacesCommand({ alias: n.workspaceAlias })),
-    Promise.all([n.appFamily, n.grafanaFamily].map((family) =>
-      ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE' })).then((out) =>
-        (out.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family)))),
     unlessDenied(ctx, taggedArns(ctx), 'tag:GetResources'),
     unlessDenied(ctx, taggedRoles(ctx), 'iam:ListRoles / iam:ListRoleTags'),
   ]);
@@ -47,19 +42,13 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
     const o = observed.get(r.id);
     if (o?.owned && r.kind !== 'task-definition') found.set(o.id, { kind: r.kind, name: r.name, id: o.id });
   }
-  for (const g of groups.SecurityGroups ?? []) found.set(g.GroupId!, { kind: 'security-group', name: g.GroupName!, id: g.GroupId! });
-  for (const w of workspaces.workspaces ?? []) {
-    if (isOwned(ctx.spec, w.tags) && w.status?.statusCode !== 'DELETING') found.set(w.workspaceId!, { kind: 'amp-workspace', name: w.alias ?? '', id: w.workspaceId! });
-  }
-  // Revisions are listed without tags: name only those that carry ours.
-  await Promise.all(revisions.flat().map(async (arn) => {
-    const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
-    if (isOwned(ctx.spec, d.tags)) found.set(arn, { kind: 'task-definition', name: arn.split('/').pop()!, id: arn });
-  }));
-  for (const role of roles) if (!found.has(role.id)) found.set(role.id, role);
+  // The tagging API covers security groups in other VPCs, workspaces sharing the alias and task
+  // definition revisions; only when it was denied are they looked for one by one.
+  if (tagged === undefined) for (const l of await taggedByService(ctx)) found.set(l.id, l);
+  for (const role of roles ?? []) if (!found.has(role.id)) found.set(role.id, role);
   // The tagging API is an index that lags behind deletions: ask each resource's own service too.
   const known = [...found.values()];
-  const candidates = tagged.map(fromArn).filter((l) => !found.has(l.id) &&
+  const candidates = (tagged ?? []).map(fromArn).filter((l) => !found.has(l.id) &&
     !known.some((f) => f.kind === l.kind && f.name === l.name) &&
     // Listeners and rules of a load balancer that is itself left over go with it.
     !((l.kind === 'listener' || l.kind === 'listener-rule') && known.some((f) => f.kind === 'load-balancer' && f.name === l.name)));
@@ -68,15 +57,32 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
   return [...found.values()];
 }
 
-/** The extra look-ups need permissions destroy itself does not: without them, say what was not checked. */
-async function unlessDenied<T>(ctx: Context, lookup: Promise<T[]>, permission: string): Promise<T[]> {
+/** The extra look-ups need permissions destroy itself does not: without them, say what was not checked (undefined). */
+async function unlessDenied<T>(ctx: Context, lookup: Promise<T[]>, permission: string): Promise<T[] | undefined> {
   try {
     return await lookup;
   } catch (err) {
     if (!hasErrorName(err, 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation')) throw err;
     ctx.reporter.warn(`the sweep could not look for resources tagged with the stack under other names (${permission} not allowed)`);
-    return [];
+    return undefined;
   }
+}
+
+/** Without the tagging API: the stack's security groups (any VPC), workspaces (by alias) and task definition revisions, each from its own service. */
+async function taggedByService(ctx: Context): Promise<Leftover[]> {
+  const n = ctx.spec.names;
+  const [groups, workspaces, revisions] = await Promise.all([
+    ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: `tag:${STACK_TAG_KEY}`, Values: [ctx.spec.name] }] })),
+    ctx.aws.amp.send(new ListWorkspacesCommand({ alias: n.workspaceAlias })),
+    Promise.all([n.appFamily, n.grafanaFamily].map((family) => ownedRevisions(ctx, family, ['ACTIVE']))),
+  ]);
+  return [
+    ...(groups.SecurityGroups ?? []).map((g) => ({ kind: 'security-group', name: g.GroupName!, id: g.GroupId! })),
+    ...(workspaces.workspaces ?? [])
+      .filter((w) => isOwned(ctx.spec, w.tags) && w.status?.statusCode !== 'DELETING')
+      .map((w) => ({ kind: 'amp-workspace', name: w.alias ?? '', id: w.workspaceId! })),
+    ...revisions.flat().map((r) => ({ kind: 'task-definition', name: r.arn.split('/').pop()!, id: r.arn })),
+  ];
 }
 
 // The services a stack uses. ECS by type: `ecs` alone would include tasks, which keep the tag after they stop.
