@@ -13,7 +13,8 @@ export function taskCounts(record: ServiceRecord, state: SimState): TaskCounts {
   const desired = record.desiredCount;
   const { rollout } = record;
   const previousRunning = rollout.previous?.running ?? 0;
-  if (state.taskFailures.has(record.name) && state.taskFailures.get(record.name)!.healedAt === undefined) {
+  const failure = state.taskFailures.get(record.name);
+  if (failure && failure.healedAt === undefined) {
     // Crash loop: new tasks keep being launched and stopping; the old deployment keeps serving.
     return { primaryRunning: 0, primaryPending: desired, previousRunning, settled: false };
   }

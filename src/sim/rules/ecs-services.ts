@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { ListServicesCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { ListServicesCommand, DescribeServicesCommand, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { replyJson, isSuccess, withBody, type ActionRule, type RuleContext } from '../rule.js';
 import type { ServiceRecord } from '../state.js';
 import { AwsError, jsonReply } from '../wire.js';
 import { motoCluster, motoService, motoTaskDefinition } from './ecs-lookup.js';
 import { presentService, runningTaskCount } from './ecs-service-view.js';
 import { describeStoppedTask, findStoppedTask, stoppedTasks } from './ecs-task-failures.js';
-import { findRunningTask, runningTasks, taskView } from './ecs-tasks.js';
+import { runningTaskIndex, runningTasks, taskView } from './ecs-tasks.js';
 import { validateTaskDefinition } from './ecs-task-definition.js';
 import { targetGroupProblem } from './elbv2-lookup.js';
 
@@ -198,18 +198,27 @@ const listTasks: ActionRule = async (ctx) => {
   return withBody(reply, JSON.stringify({ ...body, taskArns: [...tasks.map((t) => t.taskArn), ...(body.taskArns ?? [])] }));
 };
 
-/** A task of ours (running, or stopped in a crash loop) in DescribeTasks shape; undefined for moto's. */
-async function describeOurTask(ctx: RuleContext, arnOrId: string): Promise<any> {
-  const running = findRunningTask(ctx.state, arnOrId);
-  if (running) return taskView(running.record, running.task, await motoTaskDefinition(ctx, running.task.taskDefinition), 'RUNNING');
-  const stopped = findStoppedTask(ctx, arnOrId);
-  return stopped && describeStoppedTask(ctx, stopped.record, stopped.task);
-}
-
+/**
+ * DescribeTasks: tasks of ours (running, or stopped in a crash loop) are made up here, the rest go to
+ * moto. The running tasks are indexed once and each task definition is fetched once per request.
+ */
 const describeTasks: ActionRule = async (ctx) => {
   const input = ctx.call.input;
   const requested: string[] = input.tasks ?? [];
-  const described = await Promise.all(requested.map((t) => describeOurTask(ctx, t)));
+  const running = runningTaskIndex(ctx.state);
+  const definitions = new Map<string, Promise<TaskDefinition | undefined>>();
+  const taskDefinitionOf = (arn: string) => {
+    let definition = definitions.get(arn);
+    if (!definition) definitions.set(arn, (definition = motoTaskDefinition(ctx, arn)));
+    return definition;
+  };
+  const describeOurTask = async (arnOrId: string): Promise<any> => {
+    const ours = running.get(arnOrId.split('/').pop() ?? '');
+    if (ours) return taskView(ours.record, ours.task, await taskDefinitionOf(ours.task.taskDefinition), 'RUNNING');
+    const stopped = findStoppedTask(ctx, arnOrId);
+    return stopped && describeStoppedTask(ctx, stopped.record, stopped.task, taskDefinitionOf);
+  };
+  const described = await Promise.all(requested.map(describeOurTask));
   const others = requested.filter((_, i) => !described[i]);
   if (others.length === requested.length) return ctx.forward();
   let moto: any = { tasks: [], failures: [] };

@@ -69,9 +69,14 @@ async function writeTaskLogs(ctx: RuleContext, record: ServiceRecord, failure: T
 }
 
 /** A stopped task in DescribeTasks shape. */
-export async function describeStoppedTask(ctx: RuleContext, record: ServiceRecord, task: StoppedTask): Promise<any> {
+export async function describeStoppedTask(
+  ctx: RuleContext,
+  record: ServiceRecord,
+  task: StoppedTask,
+  taskDefinitionOf: (arn: string) => Promise<TaskDefinition | undefined> = (arn) => motoTaskDefinition(ctx, arn),
+): Promise<any> {
   const failure = ctx.state.taskFailures.get(record.name);
-  const taskDefinition = await motoTaskDefinition(ctx, record.rollout.taskDefinition);
+  const taskDefinition = await taskDefinitionOf(record.rollout.taskDefinition);
   const failing = failingContainer(taskDefinition);
   const deployment = { deploymentId: record.rollout.deploymentId, taskDefinition: record.rollout.taskDefinition };
   const view = taskView(record, { ...task, ...deployment }, taskDefinition, 'STOPPED');

@@ -30,14 +30,13 @@ export function runningTasks(state: SimState, record: ServiceRecord): RunningTas
   return record.tasks;
 }
 
-/** The service and RUNNING task a task ARN or id belongs to, if it is one of ours. */
-export function findRunningTask(state: SimState, arnOrId: string): { record: ServiceRecord; task: RunningTask } | undefined {
-  const id = arnOrId.split('/').pop();
+/** Every RUNNING task of ours by task id, with its service: build once, then look up many. */
+export function runningTaskIndex(state: SimState): Map<string, { record: ServiceRecord; task: RunningTask }> {
+  const index = new Map<string, { record: ServiceRecord; task: RunningTask }>();
   for (const record of state.services.values()) {
-    const task = runningTasks(state, record).find((t) => t.taskId === id);
-    if (task) return { record, task };
+    for (const task of runningTasks(state, record)) if (!index.has(task.taskId)) index.set(task.taskId, { record, task });
   }
-  return undefined;
+  return index;
 }
 
 /** A task of a service in DescribeTasks shape: what running and stopped tasks share. */

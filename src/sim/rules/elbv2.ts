@@ -1,4 +1,4 @@
-import { DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { DescribeSubnetsCommand, DescribeVpcsCommand, type Subnet } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, type LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { queryList } from '../classify.js';
 import { isSuccess, withBody, type ActionRule, type RuleContext } from '../rule.js';
@@ -49,18 +49,17 @@ async function motoLoadBalancerNamed(ctx: RuleContext, name: string): Promise<Lo
   }
 }
 
-async function checkTwoZones(ctx: RuleContext, subnetIds: string[]): Promise<void> {
+function checkTwoZones(subnetIds: string[], subnets: Subnet[]): void {
   const message = 'At least two subnets in two different Availability Zones must be specified';
   if (subnetIds.length < 2) throw validation(message);
-  const subnets = (await ctx.moto.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }))).Subnets ?? [];
   const zones = new Set(subnets.map((s) => s.AvailabilityZone));
   if (zones.size < 2) throw validation(message);
   if (zones.size < subnets.length) throw validation('You can specify only one subnet per Availability Zone');
 }
 
 /** aws-rules.md §6: an internet-facing load balancer needs a VPC with an internet gateway. */
-async function checkInternetGateway(ctx: RuleContext, subnetIds: string[]): Promise<void> {
-  const vpcId = (await ctx.moto.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }))).Subnets?.[0]?.VpcId;
+async function checkInternetGateway(ctx: RuleContext, subnets: Subnet[]): Promise<void> {
+  const vpcId = subnets[0]?.VpcId;
   if (vpcId && !(await internetGatewayOf(ctx.moto, vpcId))) throw new AwsError('InvalidSubnet', `VPC ${vpcId} has no internet gateway`);
 }
 
@@ -70,8 +69,9 @@ const createLoadBalancer: ActionRule = async (ctx) => {
   if (input.Name.startsWith('internal-')) throw validation(`Load balancer name '${input.Name}' cannot begin with 'internal-'`);
   if ((input.Type ?? 'application') === 'application') {
     const subnetIds = [...queryList(input, 'Subnets.member'), ...subnetMappingIds(input)];
-    await checkTwoZones(ctx, subnetIds);
-    if ((input.Scheme ?? 'internet-facing') === 'internet-facing') await checkInternetGateway(ctx, subnetIds);
+    const subnets = subnetIds.length < 2 ? [] : (await ctx.moto.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }))).Subnets ?? [];
+    checkTwoZones(subnetIds, subnets);
+    if ((input.Scheme ?? 'internet-facing') === 'internet-facing') await checkInternetGateway(ctx, subnets);
   }
   if (await motoLoadBalancerNamed(ctx, input.Name)) {
     throw new AwsError('DuplicateLoadBalancerName', `A load balancer with the name '${input.Name}' already exists`);
