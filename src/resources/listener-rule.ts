@@ -4,10 +4,9 @@ import {
   DescribeRulesCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { hasErrorName } from '../aws/errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { tags } from '../stack/spec.js';
-import { deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
+import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
 import { primaryPort, type ListenersState } from './listeners.js';
 import type { TargetGroupState } from './target-group.js';
 
@@ -65,7 +64,8 @@ export function dashboardRule(): Resource<RuleState> {
     async create(ctx) {
       const listenerArn = primaryListenerArn(ctx);
       const targetGroupArn = stateOf<TargetGroupState>(ctx, 'tg:grafana').arn;
-      try {
+      // A retried call whose first attempt went through leaves our rule at that priority: adopt it, and make it right.
+      const state = await createOrAdopt(self, ctx, async () => {
         const out = await ctx.aws.elb.send(new CreateRuleCommand({
           ListenerArn: listenerArn,
           Priority: PRIORITY,
@@ -74,12 +74,8 @@ export function dashboardRule(): Resource<RuleState> {
           Tags: tags.keyValue(ctx.spec),
         }));
         return { arn: out.Rules![0].RuleArn!, listenerArn, paths: [...DASHBOARD_PATHS].sort(), targetGroupArn };
-      } catch (err) {
-        // A retried call whose first attempt went through leaves our rule at that priority: adopt it.
-        const found = hasErrorName(err, 'PriorityInUseException') ? await self.observe(ctx) : undefined;
-        if (!found) throw err;
-        return self.update(ctx, found.state, []);
-      }
+      }, ['PriorityInUseException']);
+      return (await self.diff(ctx, state)).length > 0 ? self.update(ctx, state, []) : state;
     },
     async update(ctx, state) {
       if (state.listenerArn !== primaryListenerArn(ctx)) {

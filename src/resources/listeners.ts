@@ -6,10 +6,10 @@ import {
   type Action,
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { hasErrorName } from '../aws/errors.js';
+import { CliError } from '../errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { requireOptions, tags } from '../stack/spec.js';
-import { deleteIgnoringMissing, observed, stateOf } from './common.js';
+import { createOrAdopt, deleteIgnoringMissing, observed, stateOf } from './common.js';
 import type { LoadBalancerState } from './load-balancer.js';
 import type { TargetGroupState } from './target-group.js';
 
@@ -91,7 +91,7 @@ export function listeners(): Resource<ListenersState> {
       const want = desired(ctx);
       const lbArn = stateOf<LoadBalancerState>(ctx, 'alb').arn;
       const result = await Promise.all(want.map(async (w) => {
-        const have = state.listeners.find((l) => l.port === w.port);
+        let have = state.listeners.find((l) => l.port === w.port);
         const common = {
           Protocol: w.protocol,
           Port: w.port,
@@ -99,16 +99,13 @@ export function listeners(): Resource<ListenersState> {
           ...(w.certificateArn ? { Certificates: [{ CertificateArn: w.certificateArn }], SslPolicy: TLS_POLICY } : {}),
         };
         if (!have) {
-          try {
+          // A retried call whose first attempt went through: the listener is there; adopt it and make it right below.
+          const now = await createOrAdopt(self, ctx, async () => {
             const out = await ctx.aws.elb.send(new CreateListenerCommand({ LoadBalancerArn: lbArn, ...common, Tags: tags.keyValue(ctx.spec) }));
-            return { arn: out.Listeners![0].ListenerArn!, port: w.port, summary: summaryOfSpec(w) };
-          } catch (err) {
-            // A retried call whose first attempt went through: the listener is there; make it right.
-            if (!hasErrorName(err, 'DuplicateListenerException')) throw err;
-            const found = (await ctx.aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners!.find((l) => l.Port === w.port)!;
-            await ctx.aws.elb.send(new ModifyListenerCommand({ ListenerArn: found.ListenerArn, ...common }));
-            return { arn: found.ListenerArn!, port: w.port, summary: summaryOfSpec(w) };
-          }
+            return { loadBalancerArn: lbArn, listeners: [{ arn: out.Listeners![0].ListenerArn!, port: w.port, summary: summaryOfSpec(w) }] };
+          }, ['DuplicateListenerException']);
+          have = now.listeners.find((l) => l.port === w.port);
+          if (!have) throw new CliError(`ALB listener :${w.port} already exists, yet ${lbArn} does not list it; run the same command again`);
         }
         if (have.summary !== summaryOfSpec(w)) await ctx.aws.elb.send(new ModifyListenerCommand({ ListenerArn: have.arn, ...common }));
         return { ...have, summary: summaryOfSpec(w) };
