@@ -45,8 +45,6 @@ interface ServiceDesire {
   containerPort: (ctx: Context) => number;
   desiredCount: (ctx: Context) => number;
   gracePeriodSeconds: number;
-  /** The roles its tasks run with: while this run has just created them, IAM may not let ECS assume them yet. */
-  roleIds: string[];
 }
 
 function toState(s: Service): ServiceState {
@@ -195,7 +193,7 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
     },
     async settle(ctx, state) {
       if (!ctx.wait) return state;
-      await waitSteady(ctx, id, cluster(ctx), name, stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn, desire.roleIds);
+      await waitSteady(ctx, id, cluster(ctx), name, stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn, desire.taskDefinitionId);
       return state;
     },
     async delete(ctx, state) {
@@ -268,15 +266,25 @@ function isSteady(s: Snapshot): boolean {
   );
 }
 
+/** Whether the task definition's task or execution role was created by this run (a role's state has createdAt then). */
+function runsWithNewRoles(ctx: Context, taskDefinitionId: string): boolean {
+  const fp = (ctx.states.get(taskDefinitionId) as TaskDefinitionState | undefined)?.fingerprint ?? {};
+  const roleArns = [fp.taskRoleArn, fp.executionRoleArn].filter((a): a is string => typeof a === 'string');
+  return [...ctx.states.values()].some((s) => {
+    const role = s as Partial<RoleState> | undefined;
+    return role?.createdAt !== undefined && role.arn !== undefined && roleArns.includes(role.arn);
+  });
+}
+
 /**
  * Waits until running = desired, the rollout is COMPLETED and every target is healthy. Gives up
  * early, with the stopped tasks' reasons and last log lines, when the deployment keeps failing.
  */
-async function waitSteady(ctx: Context, id: string, cluster: string, name: string, targetGroupArn: string, roleIds: string[]): Promise<void> {
+async function waitSteady(ctx: Context, id: string, cluster: string, name: string, targetGroupArn: string, taskDefinitionId: string): Promise<void> {
   const deadline = Date.now() + scaled(STEADY_TIMEOUT_MS);
   // Roles this run created may not be assumable by ECS for a while: tasks stopped for that reason are
   // not the app's fault, so they do not count towards giving up early (the overall timeout still holds).
-  const newRoles = roleIds.some((r) => (ctx.states.get(r) as RoleState | undefined)?.createdAt !== undefined);
+  const newRoles = runsWithNewRoles(ctx, taskDefinitionId);
   const stopReasons = new Map<string, string>();
   for (;;) {
     const s = await snapshot(ctx, cluster, name, targetGroupArn);
@@ -351,7 +359,6 @@ export function appService(name: string): Resource<ServiceState> {
     containerPort: (ctx) => requireOptions(ctx.spec).appPort,
     desiredCount: (ctx) => requireOptions(ctx.spec).desiredCount,
     gracePeriodSeconds: 60,
-    roleIds: ['role:execution', 'role:app-task'],
   });
 }
 
@@ -364,7 +371,6 @@ export function grafanaService(name: string): Resource<ServiceState> {
     desiredCount: () => 1,
     // Grafana installs the AMP plugin before it answers its health check.
     gracePeriodSeconds: 180,
-    roleIds: ['role:execution', 'role:grafana-task'],
   });
 }
 
