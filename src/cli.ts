@@ -7,13 +7,14 @@ import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './config/defaults.js'
 // so `--help` stays instant.
 type Handler = (opts: Record<string, unknown>) => Promise<number>;
 
-function withConnection(cmd: Command): Command {
-  return cmd
+/** --name and the AWS connection flags; `json: false` leaves out --json (for a command whose output is not a report). */
+function withConnection(cmd: Command, { json = true }: { json?: boolean } = {}): Command {
+  cmd
     .option('--name <stack>', 'stack name: 1–20 of a-z, 0-9 and -, starting with a letter, not ending with -; prefixes every resource', DEFAULT_STACK_NAME)
     .option('--region <region>', 'AWS region (default: AWS_REGION or your profile\'s region)')
     .option('--profile <profile>', 'AWS profile from ~/.aws/config (SSO profiles work)')
-    .option('--endpoint-url <url>', 'one endpoint for every AWS call, for local emulators (or AWS_ENDPOINT_URL)')
-    .option('--json', 'print one JSON document on stdout; progress goes to stderr');
+    .option('--endpoint-url <url>', 'one endpoint for every AWS call, for local emulators (or AWS_ENDPOINT_URL)');
+  return json ? cmd.option('--json', 'print one JSON document on stdout; progress goes to stderr') : cmd;
 }
 
 function run(load: () => Promise<Handler>) {
@@ -87,13 +88,9 @@ Examples:
     .action(run(async () => (await import('./commands/destroy.js')).destroyCommand));
 
   // Its output is the config itself, so no --json; with --workspace-id it makes no AWS call.
-  program.command('agent-config').description('print the agent sidecar\'s Prometheus config or ECS container definition, exactly as up deploys it')
+  withConnection(program.command('agent-config').description('print the agent sidecar\'s Prometheus config or ECS container definition, exactly as up deploys it'), { json: false })
     .option('--format <format>', 'yaml (the Prometheus agent config) or container (the ECS container definition JSON)', 'yaml')
-    .option('--name <stack>', 'stack name: the scrape job\'s name, and the stack whose workspace is looked up', DEFAULT_STACK_NAME)
     .option('--workspace-id <id>', 'AMP workspace (default: the workspace of stack --name, looked up in AWS)')
-    .option('--region <region>', 'AWS region (default: AWS_REGION or your profile\'s region)')
-    .option('--profile <profile>', 'AWS profile from ~/.aws/config, for the region and the lookup')
-    .option('--endpoint-url <url>', 'endpoint for the workspace lookup, for local emulators (or AWS_ENDPOINT_URL)')
     .option('--app-port <n>', 'port your app listens on', '8080')
     .option('--metrics-path <path>', 'path of the Prometheus metrics', '/metrics')
     .option('--scrape-interval <duration>', 'how often the agent scrapes the app', '15s')
