@@ -1,14 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { stopProcess } from '../util/process.js';
+import { spawn } from 'node:child_process';
+import { stderrTail, stopProcess, waitUntilAnswering } from '../util/process.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { freeLoopbackPort } from '../util/ports.js';
-import { readBody } from '../util/http.js';
+import { forwardTo, forwardedHeaders, readBody } from '../util/http.js';
+import { errorReply, sendReply } from './wire.js';
 
 export interface DataPlaneCredentials {
   accessKeyId: string;
@@ -54,46 +55,40 @@ export async function startAmpDataPlane(opts: { region: string; credentials: Dat
     // Agents send what they buffered while the receiver was away: accept it rather than drop it.
     '--storage.tsdb.retention.time=1d',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let promLog = '';
-  prometheus.stderr!.on('data', (d: Buffer) => (promLog = (promLog + d.toString()).slice(-4000)));
-  const spawnFailed = new Promise<never>((_, reject) => {
-    prometheus.once('error', (err) => reject(new Error(`could not start prometheus: ${err.message}`)));
-    prometheus.once('exit', (code) => reject(new Error(`prometheus exited (${code}) before it was ready:\n${promLog}`)));
-  });
-  spawnFailed.catch(() => undefined);
+  const promLog = stderrTail(prometheus);
 
   const cleanup = async () => {
     await stopProcess(prometheus);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await Promise.race([waitReady(`${prometheusUrl}/-/ready`), spawnFailed]);
+    await waitUntilAnswering(`${prometheusUrl}/-/ready`, prometheus);
   } catch (err) {
     await cleanup();
-    throw err;
+    throw new Error(`prometheus did not start: ${(err as Error).message}\n${promLog()}`);
   }
 
   let rejected = 0;
   let lastRejection: string | undefined;
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err) => reply(res, 500, { message: (err as Error).message }));
+    handle(req, res).catch((err) => reply(res, 500, 'InternalServerException', (err as Error).message));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const match = /^\/workspaces\/(ws-[A-Za-z0-9-]+)\/api\/v1\/(.+)$/.exec(url.pathname);
-    if (!match) return reply(res, 404, { message: `no such AMP route: ${url.pathname}` });
+    if (!match) return reply(res, 404, 'ResourceNotFoundException', `no such AMP route: ${url.pathname}`);
     const problem = await checkSignature(principals, opts.region, req, url, body);
     if (problem) {
       rejected++;
       lastRejection = problem;
-      return reply(res, 403, { message: problem });
+      return reply(res, 403, signatureErrorCode(problem), problem);
     }
     const route = match[2];
     if (route === 'remote_write' && req.method === 'POST') return forward(req, res, `${prometheusUrl}/api/v1/write`, body);
     if (QUERY_ROUTES.test(route)) return forward(req, res, `${prometheusUrl}/api/v1/${route}${url.search}`, body);
-    return reply(res, 404, { message: `no such AMP route: ${url.pathname}` });
+    return reply(res, 404, 'ResourceNotFoundException', `no such AMP route: ${url.pathname}`);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -166,40 +161,22 @@ function parseAmzDate(value: string): Date | undefined {
   return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : undefined;
 }
 
-
-function reply(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+/** The x-amzn-ErrorType AWS gives with each signature problem checkSignature reports. */
+function signatureErrorCode(problem: string): string {
+  if (problem === 'Missing Authentication Token') return 'MissingAuthenticationTokenException';
+  if (problem.startsWith('The security token')) return 'UnrecognizedClientException';
+  return 'InvalidSignatureException';
 }
 
-const FORWARDED_HEADERS = ['content-type', 'content-encoding', 'x-prometheus-remote-write-version'];
-
-function forward(req: IncomingMessage, res: ServerResponse, target: string, body: Buffer): Promise<void> {
-  return new Promise((resolve) => {
-    const headers: Record<string, string> = {};
-    for (const name of FORWARDED_HEADERS) if (typeof req.headers[name] === 'string') headers[name] = req.headers[name] as string;
-    const upstream = httpRequest(target, { method: req.method, headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
-      up.pipe(res);
-      up.on('end', resolve);
-    });
-    upstream.on('error', (err) => {
-      reply(res, 502, { message: `data plane unavailable: ${err.message}` });
-      resolve();
-    });
-    upstream.end(body);
-  });
+/** An error as AMP's restJson API sends it: `{"message": …}` with x-amzn-ErrorType. */
+function reply(res: ServerResponse, status: number, code: string, message: string): void {
+  sendReply(res, errorReply('restJson', code, message, status));
 }
 
-async function waitReady(url: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`prometheus did not become ready at ${url} within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 100));
+async function forward(req: IncomingMessage, res: ServerResponse, target: string, body: Buffer): Promise<void> {
+  try {
+    await forwardTo(res, target, { method: req.method, headers: forwardedHeaders(req), body, responseHeaders: 'content-type' });
+  } catch (err) {
+    reply(res, 502, 'ServiceUnavailableException', `data plane unavailable: ${(err as Error).message}`);
   }
 }

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freeLoopbackPort } from '../util/ports.js';
+import { stderrTail, waitUntilAnswering } from '../util/process.js';
 
 const LOOPBACK = '127.0.0.1';
 const READY_TIMEOUT_MS = 20_000;
@@ -28,16 +29,14 @@ export async function startMoto(opts: { survivesSignals?: boolean } = {}): Promi
     detached: true, // own process group, so stop() can kill moto and its children together
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.once('error', (err) => { stderr += `\n${err.message}`; });
-  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  const stderr = stderrTail(child);
   const stop = killerFor(child, opts.survivesSignals === true);
   const endpoint = `http://${LOOPBACK}:${port}`;
   try {
-    await waitUntilAnswering(endpoint, child);
+    await waitUntilAnswering(`${endpoint}/moto-api/data.json`, child, READY_TIMEOUT_MS);
   } catch (err) {
     await stop();
-    throw new Error(`moto_server did not start: ${(err as Error).message}\n${stderr}`);
+    throw new Error(`moto_server did not start: ${(err as Error).message}\n${stderr()}`);
   }
   return { endpoint, pid: child.pid ?? -1, stop };
 }
@@ -95,18 +94,4 @@ function killerFor(child: ChildProcess, survivesSignals: boolean): () => Promise
     killGroup(pid);
     await exited;
   };
-}
-
-async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.pid === undefined) throw new Error(`exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no answer within ${READY_TIMEOUT_MS} ms`);
 }

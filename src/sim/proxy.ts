@@ -5,8 +5,7 @@ import { expiredTokenError, FaultPlan, serverErrorCode, throttlingError, type Fa
 import type { MotoClientPool } from './moto-clients.js';
 import type { RuleBook, RuleContext } from './rule.js';
 import type { SimState } from './state.js';
-import { ensureDefaultVpcGateway } from './rules/ec2.js';
-import { AwsError, errorReply, type Reply } from './wire.js';
+import { AwsError, errorReply, sendReply, type Reply } from './wire.js';
 import { readBody } from '../util/http.js';
 
 export interface SimCall {
@@ -95,11 +94,10 @@ export class SimProxy {
       moto: this.deps.clients.forRegion(call.region),
       forward: (replacement) => this.forward(req, replacement ?? body),
     };
-    const rule = this.deps.rules[call.service]?.[call.action];
+    const service = this.deps.rules[call.service];
+    const rule = service?.actions[call.action];
     try {
-      if (call.service === 'ec2' || call.service === 'elasticloadbalancing') {
-        await ensureDefaultVpcGateway(ctx.moto, this.deps.state, call.region);
-      }
+      await service?.before?.(ctx);
       return rule ? await rule(ctx) : await ctx.forward();
     } catch (err) {
       if (err instanceof AwsError) return errorReply(call.protocol, err.code, err.message, err.status, err.extra);
@@ -144,11 +142,6 @@ function injectedError(call: ClassifiedCall, fault: Fault): Reply | undefined {
   return undefined;
 }
 
-function sendReply(res: ServerResponse, reply: Reply): void {
-  const headers = { ...reply.headers, 'content-length': String(reply.body.length) };
-  res.writeHead(reply.status, headers);
-  res.end(reply.body);
-}
 
 
 export function sleep(ms: number): Promise<void> {

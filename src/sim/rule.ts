@@ -18,8 +18,17 @@ export interface RuleContext {
  */
 export type ActionRule = (ctx: RuleContext) => Promise<Reply>;
 
-/** Rules keyed by SigV4 service name, then action. */
-export type RuleBook = Record<string, Record<string, ActionRule>>;
+/** Runs before every call of one service, whether an action rule handles it or it goes straight to moto. */
+export type ServiceHook = (ctx: RuleContext) => Promise<void>;
+
+/** One service's rules: by action, and an optional hook run before any of its calls. */
+export interface ServiceRules {
+  before?: ServiceHook;
+  actions: Record<string, ActionRule>;
+}
+
+/** Rules keyed by SigV4 service name. */
+export type RuleBook = Record<string, ServiceRules>;
 
 export function isSuccess(reply: Reply): boolean {
   return reply.status >= 200 && reply.status < 300;

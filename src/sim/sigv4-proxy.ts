@@ -1,9 +1,10 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { DataPlaneCredentials } from './amp-data-plane.js';
-import { readBody } from '../util/http.js';
+import { forwardTo, forwardedHeaders, readBody } from '../util/http.js';
+import { errorReply, sendReply } from './wire.js';
 
 export interface SigningProxy {
   url: string;
@@ -22,18 +23,14 @@ export async function startSigningProxy(opts: { target: string; region: string; 
   const signer = new SignatureV4({ credentials: opts.credentials, region: opts.region, service: 'aps', sha256: Sha256, applyChecksum: false });
   const server: Server = createServer((req, res) => {
     proxy(req, res).catch((err) => {
-      res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: `signing proxy: ${(err as Error).message}` }));
+      sendReply(res, errorReply('restJson', 'ServiceUnavailableException', `signing proxy: ${(err as Error).message}`, 502));
     });
   });
 
   async function proxy(req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', target);
-    const headers: Record<string, string> = { host: target.host };
-    for (const name of ['content-type', 'content-encoding', 'x-prometheus-remote-write-version']) {
-      if (typeof req.headers[name] === 'string') headers[name] = req.headers[name] as string;
-    }
+    const headers = { host: target.host, ...forwardedHeaders(req) };
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const signed = await signer.sign(new HttpRequest({
@@ -46,15 +43,7 @@ export async function startSigningProxy(opts: { target: string; region: string; 
       headers,
       body: new Uint8Array(body),
     }));
-    await new Promise<void>((resolve, reject) => {
-      const upstream = httpRequest(url, { method: req.method, headers: signed.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-        up.on('end', resolve);
-      });
-      upstream.on('error', reject);
-      upstream.end(body);
-    });
+    await forwardTo(res, url, { method: req.method, headers: signed.headers, body, responseHeaders: 'all' });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 
 /** The four AWS wire protocols the CLI's services speak. */
 export type Protocol = 'awsJson' | 'awsQuery' | 'ec2Query' | 'restJson';
@@ -8,6 +9,12 @@ export interface Reply {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+}
+
+/** Writes `reply` to `res` (content-length from its body). */
+export function sendReply(res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': String(reply.body.length) });
+  res.end(reply.body);
 }
 
 export function jsonReply(value: unknown, status = 200, contentType = 'application/x-amz-json-1.1'): Reply {

@@ -10,8 +10,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { MotoClients } from '../moto-clients.js';
-import type { ActionRule, RuleContext } from '../rule.js';
-import type { SimState } from '../state.js';
+import type { ActionRule, RuleContext, ServiceHook } from '../rule.js';
 import { AwsError } from '../wire.js';
 
 function referencesGroup(group: SecurityGroup, groupId: string): boolean {
@@ -50,7 +49,7 @@ export const ec2Rules: Record<string, ActionRule> = { DeleteSecurityGroup: delet
  * makes its subnets public (aws-rules.md §6, §7). Give it one, once per region after each reset, before any
  * EC2 or ELB call of that region is answered.
  */
-export function ensureDefaultVpcGateway(moto: MotoClients, state: SimState, region: string): Promise<void> {
+export const defaultVpcGateway: ServiceHook = ({ moto, state, call: { region } }) => {
   let done = state.defaultVpcGateways.get(region);
   if (!done) {
     done = attachDefaultVpcGateway(moto).catch((err) => {
@@ -60,7 +59,7 @@ export function ensureDefaultVpcGateway(moto: MotoClients, state: SimState, regi
     state.defaultVpcGateways.set(region, done);
   }
   return done;
-}
+};
 
 async function attachDefaultVpcGateway(moto: MotoClients): Promise<void> {
   const vpc = (await moto.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0];

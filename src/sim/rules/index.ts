@@ -1,6 +1,6 @@
 import type { RuleBook } from '../rule.js';
 import { ampRules } from './amp.js';
-import { ec2Rules } from './ec2.js';
+import { defaultVpcGateway, ec2Rules } from './ec2.js';
 import { ecsRules } from './ecs-services.js';
 import { elbv2Rules } from './elbv2.js';
 import { iamRules } from './iam.js';
@@ -8,10 +8,10 @@ import { logsRules } from './logs.js';
 
 /** Every rule, keyed by the SigV4 service name in the credential scope. */
 export const allRules: RuleBook = {
-  aps: ampRules,
-  ec2: ec2Rules,
-  ecs: ecsRules,
-  elasticloadbalancing: elbv2Rules,
-  iam: iamRules,
-  logs: logsRules,
+  aps: { actions: ampRules },
+  ec2: { before: defaultVpcGateway, actions: ec2Rules },
+  ecs: { actions: ecsRules },
+  elasticloadbalancing: { before: defaultVpcGateway, actions: elbv2Rules },
+  iam: { actions: iamRules },
+  logs: { actions: logsRules },
 };
