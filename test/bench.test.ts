@@ -1,26 +1,14 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawnCollect } from '../src/util/process.js';
 
 // The benchmark in its short mode, spawned as a user (or CI) runs it: one up / up / status / destroy
 // cycle against the simulation. Only call counts are checked here; times are the benchmark's to
 // report (BENCHMARKS.md), never a test's to assert.
 const BENCH = resolve(import.meta.dirname, '../dist/bench/bench.js');
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 170_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+function runBench(args: string[]) {
+  return spawnCollect(process.execPath, [BENCH, ...args], { timeoutMs: 170_000, killSignal: 'SIGTERM' });
 }
 
 describe('npm run bench -- --short', () => {

@@ -12,7 +12,6 @@
  * destroy deletes everything, its sweep finds nothing, and status then finds no stack. No time is
  * ever asserted.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,6 +21,7 @@ import { DEFAULT_TIMING, type SimTiming } from '../sim/state.js';
 import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
 import { lowerBound, unmodelled, type BoundResult, type Command } from './model.js';
+import { spawnCollect } from '../util/process.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/fargate-prom');
 const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
@@ -109,27 +109,20 @@ function env(timeScale: number): NodeJS.ProcessEnv {
 }
 
 /** Runs the built CLI as a user would; the simulation's call log is cleared first. */
-function runCli(args: string[], opts: Options, sim?: Simulation): Promise<Run> {
+async function runCli(args: string[], opts: Options, sim?: Simulation): Promise<Run> {
   sim?.clearCalls();
-  return new Promise((resolvePromise, reject) => {
-    const startedAt = Date.now();
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env: env(opts.timeScale), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallMs = performance.now() - t0;
-      clearTimeout(timer);
-      const calls = sim ? sim.calls().filter((c) => c.at >= startedAt) : [];
-      const firstCallMs = calls.length ? Math.min(...calls.map((c) => c.at)) - startedAt : undefined;
-      resolvePromise({ code, stdout, stderr, wallMs, firstCallMs, calls });
-    });
-  });
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const { code, stdout, stderr } = await spawnCollect(process.execPath, [BIN, ...args], { env: env(opts.timeScale), timeoutMs: 300_000 });
+  const wallMs = performance.now() - t0;
+  const calls = sim ? sim.calls().filter((c) => c.at >= startedAt) : [];
+  const firstCallMs = calls.length ? Math.min(...calls.map((c) => c.at)) - startedAt : undefined;
+  return { code, stdout, stderr, wallMs, firstCallMs, calls };
 }
+
+/** `--endpoint-url` and `--json` for a stack in the simulation, and an up of it with two app tasks. */
+const connArgs = (sim: Simulation, stack: string) => ['--name', stack, '--endpoint-url', sim.endpoint, '--json'];
+const upArgs = (sim: Simulation, stack: string) => ['up', ...connArgs(sim, stack), '--app-image', IMAGE, '--desired-count', '2', '--yes'];
 
 function parseJson(run: Run, what: string): any {
   try {
@@ -184,17 +177,16 @@ function summarise(command: Command, run: Run, bound: BoundResult, cli?: { calls
 
 /** One stack's life: up, up again, status, destroy, then status must find nothing. */
 async function cycle(sim: Simulation, stack: string, opts: Options, bounds: Record<Command, BoundResult>): Promise<CommandResult[]> {
-  const conn = ['--name', stack, '--endpoint-url', sim.endpoint, '--json'];
-  const upArgs = ['up', ...conn, '--app-image', IMAGE, '--desired-count', '2', '--yes'];
+  const conn = connArgs(sim, stack);
   const out: CommandResult[] = [];
 
-  const first = await runCli(upArgs, opts, sim);
+  const first = await runCli(upArgs(sim, stack), opts, sim);
   if (first.code !== 0) throw new Error(`up failed (exit ${first.code}):\n${first.stderr}`);
   const firstJson = parseJson(first, 'up');
   check(firstJson.resources.length > 0 && firstJson.resources.every((r: any) => r.action === 'create'), `${stack}: the first up did not create every resource`);
   out.push(summarise('up', first, bounds.up, firstJson.aws));
 
-  const again = await runCli(upArgs, opts, sim);
+  const again = await runCli(upArgs(sim, stack), opts, sim);
   if (again.code !== 0) throw new Error(`up again failed (exit ${again.code}):\n${again.stderr}`);
   const againJson = parseJson(again, 'up again');
   const r2 = summarise('up-unchanged', again, bounds['up-unchanged'], againJson.aws);
@@ -256,10 +248,9 @@ async function main(): Promise<void> {
   try {
     if (opts.warmup) {
       log('warm-up (not measured): up and destroy of stack warmup');
-      const conn = ['--name', 'warmup', '--endpoint-url', sim.endpoint, '--json'];
-      const up = await runCli(['up', ...conn, '--app-image', IMAGE, '--desired-count', '2', '--yes'], opts, sim);
+      const up = await runCli(upArgs(sim, 'warmup'), opts, sim);
       if (up.code !== 0) throw new Error(`warm-up up failed (exit ${up.code}):\n${up.stderr}`);
-      const down = await runCli(['destroy', ...conn, '--yes'], opts, sim);
+      const down = await runCli(['destroy', ...connArgs(sim, 'warmup'), '--yes'], opts, sim);
       if (down.code !== 0) throw new Error(`warm-up destroy failed (exit ${down.code}):\n${down.stderr}`);
     }
     for (let i = 1; i <= opts.cycles; i++) {
@@ -267,7 +258,7 @@ async function main(): Promise<void> {
       log(`cycle ${i}/${opts.cycles}: up, up again, status, destroy (stack ${stack})`);
       const r = await cycle(sim, stack, opts, bounds);
       results.push(r);
-      for (const c of r) log(`  ${c.command.padEnd(12)} ${fmt(c.wallMs).padStart(7)} ms  ${c.simCalls} calls, ${c.simMutating} mutating  (bound ${fmt(c.boundMs)} ms, ×${c.ratio.toFixed(2)})`);
+      for (const c of r) log(`  ${c.command.padEnd(12)} ${String(round(c.wallMs)).padStart(7)} ms  ${c.simCalls} calls, ${c.simMutating} mutating  (bound ${round(c.boundMs)} ms, ×${c.ratio.toFixed(2)})`);
     }
     // status against a stack that does not exist: spawn → first AWS call, without the stack's size in it.
     log(`cold start: status until its first AWS call × ${opts.firstCallRuns}`);
@@ -329,7 +320,6 @@ async function main(): Promise<void> {
 }
 
 const round = (n: number) => Math.round(n);
-const fmt = (n: number) => String(Math.round(n));
 
 function machine() {
   const cpu = cpus();

@@ -44,66 +44,52 @@ export interface BoundResult {
   waitMs: number;
 }
 
+// Figures are keyed by resource kind, the part of the id before ':' (`log:app` → `log`); an entry for a
+// whole id would override its kind's (`table[id] ?? table[kind]`), none needs one today.
+const figure = <T>(table: Record<string, T>, id: string): T | undefined => table[id] ?? table[id.split(':')[0]];
+
 // Reading an existing resource: DescribeSecurityGroups carries tags and rules; a log group needs
 // ListTagsForResource after DescribeLogGroups; a role needs GetRole → ListRolePolicies → GetRolePolicy
 // (ListAttachedRolePolicies alongside); a target group DescribeTargetGroups → DescribeTags ∥ attributes.
 // The ALB's DescribeTags goes out alongside DescribeListeners, so the ALB itself counts 1.
 const OBSERVE_EXISTING: Record<string, number> = {
-  'sg:alb': 1, 'sg:tasks': 1, 'log:app': 2, 'log:agent': 2, 'log:grafana': 2, workspace: 1, secret: 1,
-  'role:execution': 3, 'role:app-task': 3, 'role:grafana-task': 3, cluster: 1, 'tg:app': 2, 'tg:grafana': 2,
-  alb: 1, listeners: 1, 'rule:dashboard': 1, 'taskdef:app': 1, 'taskdef:grafana': 1, 'service:app': 1, 'service:grafana': 1,
+  sg: 1, log: 2, workspace: 1, secret: 1, role: 3, cluster: 1, tg: 2, alb: 1, listeners: 1, rule: 1, taskdef: 1, service: 1,
 };
 /** What an observe needs from another observe: ARNs it cannot look up by name. */
 const OBSERVE_NEEDS: Record<string, string[]> = { listeners: ['alb'], 'rule:dashboard': ['listeners'] };
 
 const CREATE = (t: SimTiming): Record<string, Step> => ({
-  'sg:alb': { calls: 2 }, // CreateSecurityGroup → AuthorizeSecurityGroupIngress
-  'sg:tasks': { calls: 2 },
-  'log:app': { calls: 2 }, // CreateLogGroup (with tags) → PutRetentionPolicy
-  'log:agent': { calls: 2 },
-  'log:grafana': { calls: 2 },
+  sg: { calls: 2 }, // CreateSecurityGroup → AuthorizeSecurityGroupIngress
+  log: { calls: 2 }, // CreateLogGroup (with tags) → PutRetentionPolicy
   workspace: { calls: 2, waitMs: t.ampCreateMs }, // CreateWorkspace, CREATING, DescribeWorkspace → ACTIVE
   secret: { calls: 1 }, // CreateSecret
-  'role:execution': { calls: 2 }, // CreateRole → AttachRolePolicy ∥ PutRolePolicy
-  'role:app-task': { calls: 2 },
-  'role:grafana-task': { calls: 2 },
+  role: { calls: 2 }, // CreateRole → AttachRolePolicy ∥ PutRolePolicy
   cluster: { calls: 1 },
-  'tg:app': { calls: 2 }, // CreateTargetGroup → ModifyTargetGroupAttributes (deregistration delay)
-  'tg:grafana': { calls: 2 },
+  tg: { calls: 2 }, // CreateTargetGroup → ModifyTargetGroupAttributes (deregistration delay)
   alb: { calls: 2, waitMs: t.albProvisionMs }, // CreateLoadBalancer, provisioning, DescribeLoadBalancers → active
   listeners: { calls: 1 },
-  'rule:dashboard': { calls: 1 },
-  'taskdef:app': { calls: 1 },
-  'taskdef:grafana': { calls: 1 },
+  rule: { calls: 1 },
+  taskdef: { calls: 1 },
   // CreateService, tasks start, targets turn healthy, DescribeServices ∥ DescribeTargetHealth → steady
-  'service:app': { calls: 2, waitMs: t.serviceStartMs + t.targetHealthyMs },
-  'service:grafana': { calls: 2, waitMs: t.serviceStartMs + t.targetHealthyMs },
+  service: { calls: 2, waitMs: t.serviceStartMs + t.targetHealthyMs },
 });
 
 const DELETE = (t: SimTiming): Record<string, Step> => ({
   // DeleteService, DRAINING, DescribeServices → INACTIVE
-  'service:app': { calls: 2, waitMs: t.drainMs },
-  'service:grafana': { calls: 2, waitMs: t.drainMs },
+  service: { calls: 2, waitMs: t.drainMs },
   // ListTaskDefinitions (ACTIVE ∥ INACTIVE) → DescribeTaskDefinition (tags) → Deregister → DeleteTaskDefinitions
-  'taskdef:app': { calls: 4 },
-  'taskdef:grafana': { calls: 4 },
-  'rule:dashboard': { calls: 1 },
+  taskdef: { calls: 4 },
+  rule: { calls: 1 },
   listeners: { calls: 1 },
   alb: { calls: 2 }, // DeleteLoadBalancer → DescribeLoadBalancers (gone)
-  'tg:app': { calls: 1 },
-  'tg:grafana': { calls: 1 },
+  tg: { calls: 1 },
   cluster: { calls: 1 },
   // ListAttachedRolePolicies ∥ ListRolePolicies → Detach ∥ DeleteRolePolicy → DeleteRole
-  'role:execution': { calls: 3 },
-  'role:app-task': { calls: 3 },
-  'role:grafana-task': { calls: 3 },
+  role: { calls: 3 },
   workspace: { calls: 2, waitMs: t.ampDeleteMs }, // DeleteWorkspace, DELETING, DescribeWorkspace → gone
   secret: { calls: 1 },
-  'log:app': { calls: 1 },
-  'log:agent': { calls: 1 },
-  'log:grafana': { calls: 1 },
-  'sg:alb': { calls: 1 },
-  'sg:tasks': { calls: 1 },
+  log: { calls: 1 },
+  sg: { calls: 1 },
 });
 
 // ECS refuses a service whose task or execution role is younger than roleWarmupMs.
@@ -191,12 +177,12 @@ function longestChain(nodes: Node[], latencyMs: number, timing: SimTiming, lags:
   return { ms, chain, calls, waitMs };
 }
 
-function sequence(parts: { name: string; bound: BoundResult }[]): BoundResult {
+function sequence(parts: BoundResult[]): BoundResult {
   return {
-    ms: parts.reduce((a, p) => a + p.bound.ms, 0),
-    chain: parts.flatMap((p) => p.bound.chain),
-    calls: parts.reduce((a, p) => a + p.bound.calls, 0),
-    waitMs: parts.reduce((a, p) => a + p.bound.waitMs, 0),
+    ms: parts.reduce((a, p) => a + p.ms, 0),
+    chain: parts.flatMap((p) => p.chain),
+    calls: parts.reduce((a, p) => a + p.calls, 0),
+    waitMs: parts.reduce((a, p) => a + p.waitMs, 0),
   };
 }
 
@@ -206,45 +192,39 @@ export type Command = 'up' | 'up-unchanged' | 'status' | 'destroy';
 
 /** The lower bound of one command against a stack of `resources`, at `latencyMs` per call. */
 export function lowerBound(command: Command, resources: Resource[], latencyMs: number, timing: SimTiming): BoundResult {
-  const label = (id: string) => id;
   const graph = (step: (id: string) => Step, deps: (r: Resource) => string[]): Node[] =>
     resources.map((r) => ({ id: r.id, step: step(r.id), deps: deps(r) }));
-  const stepOf = (table: Record<string, Step>, fallback: Step) => (id: string) => table[id] ?? fallback;
+  const stepOf = (table: Record<string, Step>, fallback: Step) => (id: string) => figure(table, id) ?? fallback;
   // DescribeVpcs → DescribeSubnets ∥ DescribeRouteTables
   const network = fixed('resolve network', 2, latencyMs);
   // Fresh stack: every lookup by name at once; listeners and rules are not looked for without an ALB.
   const observeFresh = fixed('observe (nothing exists)', 1, latencyMs);
   const observeExisting = longestChain(
-    graph((id) => ({ calls: OBSERVE_EXISTING[id] ?? 1 }), (r) => OBSERVE_NEEDS[r.id] ?? []),
+    graph((id) => ({ calls: figure(OBSERVE_EXISTING, id) ?? 1 }), (r) => OBSERVE_NEEDS[r.id] ?? []),
     latencyMs, timing, [], (id) => `observe ${id}`,
   );
   switch (command) {
     case 'up': {
       const apply = longestChain(graph(stepOf(CREATE(timing), { calls: 1 }), (r) => r.dependsOn), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
-      return sequence([{ name: 'network', bound: network }, { name: 'observe', bound: observeFresh }, { name: 'apply', bound: apply }]);
+      return sequence([network, observeFresh, apply]);
     }
     case 'up-unchanged':
       // Nothing to change; one DescribeServices ∥ DescribeTargetHealth round confirms the services are steady.
-      return sequence([
-        { name: 'network', bound: network },
-        { name: 'observe', bound: observeExisting },
-        { name: 'ready', bound: fixed('services steady', 1, latencyMs) },
-      ]);
+      return sequence([network, observeExisting, fixed('services steady', 1, latencyMs)]);
     case 'status':
       // Health of every resource: one round of Describe calls, all at once.
-      return sequence([{ name: 'observe', bound: observeExisting }, { name: 'health', bound: fixed('health', 1, latencyMs) }]);
+      return sequence([observeExisting, fixed('health', 1, latencyMs)]);
     case 'destroy': {
       const dependents = new Map<string, string[]>(resources.map((r) => [r.id, []]));
       for (const r of resources) for (const d of r.dependsOn) dependents.get(d)?.push(r.id);
       const del = longestChain(graph(stepOf(DELETE(timing), { calls: 1 }), (r) => dependents.get(r.id)!), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
       // Sweep: lookups by name and tag, all at once (nothing is left to describe further).
-      return sequence([{ name: 'observe', bound: observeExisting }, { name: 'delete', bound: del }, { name: 'sweep', bound: fixed('sweep', 1, latencyMs) }]);
+      return sequence([observeExisting, del, fixed('sweep', 1, latencyMs)]);
     }
   }
 }
 
 /** Resource ids the model has no figures for (a resource added since): they count as one call. */
 export function unmodelled(resources: Resource[]): string[] {
-  const known = new Set(Object.keys(OBSERVE_EXISTING));
-  return resources.map((r) => r.id).filter((id) => !known.has(id));
+  return resources.map((r) => r.id).filter((id) => figure(OBSERVE_EXISTING, id) === undefined);
 }
