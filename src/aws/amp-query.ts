@@ -5,6 +5,7 @@ import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CliError } from '../errors.js';
+import { readBody } from '../util/http.js';
 
 /** One element of an instant vector: its labels and [evaluation time, value]. */
 export interface VectorSample {
@@ -58,6 +59,7 @@ export class AmpQueryClient {
   }
 }
 
+/** What AMP said, from a raw body: its JSON `message`/`error`, else the text itself (AMP's errors are not always JSON). */
 function messageOf(text: string): string {
   try {
     const doc = JSON.parse(text) as { message?: string; error?: string };
@@ -70,11 +72,7 @@ function messageOf(text: string): string {
 function send(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers, timeout: timeoutMs }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
+      readBody(res).then((body) => resolve({ status: res.statusCode ?? 0, text: body.toString('utf8') }), reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
     req.on('error', (err) => reject(new CliError(`cannot reach the AMP query API at ${url.origin}: ${err.message}`)));

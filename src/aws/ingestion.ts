@@ -6,7 +6,7 @@ const SECONDS_PER_MONTH = 30 * 24 * 3600;
 /** The series every scrape adds besides the target's own: up, scrape_duration_seconds, scrape_samples_scraped, scrape_samples_post_metric_relabeling, scrape_series_added. */
 const SCRAPE_SERIES_PER_TARGET = 5;
 
-export interface TargetReport {
+interface TargetReport {
   instance: string;
   up: boolean;
   sampleAgeSeconds: number;
@@ -67,7 +67,8 @@ export async function checkIngestion(query: AmpQueryClient, opts: { job: string;
     healthy: problems.length === 0,
     problems,
     targets: { up: upCount, expected: opts.expectedTargets, instances },
-    newestSampleAgeSeconds: newest === null ? null : round(newest),
+    // Already rounded: the smallest of the targets' rounded ages.
+    newestSampleAgeSeconds: newest,
     activeSeries: Number(series[0]?.value[1] ?? 0),
     samplesPerSecond: round(samplesPerSecond),
     samplesPerMonth: Math.round(samplesPerSecond * SECONDS_PER_MONTH),

@@ -2,7 +2,7 @@ import { CliError } from '../errors.js';
 import { scaled } from '../util/time.js';
 
 /** A Grafana answer the caller may want to branch on (404, 409…); anything else becomes a GrafanaError. */
-export interface GrafanaResponse<T = any> {
+interface GrafanaResponse<T = any> {
   status: number;
   body: T;
 }
@@ -16,7 +16,7 @@ export class GrafanaError extends CliError {
   }
 }
 
-export interface GrafanaClientOptions {
+interface GrafanaClientOptions {
   /** Where Grafana is served, including its sub path: http://host/dashboard */
   baseUrl: string;
   user?: string;
@@ -26,7 +26,7 @@ export interface GrafanaClientOptions {
   signal?: AbortSignal;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   /** This request's bound instead of the client's, in real-world milliseconds (scaled the same way). */
   timeoutMs?: number;
 }
@@ -44,6 +44,19 @@ export function grafanaBase(url: string): string {
   u.search = '';
   u.hash = '';
   return u.href.replace(/\/+$/, '');
+}
+
+/**
+ * Where the CLI reaches a stack's Grafana: --grafana-url, else the stack's URL through its ALB. Not at all
+ * when the AWS calls go to a local emulator (--endpoint-url) and no --grafana-url is given: the emulator's
+ * load balancer names resolve nowhere. `none`: the stack has no load balancer (yet).
+ */
+export type GrafanaTarget = { kind: 'url'; url: string } | { kind: 'emulator' } | { kind: 'none' };
+
+export function grafanaTarget(input: { grafanaUrl?: string; stackUrl?: string; endpointUrl?: string }): GrafanaTarget {
+  if (input.grafanaUrl) return { kind: 'url', url: input.grafanaUrl };
+  if (input.endpointUrl) return { kind: 'emulator' };
+  return input.stackUrl ? { kind: 'url', url: input.stackUrl } : { kind: 'none' };
 }
 
 /** A loopback host: plain HTTP to it never leaves the machine. */
@@ -148,7 +161,7 @@ export class GrafanaClient {
 }
 
 /** What Grafana said, from its usual `{message}` body or a short text, on one line. */
-function grafanaMessage(body: unknown): string {
+export function grafanaMessage(body: unknown): string {
   let s = '';
   if (body && typeof body === 'object') {
     const b = body as { message?: unknown; error?: unknown };

@@ -7,14 +7,14 @@ import { pollUntil } from '../aws/retry.js';
 import { CliError } from '../errors.js';
 import { ampQueryBase } from '../stack/endpoints.js';
 import type { Reporter } from '../ui/reporter.js';
-import { scaled, sleep } from '../util/time.js';
-import { GrafanaClient, GrafanaError, grafanaBase } from './api.js';
+import { canonicalJson } from '../util/json.js';
+import { GrafanaClient, GrafanaError, grafanaMessage } from './api.js';
 
 export const AMP_DATASOURCE_TYPE = 'grafana-amazonprometheus-datasource';
-export const GNET_DASHBOARD_ID = 11159;
+const GNET_DASHBOARD_ID = 11159;
 
 /** Everything the CLI creates in Grafana is named after the stack, so two stacks can share one Grafana. */
-export function grafanaNames(stack: string) {
+function grafanaNames(stack: string) {
   return {
     datasourceUid: `${stack}-amp`,
     datasourceName: `AMP (${stack})`,
@@ -24,7 +24,7 @@ export function grafanaNames(stack: string) {
   };
 }
 
-export interface DatasourceBody {
+interface DatasourceBody {
   name: string;
   uid: string;
   type: string;
@@ -34,29 +34,32 @@ export interface DatasourceBody {
   jsonData: Record<string, unknown>;
 }
 
-/** The AMP datasource: SigV4 with the default credential chain (the Grafana task role), POST queries. */
-export function desiredDatasource(stack: string, region: string, workspaceId: string): DatasourceBody {
+/**
+ * The AMP datasource: SigV4 with the default credential chain (the Grafana task role), POST queries.
+ * `ampEndpointUrl`: a server standing in for AMP's query API (the sandbox's local data plane).
+ */
+function desiredDatasource(stack: string, region: string, workspaceId: string, ampEndpointUrl?: string): DatasourceBody {
   const n = grafanaNames(stack);
   return {
     name: n.datasourceName,
     uid: n.datasourceUid,
     type: AMP_DATASOURCE_TYPE,
     access: 'proxy',
-    url: ampQueryBase(region, workspaceId),
+    url: ampQueryBase(region, workspaceId, ampEndpointUrl),
     isDefault: true,
     jsonData: { httpMethod: 'POST', sigV4Auth: true, sigV4AuthType: 'default', sigV4Region: region },
   };
 }
 
 /** What differs between Grafana's datasource and the desired one (empty: leave it alone). */
-export function datasourceDifferences(existing: Record<string, any>, desired: DatasourceBody): string[] {
+function datasourceDifferences(existing: Record<string, any>, desired: DatasourceBody): string[] {
   const out: string[] = [];
   for (const key of ['name', 'type', 'access', 'url', 'isDefault'] as const) {
     if (existing[key] !== desired[key]) out.push(`${key}: ${JSON.stringify(existing[key])} → ${JSON.stringify(desired[key])}`);
   }
   const have = existing.jsonData ?? {};
   for (const key of new Set([...Object.keys(have), ...Object.keys(desired.jsonData)])) {
-    if (canonical(have[key]) !== canonical(desired.jsonData[key])) out.push(`jsonData.${key}: ${JSON.stringify(have[key])} → ${JSON.stringify(desired.jsonData[key])}`);
+    if (canonicalJson(have[key]) !== canonicalJson(desired.jsonData[key])) out.push(`jsonData.${key}: ${JSON.stringify(have[key])} → ${JSON.stringify(desired.jsonData[key])}`);
   }
   return out;
 }
@@ -64,7 +67,7 @@ export function datasourceDifferences(existing: Record<string, any>, desired: Da
 // ---------------------------------------------------------------------------------------------
 // Reaching Grafana
 
-export interface ConnectOptions {
+interface ConnectOptions {
   aws: AwsClients;
   secretName: string;
   url: string;
@@ -76,13 +79,13 @@ export interface ConnectOptions {
   viaAlb?: boolean;
 }
 
-export interface Connected {
+interface Connected {
   client: GrafanaClient;
   version?: string;
 }
 
 /** Reads the Grafana admin password from Secrets Manager. The value is never logged or printed. */
-export async function readAdminPassword(aws: AwsClients, secretName: string): Promise<string> {
+async function readAdminPassword(aws: AwsClients, secretName: string): Promise<string> {
   try {
     const out = await aws.secrets.send(new GetSecretValueCommand({ SecretId: secretName }));
     if (!out.SecretString) throw new CliError(`secret ${secretName} has no string value`);
@@ -106,14 +109,39 @@ async function probeHealth(client: GrafanaClient): Promise<HealthSeen> {
   }
 }
 
+/** pollUntil's own timeout (not a GrafanaError, not an interrupt). */
+function isPollTimeout(err: unknown): err is CliError {
+  return err instanceof CliError && !(err instanceof GrafanaError) && /^timed out/.test(err.message);
+}
+
+interface GrafanaAccess {
+  /** Grafana's normalised base URL. */
+  base: string;
+  /** /api/health without credentials. */
+  probe: () => Promise<HealthSeen>;
+  /** A client signed in with the admin password from Secrets Manager. */
+  signIn: () => Promise<GrafanaClient>;
+}
+
+/** Reaching the Grafana at `url`: the anonymous health probe, then the admin sign-in. */
+function grafanaAccess(opts: { aws: AwsClients; secretName: string; url: string; signal?: AbortSignal; timeoutMs?: number }): GrafanaAccess {
+  const anonymous = new GrafanaClient({ baseUrl: opts.url, signal: opts.signal, timeoutMs: 10_000 });
+  const base = anonymous.baseUrl;
+  return {
+    base,
+    probe: () => probeHealth(anonymous),
+    signIn: async () => new GrafanaClient({ baseUrl: base, password: await readAdminPassword(opts.aws, opts.secretName), signal: opts.signal, timeoutMs: opts.timeoutMs }),
+  };
+}
+
 /** Waits (bounded, with progress) until Grafana answers /api/health, then signs in with the admin password. */
 export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
-  const base = grafanaBase(opts.url);
-  const anonymous = new GrafanaClient({ baseUrl: base, signal: opts.signal, timeoutMs: 10_000 });
+  const grafana = grafanaAccess(opts);
+  const base = grafana.base;
   const waitMs = opts.waitMs ?? 5 * 60_000;
   let seen: HealthSeen;
   try {
-    seen = await pollUntil(() => probeHealth(anonymous), (v) => v.ok, {
+    seen = await pollUntil(grafana.probe, (v) => v.ok, {
       what: `Grafana at ${base}/api/health`,
       timeoutMs: waitMs,
       intervalMs: 5_000,
@@ -123,7 +151,7 @@ export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
     });
   } catch (err) {
     // Only pollUntil's own timeout gets the hint; an interrupt (exit 130) passes through as it is.
-    if (!(err instanceof CliError) || err instanceof GrafanaError || !/^timed out/.test(err.message)) throw err;
+    if (!isPollTimeout(err)) throw err;
     const dns = /does not resolve/.test(err.message);
     const hint = dns
       ? opts.viaAlb
@@ -132,8 +160,7 @@ export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
       : '; check that the Grafana service is running (fargate-prom status) or pass --grafana-url';
     throw new GrafanaError(`${err.message}${hint}`);
   }
-  const password = await readAdminPassword(opts.aws, opts.secretName);
-  const client = new GrafanaClient({ baseUrl: base, password, signal: opts.signal });
+  const client = await grafana.signIn();
   return { client, version: seen.ok ? seen.version : undefined };
 }
 
@@ -149,7 +176,7 @@ export interface DatasourceResult {
 }
 
 /** Creates the AMP datasource when absent, replaces it when different, leaves it when equal. */
-export async function ensureDatasource(client: GrafanaClient, desired: DatasourceBody): Promise<DatasourceResult> {
+async function ensureDatasource(client: GrafanaClient, desired: DatasourceBody): Promise<DatasourceResult> {
   const route = `/api/datasources/uid/${encodeURIComponent(desired.uid)}`;
   const found = await client.get(route, [404]);
   if (found.status === 200) {
@@ -166,7 +193,7 @@ export async function ensureDatasource(client: GrafanaClient, desired: Datasourc
   // not documented, so a datasource under another uid is deleted and ours created with the stack's uid.
   const byName = await client.get(`/api/datasources/name/${encodeURIComponent(desired.name)}`, [404]);
   if (byName.status !== 200) {
-    throw new GrafanaError(`Grafana refused to create datasource ${desired.uid} (409 ${messageOf(created.body)}) but has none named "${desired.name}"`, 409);
+    throw new GrafanaError(`Grafana refused to create datasource ${desired.uid} (409 ${grafanaMessage(created.body)}) but has none named "${desired.name}"`, 409);
   }
   const existing = byName.body;
   const differences = datasourceDifferences(existing, desired);
@@ -191,13 +218,13 @@ export async function datasourceHealth(client: GrafanaClient, uid: string): Prom
   const res = await client.get(`/api/datasources/uid/${encodeURIComponent(uid)}/health`, [400, 404, 500, 502, 503]);
   const status = String(res.body?.status ?? '').toUpperCase();
   const healthy = res.status === 200 && (status === 'OK' || status === '');
-  return { healthy, message: messageOf(res.body) || (healthy ? 'OK' : `answered ${res.status}`) };
+  return { healthy, message: grafanaMessage(res.body) || (healthy ? 'OK' : `answered ${res.status}`) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Dashboard
 
-export interface DashboardSource {
+interface DashboardSource {
   source: 'grafana.com' | 'shipped';
   dashboard: Record<string, any>;
   /** Why the shipped dashboard was used. */
@@ -218,7 +245,7 @@ export function shippedDashboard(): Record<string, any> {
 export const GNET_TIMEOUT_MS = 10_000;
 
 /** Dashboard 11159 through Grafana's grafana.com proxy; the shipped equivalent when Grafana is offline. */
-export async function fetchDashboard(client: GrafanaClient): Promise<DashboardSource> {
+async function fetchDashboard(client: GrafanaClient): Promise<DashboardSource> {
   let reason: string;
   try {
     const res = await client.get(`/api/gnet/dashboards/${GNET_DASHBOARD_ID}`, [400, 404, 500, 502, 503, 504], { timeoutMs: GNET_TIMEOUT_MS });
@@ -226,7 +253,7 @@ export async function fetchDashboard(client: GrafanaClient): Promise<DashboardSo
     if (res.status === 200 && model && typeof model === 'object' && Array.isArray(model.panels)) {
       return { source: 'grafana.com', dashboard: model };
     }
-    reason = res.status === 200 ? 'grafana.com answered without a dashboard model' : `Grafana could not fetch it from grafana.com (${res.status}${messageOf(res.body) ? ` ${messageOf(res.body)}` : ''})`;
+    reason = res.status === 200 ? 'grafana.com answered without a dashboard model' : `Grafana could not fetch it from grafana.com (${res.status}${grafanaMessage(res.body) ? ` ${grafanaMessage(res.body)}` : ''})`;
   } catch (err) {
     // Bad credentials are not "offline": stop there.
     if (!(err instanceof GrafanaError) || err.status === 401 || err.status === 403) throw err;
@@ -287,7 +314,7 @@ export function prepareDashboard(model: Record<string, any>, datasourceUid: stri
 }
 
 /** The import command's inputs: every `__inputs` entry matched by type and name. */
-export function importInputs(model: Record<string, any>, datasourceUid: string): { name: string; type: string; pluginId: string; value: string }[] {
+function importInputs(model: Record<string, any>, datasourceUid: string): { name: string; type: string; pluginId: string; value: string }[] {
   return (model.__inputs ?? []).map((i: any) => ({
     name: String(i.name),
     type: String(i.type),
@@ -303,14 +330,14 @@ export interface FolderResult {
 }
 
 /** The stack's folder, created once; a folder of the same title made another way is used as it is. */
-export async function ensureFolder(client: GrafanaClient, uid: string, title: string): Promise<FolderResult> {
+async function ensureFolder(client: GrafanaClient, uid: string, title: string): Promise<FolderResult> {
   const found = await client.get(`/api/folders/${encodeURIComponent(uid)}`, [404]);
   if (found.status === 200) return { uid, title: found.body?.title ?? title, action: 'unchanged' };
   const created = await client.post('/api/folders', { uid, title }, [409]);
   if (created.status !== 409) return { uid: created.body?.uid ?? uid, title, action: 'create' };
   const all = await client.get<any[]>('/api/folders?limit=1000');
   const same = (Array.isArray(all.body) ? all.body : []).find((f) => f.title === title);
-  if (!same) throw new GrafanaError(`Grafana refused to create folder "${title}" (409 ${messageOf(created.body)})`, 409);
+  if (!same) throw new GrafanaError(`Grafana refused to create folder "${title}" (409 ${grafanaMessage(created.body)})`, 409);
   return { uid: same.uid, title, action: 'unchanged' };
 }
 
@@ -326,11 +353,11 @@ export interface DashboardResult {
 
 /** What the import keeps of a dashboard, for comparing Grafana's copy with ours. */
 function importedShape(d: Record<string, any>): string {
-  return canonical({ title: d.title, uid: d.uid, panels: d.panels ?? [], templating: d.templating ?? {} });
+  return canonicalJson({ title: d.title, uid: d.uid, panels: d.panels ?? [], templating: d.templating ?? {} });
 }
 
 /** Imports the dashboard into the folder unless Grafana already holds exactly this one there. */
-export async function ensureDashboard(client: GrafanaClient, source: DashboardSource, datasourceUid: string, dashboardUid: string, folderUid: string): Promise<DashboardResult> {
+async function ensureDashboard(client: GrafanaClient, source: DashboardSource, datasourceUid: string, dashboardUid: string, folderUid: string): Promise<DashboardResult> {
   const model = prepareDashboard(source.dashboard, datasourceUid, dashboardUid);
   const inputs = importInputs(model, datasourceUid);
   const base = { uid: dashboardUid, title: String(model.title ?? ''), source: source.source, folderUid, panels: countPanels(model.panels) };
@@ -378,6 +405,8 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** Real-world time to keep re-testing a failing datasource (IAM and plugin start-up settle quickly). */
   healthWaitMs?: number;
+  /** The datasource queries this server instead of AMP (FARGATE_PROM_AMP_ENDPOINT: the sandbox's local data plane). */
+  ampEndpointUrl?: string;
 }
 
 export interface ProvisionResult {
@@ -390,16 +419,22 @@ export async function provisionGrafana(opts: ProvisionOptions): Promise<Provisio
   const { client, reporter } = opts;
   const n = grafanaNames(opts.stack);
   reporter.phase('Configuring Grafana: the AMP datasource');
-  const ds = await ensureDatasource(client, desiredDatasource(opts.stack, opts.region, opts.workspaceId));
+  const ds = await ensureDatasource(client, desiredDatasource(opts.stack, opts.region, opts.workspaceId, opts.ampEndpointUrl));
   reporter.info(`Grafana datasource ${ds.uid}: ${ds.action === 'unchanged' ? 'unchanged' : `${ds.action}d`}${ds.differences?.length ? ` (${ds.differences.join('; ')})` : ''}`);
 
   reporter.phase('Testing the datasource from Grafana');
-  const deadline = Date.now() + scaled(opts.healthWaitMs ?? 60_000);
-  let health = await datasourceHealth(client, ds.uid);
-  while (!health.healthy && Date.now() + scaled(5_000) < deadline) {
-    reporter.waiting('grafana-datasource', `datasource ${ds.uid} not healthy yet: ${health.message}`);
-    await sleep(scaled(5_000), opts.signal);
-    health = await datasourceHealth(client, ds.uid);
+  let health!: DatasourceHealth;
+  try {
+    await pollUntil(async () => (health = await datasourceHealth(client, ds.uid)), (h) => h.healthy, {
+      what: `datasource ${ds.uid} to be healthy`,
+      timeoutMs: opts.healthWaitMs ?? 60_000,
+      intervalMs: 5_000,
+      signal: opts.signal,
+      onPoll: (h) => reporter.waiting('grafana-datasource', `datasource ${ds.uid} not healthy yet: ${h.message}`),
+    });
+  } catch (err) {
+    // Still failing when the wait ends: warned below with the last answer. Anything else passes through.
+    if (!isPollTimeout(err)) throw err;
   }
   if (health.healthy) reporter.info(`Grafana datasource ${ds.uid} is healthy: ${health.message}`);
   else reporter.warn(`Grafana's test of datasource ${ds.uid} failed: ${health.message} (check the Grafana task role's AMP permissions; \`fargate-prom status\` tests it again)`);
@@ -439,6 +474,8 @@ export interface InspectOptions {
   stack: string;
   region: string;
   workspaceId?: string;
+  /** The server the datasource is expected to query instead of AMP (--amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT). */
+  ampEndpointUrl?: string;
   signal?: AbortSignal;
 }
 
@@ -449,15 +486,15 @@ export interface InspectOptions {
  */
 export async function inspectGrafana(opts: InspectOptions): Promise<GrafanaInspection> {
   const n = grafanaNames(opts.stack);
-  const base = grafanaBase(opts.url);
+  const grafana = grafanaAccess({ ...opts, timeoutMs: 10_000 });
   const out: GrafanaInspection = {
-    url: `${base}/`,
+    url: `${grafana.base}/`,
     reachable: false,
     datasource: { uid: n.datasourceUid, present: false, matches: false, healthy: false },
     dashboard: { uid: n.dashboardUid, present: false },
     ok: false,
   };
-  const seen = await probeHealth(new GrafanaClient({ baseUrl: base, signal: opts.signal, timeoutMs: 10_000 }));
+  const seen = await grafana.probe();
   if (!seen.ok) {
     out.error = seen.reason;
     return out;
@@ -465,13 +502,12 @@ export async function inspectGrafana(opts: InspectOptions): Promise<GrafanaInspe
   out.reachable = true;
   out.version = seen.version;
   try {
-    const password = await readAdminPassword(opts.aws, opts.secretName);
-    const client = new GrafanaClient({ baseUrl: base, password, signal: opts.signal, timeoutMs: 10_000 });
+    const client = await grafana.signIn();
     const ds = await client.get(`/api/datasources/uid/${encodeURIComponent(n.datasourceUid)}`, [404]);
     if (ds.status === 200) {
       out.datasource.present = true;
       if (opts.workspaceId) {
-        const differences = datasourceDifferences(ds.body, desiredDatasource(opts.stack, opts.region, opts.workspaceId));
+        const differences = datasourceDifferences(ds.body, desiredDatasource(opts.stack, opts.region, opts.workspaceId, opts.ampEndpointUrl));
         out.datasource.matches = differences.length === 0;
         if (differences.length) out.datasource.differences = differences;
       }
@@ -490,21 +526,4 @@ export async function inspectGrafana(opts: InspectOptions): Promise<GrafanaInspe
   }
   out.ok = out.reachable && !out.error && out.datasource.present && out.datasource.matches && out.datasource.healthy && out.dashboard.present;
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function messageOf(body: any): string {
-  const m = body && typeof body === 'object' ? body.message ?? body.error : undefined;
-  return m === undefined ? '' : String(m).replace(/\s+/g, ' ').trim().slice(0, 200);
-}
-
-/** JSON with sorted keys: Grafana may return objects with its own key order. */
-export function canonical(v: unknown): string {
-  const sort = (n: any): any => {
-    if (Array.isArray(n)) return n.map(sort);
-    if (n && typeof n === 'object') return Object.fromEntries(Object.keys(n).sort().map((k) => [k, sort(n[k])]));
-    return n;
-  };
-  return JSON.stringify(sort(v)) ?? 'undefined';
 }

@@ -1,5 +1,6 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { StackSpec } from '../stack/spec.js';
+import { grafanaTarget } from './api.js';
 import { inspectGrafana, type GrafanaInspection } from './provision.js';
 
 /** The `grafana` object of `status --json` (besides `url`, the stack's Grafana URL). */
@@ -25,6 +26,8 @@ export interface GrafanaStatusInput {
   workspaceId?: string;
   /** --endpoint-url: a local AWS emulator, whose load balancer names resolve nowhere. */
   endpointUrl?: string;
+  /** --amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT: the server the datasource should query instead of AMP. */
+  ampEndpointUrl?: string;
   signal?: AbortSignal;
 }
 
@@ -35,18 +38,19 @@ export interface GrafanaStatusInput {
  * for Grafana's answers.
  */
 export async function grafanaStatusSection(input: GrafanaStatusInput): Promise<GrafanaStatus> {
-  const url = input.grafanaUrl ?? input.stackUrl;
-  if (!input.grafanaUrl && input.endpointUrl) {
+  const where = grafanaTarget(input);
+  if (where.kind === 'emulator') {
     return { checked: false, healthy: true, problems: [], reason: 'not checked: the load balancer of a local AWS emulator cannot be reached; pass --grafana-url' };
   }
-  if (!url) return { checked: false, healthy: true, problems: [], reason: 'not checked: the stack has no load balancer' };
+  if (where.kind === 'none') return { checked: false, healthy: true, problems: [], reason: 'not checked: the stack has no load balancer' };
   const g = await inspectGrafana({
     aws: input.aws,
     secretName: input.spec.names.grafanaSecret,
-    url,
+    url: where.url,
     stack: input.spec.name,
     region: input.spec.region,
     workspaceId: input.workspaceId,
+    ampEndpointUrl: input.ampEndpointUrl,
     signal: input.signal,
   });
   const problems: string[] = [];

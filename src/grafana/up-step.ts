@@ -1,7 +1,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { StackSpec } from '../stack/spec.js';
 import type { Reporter } from '../ui/reporter.js';
-import { GrafanaError, isLoopback } from './api.js';
+import { GrafanaError, grafanaTarget, isLoopback } from './api.js';
 import { connectGrafana, provisionGrafana, type ProvisionResult } from './provision.js';
 
 /** What `up --json` carries under `grafana` (next to `url`, the stack's Grafana URL). */
@@ -32,6 +32,8 @@ export interface GrafanaUpInput {
   wait: boolean;
   /** --endpoint-url: a local AWS emulator, whose load balancer names resolve nowhere. */
   endpointUrl?: string;
+  /** FARGATE_PROM_AMP_ENDPOINT: the datasource queries this server instead of AMP (the sandbox's local data plane). */
+  ampEndpointUrl?: string;
 }
 
 /**
@@ -46,13 +48,14 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
     report.reason = 'not waiting for the services (--no-wait); the next `fargate-prom up` configures Grafana';
     return report;
   }
-  const target = input.grafanaUrl ?? input.stackUrl;
-  if (!input.grafanaUrl && input.endpointUrl) {
+  const where = grafanaTarget(input);
+  if (where.kind === 'emulator') {
     return { ...report, provisioning: 'skipped', reason: 'the load balancer of a local AWS emulator (--endpoint-url) cannot be reached; pass --grafana-url to configure a Grafana' };
   }
-  if (!target || !input.workspaceId) {
+  if (where.kind === 'none' || !input.workspaceId) {
     throw new GrafanaError('cannot configure Grafana: the stack has no load balancer or AMP workspace yet; run `fargate-prom up` again');
   }
+  const target = where.url;
   const clearText = plainHttpWarning(target);
   if (clearText) input.reporter.warn(clearText);
   input.reporter.phase(`Waiting for Grafana at ${target}`);
@@ -72,6 +75,7 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
     workspaceId: input.workspaceId,
     reporter: input.reporter,
     signal: input.signal,
+    ampEndpointUrl: input.ampEndpointUrl,
   });
   return { ...report, provisioning: 'done', version, ...result };
 }

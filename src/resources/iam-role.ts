@@ -14,6 +14,7 @@ import {
 import { hasErrorName } from '../aws/errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, tags } from '../stack/spec.js';
+import { canonicalJson } from '../util/json.js';
 import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
 
 export interface RoleState {
@@ -40,13 +41,9 @@ export const policy = (...statements: Statement[]) => ({ Version: '2012-10-17', 
 
 export const TASK_EXECUTION_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
 
-/** JSON with sorted keys, so documents IAM returns (URL-encoded, reordered) compare equal to ours. */
-export function canonicalJson(doc: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort)
-      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
-        : v;
-  return JSON.stringify(sort(typeof doc === 'string' ? JSON.parse(decodeURIComponent(doc)) : doc));
+/** A policy document in canonical form; IAM returns documents URL-encoded, as strings. */
+function canonicalPolicy(doc: unknown): string {
+  return canonicalJson(typeof doc === 'string' ? JSON.parse(decodeURIComponent(doc)) : doc);
 }
 
 function trustPolicy(ctx: Context, accountFromArn: string): string {
@@ -99,12 +96,12 @@ export function iamRole(id: string, name: string, description: string, dependsOn
       ]);
       const inline = await Promise.all((inlineNames.PolicyNames ?? []).map(async (p) => {
         const doc = await ctx.aws.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: p }));
-        return [p, canonicalJson(doc.PolicyDocument!)] as const;
+        return [p, canonicalPolicy(doc.PolicyDocument!)] as const;
       }));
       return observed({
         name,
         arn: role.Arn!,
-        trustPolicy: canonicalJson(role.AssumeRolePolicyDocument!),
+        trustPolicy: canonicalPolicy(role.AssumeRolePolicyDocument!),
         managedPolicyArns: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
         inlinePolicies: Object.fromEntries(inline),
       }, true, role.Arn!);

@@ -17,13 +17,14 @@ const ERROR_LINE = /level=(?:error|ERROR)\b|Failed to send batch|^fargate-prom-a
  * The agent's recent errors from its CloudWatch log group: why samples do not arrive (a rejected
  * signature, a wrong URL, a metadata endpoint that never answered). Newest last, repeats folded.
  */
-export async function recentAgentErrors(ctx: Context, now = Date.now()): Promise<AgentLogLine[]> {
+export async function recentAgentErrors(ctx: Context): Promise<AgentLogLine[]> {
+  const startTime = Date.now() - LOOK_BACK_MS;
   const found = new Map<string, AgentLogLine>();
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const out = await ctx.aws.logs.send(new FilterLogEventsCommand({
       logGroupName: ctx.spec.names.agentLogGroup,
-      startTime: now - LOOK_BACK_MS,
+      startTime,
       nextToken,
     }));
     for (const e of out.events ?? []) {
