@@ -7,6 +7,7 @@ import { startAmpDataPlane } from '../sim/amp-data-plane.js';
 import { startLocalAppTask } from '../sim/local-task.js';
 import { startSimulation, type Simulation } from '../sim/simulation.js';
 import { freeLoopbackPort as freePort } from '../util/ports.js';
+import { ampQueryBase } from '../stack/endpoints.js';
 import { makeSpec } from '../stack/spec.js';
 import { setTimeScale, sleep } from '../util/time.js';
 import { destroyCommand } from './destroy.js';
@@ -78,11 +79,11 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
     teardown.add('the local AWS', sim.stop);
     const plane = await startAmpDataPlane({ region: REGION, credentials: CREDENTIALS });
     teardown.add('the local AMP data plane', plane.stop);
-    process.env.FARGATE_PROM_AMP_ENDPOINT = plane.url;
     say(`local AWS at ${sim.endpoint}, local AMP data plane at ${plane.url}`);
 
     const appPort = await freePort();
-    const common = { name, endpointUrl: sim.endpoint, region: REGION, yes: true, grafanaUrl: raw.grafanaUrl };
+    // ampEndpointUrl: up points Grafana's datasource at the local data plane; status queries it and expects that datasource.
+    const common = { name, endpointUrl: sim.endpoint, region: REGION, yes: true, grafanaUrl: raw.grafanaUrl, ampEndpointUrl: plane.url };
     const upOptions = {
       ...common,
       appImage: SAMPLE_IMAGE,
@@ -166,7 +167,7 @@ async function toStderr<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Until the first samples of the stack's job are queryable through the data plane (bounded). */
 async function waitForSamples(planeUrl: string, workspaceId: string, job: string, signal: AbortSignal): Promise<void> {
-  const query = new AmpQueryClient(`${planeUrl}/workspaces/${workspaceId}`, REGION, async () => CREDENTIALS);
+  const query = new AmpQueryClient(ampQueryBase(REGION, workspaceId, planeUrl), REGION, async () => CREDENTIALS);
   const deadline = Date.now() + 90_000;
   while (!signal.aborted) {
     const up = await query.instant(`up{job=${JSON.stringify(job)}} == 1`).catch(() => []);

@@ -42,6 +42,7 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
       grafanaUrl: conn.grafanaUrl,
       workspaceId: endpoints.amp.workspaceId,
       endpointUrl: conn.endpointUrl,
+      ampEndpointUrl: conn.ampEndpointUrl,
       signal: session.signal,
     });
     const ingestion = await metrics;

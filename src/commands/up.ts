@@ -1,4 +1,4 @@
-import { parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
+import { ampEndpointFromEnv, parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError } from '../errors.js';
 import { apply, ApplyError, observeAll, plan, type Observation, type PlannedChange } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
@@ -21,6 +21,9 @@ export async function upOrSandbox(raw: RawOptions): Promise<number> {
 
 export async function upCommand(raw: RawOptions): Promise<number> {
   const opts = parseUpOptions(raw);
+  // Where Grafana's datasource sends its queries instead of AMP (local use): FARGATE_PROM_AMP_ENDPOINT,
+  // or the sandbox's local data plane, which the sandbox passes in-process (up has no such flag).
+  const ampEndpointUrl = typeof raw.ampEndpointUrl === 'string' ? raw.ampEndpointUrl : ampEndpointFromEnv();
   if (!opts.appImage) opts.appImage = await askAppImage(opts);
   const session = await openSession(opts);
   const { reporter } = session;
@@ -86,6 +89,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
         workspaceId: endpoints.amp.workspaceId,
         wait: opts.wait,
         endpointUrl: opts.endpointUrl,
+        ampEndpointUrl,
       });
     } catch (err) {
       reporter.stop();

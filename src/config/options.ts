@@ -129,10 +129,15 @@ export interface StatusOptions extends ConnectionOptions {
   grafanaUrl?: string;
 }
 
+/** FARGATE_PROM_AMP_ENDPOINT: a server standing in for AMP's query API (local use); unset or empty: AMP. */
+export function ampEndpointFromEnv(): string | undefined {
+  return process.env.FARGATE_PROM_AMP_ENDPOINT || undefined;
+}
+
 export function parseStatusOptions(raw: RawOptions): StatusOptions {
   return {
     ...parseConnectionOptions(raw),
-    ampEndpointUrl: urlFlag(raw, 'ampEndpointUrl', '--amp-endpoint-url', 'http://127.0.0.1:9095'),
+    ampEndpointUrl: urlFlag(raw, 'ampEndpointUrl', '--amp-endpoint-url', 'http://127.0.0.1:9095') ?? ampEndpointFromEnv(),
     grafanaUrl: urlFlag(raw, 'grafanaUrl', '--grafana-url', 'http://127.0.0.1:3000/dashboard'),
   };
 }

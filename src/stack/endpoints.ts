@@ -23,8 +23,9 @@ export function stackEndpoints(ctx: Context, https = Boolean(ctx.spec.options?.c
 
 /**
  * Where to send PromQL for a workspace: AMP itself, or — for local use (the sandbox, tests) — the
- * server given by --amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, with the same /workspaces/<id> paths.
+ * `override` server (--amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, resolved by the command), with the
+ * same /workspaces/<id> paths.
  */
-export function ampQueryBase(region: string, workspaceId: string, override = process.env.FARGATE_PROM_AMP_ENDPOINT): string {
+export function ampQueryBase(region: string, workspaceId: string, override: string | undefined): string {
   return override ? `${override.replace(/\/+$/, '')}/workspaces/${workspaceId}` : workspaceUrl(region, workspaceId);
 }

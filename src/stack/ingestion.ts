@@ -29,7 +29,10 @@ function deployedScrapeInterval(td: TaskDefinitionState | undefined): number | u
   return interval ? parseDurationSeconds(interval) : undefined;
 }
 
-/** Whether this stack's metrics really arrive in its workspace; needs the observed states in ctx. */
+/**
+ * Whether this stack's metrics really arrive in its workspace; needs the observed states in ctx.
+ * `ampEndpointUrl`: --amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, a server to query instead of AMP.
+ */
 export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Promise<StackIngestion> {
   const workspace = ctx.states.get('workspace') as WorkspaceState | undefined;
   const td = ctx.states.get('taskdef:app') as TaskDefinitionState | undefined;
@@ -38,11 +41,10 @@ export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Pro
   if (!workspace || interval === undefined) {
     return { checked: false, healthy: false, problems: [`not checked: ${!workspace ? 'no AMP workspace' : 'no agent in the app task definition'}`] };
   }
-  const override = ampEndpointUrl ?? process.env.FARGATE_PROM_AMP_ENDPOINT;
-  if (!override && ctx.aws.settings.endpointUrl) {
+  if (!ampEndpointUrl && ctx.aws.settings.endpointUrl) {
     return { checked: false, skipped: '--endpoint-url points the AWS calls at an emulator, which has no AMP data plane; pass --amp-endpoint-url to check one', healthy: true, problems: [] };
   }
-  const query = new AmpQueryClient(ampQueryBase(ctx.spec.region, workspace.workspaceId, override), ctx.spec.region, ctx.aws.credentials());
+  const query = new AmpQueryClient(ampQueryBase(ctx.spec.region, workspace.workspaceId, ampEndpointUrl), ctx.spec.region, ctx.aws.credentials());
   let result: StackIngestion;
   try {
     const report = await checkIngestion(query, { job: ctx.spec.name, expectedTargets: service?.desiredCount ?? 0, scrapeIntervalSeconds: interval });
