@@ -13,17 +13,21 @@ import { parse as parseYaml } from 'yaml';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { CREDENTIALS, defaultNetwork, REGION, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
+import { describeAll, readStack } from './support/reliability-stack.js';
 
 // Non-default values of up's options, driven through the real CLI and checked through the SDK.
 
 let sim: Simulation;
 let aws: SimClients;
+/** Straight to moto, past the simulation: what is really left. */
+let moto: SimClients;
 const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4'];
 const cli = (args: string[]) => runCli([...args, '--endpoint-url', sim.endpoint], simEnv());
 
 beforeAll(async () => {
   sim = await startSimulation();
   aws = simClients(sim.endpoint);
+  moto = simClients(sim.motoEndpoint);
 });
 afterAll(async () => {
   await sim?.stop();
@@ -110,6 +114,8 @@ describe('--certificate-arn: HTTPS on 443, port 80 redirects', () => {
     const down = await cli(['destroy', '--name', 'tls', '--yes', '--json']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.json().leftovers).toEqual([]);
+    // Checked in moto, not through the CLI: nothing of any kind tagged or named as the stack is left.
+    expect(describeAll(await readStack(moto, 'tls'))).toEqual([]);
   });
 });
 
@@ -193,5 +199,7 @@ describe('non-default values of the other options', () => {
     const down = await cli(['destroy', '--name', 'opts', '--yes', '--json']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.json().leftovers).toEqual([]);
+    // Checked in moto, not through the CLI: nothing of any kind tagged or named as the stack is left.
+    expect(describeAll(await readStack(moto, 'opts'))).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { DescribeTagsCommand, DescribeTargetGroupsCommand } from '@aws-sdk/clien
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { createIpTargetGroup, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
+import { describeAll, readStack } from './support/reliability-stack.js';
 
 let sim: Simulation;
 let aws: SimClients;
@@ -108,6 +109,8 @@ describe('a service whose tasks keep stopping', () => {
     const down = await cli(['destroy', '--name', 'crash', '--yes', '--json']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.json().leftovers).toEqual([]);
+    // Checked in moto (aws talks to it directly), not through the CLI: nothing of the stack is left.
+    expect(describeAll(await readStack(aws, 'crash'))).toEqual([]);
   });
 });
 
@@ -130,6 +133,8 @@ describe('an AMP workspace stuck in CREATION_FAILED', () => {
     const down = await cli(['destroy', '--name', 'ampfail', '--yes', '--json']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.json().leftovers).toEqual([]);
+    // Checked in moto (aws talks to it directly), not through the CLI: the failed workspace and the rest are gone.
+    expect(describeAll(await readStack(aws, 'ampfail'))).toEqual([]);
     sim.failWorkspaces('ampfail', false);
     const up = await cli(['up', '--name', 'ampfail', ...IMAGE, '--yes', '--desired-count', '1', '--json']);
     expect(up.code, up.stderr).toBe(0);

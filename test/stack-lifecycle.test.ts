@@ -20,6 +20,7 @@ import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.
 import { DEFAULT_TIMING } from '../src/sim/state.js';
 import { defaultNetwork, ECS_TRUST_POLICY, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
+import { describeAll, readStack } from './support/reliability-stack.js';
 
 const STACK = 'life';
 const TAG = { Key: 'fargate-prom:stack', Value: STACK };
@@ -296,6 +297,8 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect((await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/life/' }))).logGroups).toEqual([]);
     expect((await aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life-app', status: 'ACTIVE' }))).taskDefinitionArns).toEqual([]);
     await expect(aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).rejects.toThrow();
+    // And every kind, read straight from moto: nothing tagged with the stack or named as it is left.
+    expect(describeAll(await readStack(simClients(sim.motoEndpoint), STACK))).toEqual([]);
   });
 
   it('status after destroy says there is no such stack (exit 4)', async () => {
