@@ -5,13 +5,13 @@ import { DeleteWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-a
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { AwsClients } from '../src/aws/clients.js';
-import { GrafanaClient, isLoopback, networkReason } from '../src/grafana/api.js';
+import { isLoopback, networkReason } from '../src/grafana/api.js';
 import { grafanaStatusSection } from '../src/grafana/status.js';
 import { grafanaUpStep, plainHttpWarning } from '../src/grafana/up-step.js';
 import { makeSpec } from '../src/stack/spec.js';
 import type { Reporter } from '../src/ui/reporter.js';
 import { silentReporter } from '../src/ui/reporter.js';
-import { AMP_DATASOURCE_TYPE, GNET_TIMEOUT_MS, prepareDashboard, provisionGrafana, shippedDashboard } from '../src/grafana/provision.js';
+import { AMP_DATASOURCE_TYPE, GNET_TIMEOUT_MS, prepareDashboard, shippedDashboard } from '../src/grafana/provision.js';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
 import { freeClosedPort } from './support/ports.js';
 import { runCli, simEnv, type CliRun } from './support/cli.js';
@@ -70,12 +70,17 @@ async function standin(opts: Partial<StandinOptions> = {}): Promise<GrafanaStand
   return g;
 }
 
-/** A Grafana as a completed `up` leaves it: the AMP datasource, the folder and dashboard 11159; its log cleared. */
+/**
+ * A Grafana as a completed `up` leaves it, made by the built CLI's own `up --grafana-url` (so a test of
+ * "unchanged" or of drift compares a later run with what a real run left): the AMP datasource, the
+ * folder and dashboard 11159; its log cleared.
+ */
 async function configured(opts: Partial<StandinOptions> = {}): Promise<GrafanaStandin> {
   const g = await standin(opts);
-  const client = new GrafanaClient({ baseUrl: g.url, password: adminPassword });
-  await provisionGrafana({ client, stack: STACK, region: REGION, workspaceId: await currentWorkspace(), reporter: silentReporter });
+  const run = await upJson(g);
+  expect(run.code, run.stderr).toBe(0);
   expect(g.datasources.has(DS_UID) && g.dashboards.has(DASH_UID)).toBe(true);
+  expect(g.violations).toEqual([]);
   g.clearLog();
   return g;
 }
