@@ -6,6 +6,7 @@ import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { freeLoopbackPort } from '../src/util/ports.js';
 import { runCli, simEnv } from './support/cli.js';
+import { eventually } from './support/sim-fixtures.js';
 
 // The agent signing for itself: Debian 13's prometheus 2.53.3 (fetched by scripts/ensure-test-deps.sh;
 // Debian 12's 2.42 does not sign), run with the config and start script `up` registered, writing
@@ -53,11 +54,11 @@ describe.skipIf(!haveSigningPrometheus && !underCi)('the agent signs its remote 
 
   it('the data plane accepts its signature (service aps, the region of the config) and status sees the task\'s samples', async () => {
     const t = await task(KEYS.secretAccessKey, appPort);
-    let s = await status();
-    for (let i = 0; i < 60 && s.json().metrics.targets?.up !== 1; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      s = await status();
-    }
+    const s = await eventually(async () => {
+      const run = await status();
+      if (run.json().metrics.targets?.up === 1) return run;
+      throw new Error(`status shows no target up yet; last (exit ${run.code}):\n${run.stdout}${run.stderr}`);
+    }, 60_000, 'status to see the task\'s target up', 500);
     expect(s.code, s.stdout).toBe(0);
     expect(s.json().metrics).toMatchObject({ healthy: true, targets: { up: 1, expected: 1, instances: [{ instance: t.taskId, up: true }] } });
     expect(plane.rejections().count).toBe(0);
@@ -71,11 +72,11 @@ describe.skipIf(!haveSigningPrometheus && !underCi)('the agent signs its remote 
     const t = await task('not-the-secret', await freeLoopbackPort(), (line) => { if (/403 Forbidden/.test(line)) refused(); });
     await seen;
     expect(plane.rejections().last).toMatch(/signature we calculated does not match/);
-    let s = await status();
-    for (let i = 0; i < 20 && !(s.json().metrics.agentLog ?? []).some((l: { task: string }) => l.task === t.taskId); i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      s = await status();
-    }
+    const s = await eventually(async () => {
+      const run = await status();
+      if ((run.json().metrics.agentLog ?? []).some((l: { task: string }) => l.task === t.taskId)) return run;
+      throw new Error(`status shows no agent log line of task ${t.taskId} yet; last (exit ${run.code}):\n${run.stdout}${run.stderr}`);
+    }, 20_000, 'status to show the refused agent\'s log line', 500);
     // The first task's samples keep arriving; the second's never get in.
     expect(s.code).toBe(3);
     expect(s.json().metrics.problems).toEqual(['1 of 2 scrape targets up']);

@@ -17,7 +17,8 @@ import { startTaskMetadataEndpoint, type TaskMetadataEndpoint } from '../src/sim
 import { freeLoopbackPort as freePort } from '../src/util/ports.js';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
 import { startSigningProxy, type SigningProxy } from '../src/sim/sigv4-proxy.js';
-import { Tracker, pollUntil, promQuery, type Proc } from './support/pipeline-procs.js';
+import { Tracker, promQuery, type Proc } from './support/pipeline-procs.js';
+import { eventually } from './support/sim-fixtures.js';
 import { startGrafanaStandin } from './support/grafana-standin.js';
 
 const exec = promisify(execFile);
@@ -233,7 +234,7 @@ for (const shell of SHELLS) {
       });
       await Promise.race([
         exited,
-        pollUntil('the agent to be ready', 15_000, async () => ((await fetch(`http://${listen}/-/ready`)).ok ? true : undefined), 200),
+        eventually(async () => (await fetch(`http://${listen}/-/ready`)).ok, 15_000, 'the agent to be ready', 200),
       ]);
       exited.catch(() => undefined);
     }
@@ -372,7 +373,7 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
       // A URL AMP does not serve: the workspace path without /api/v1.
       startAgent('agent-wrong-url', `${dataPlane.url}/workspaces/${WORKSPACE}/remote_write`, CREDENTIALS.secretAccessKey),
     ]);
-    await pollUntil('the probe agent\'s first remote write', 20_000, async () => probe.authorization, 200);
+    await eventually(async () => probe.authorization !== undefined, 20_000, 'the probe agent\'s first remote write', 200);
     await tracker.stop(prober.proc);
     agentSigns = /^AWS4-HMAC-SHA256 /.test(probe.authorization ?? '');
     // Debian's prometheus 2.42 accepts the sigv4 block and resolves credentials, yet sends no
@@ -427,10 +428,10 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
   });
 
   it('series arrive labelled with the task id as instance and the job name', async () => {
-    const series = await pollUntil('nodejs_version_info from the agent', 30_000, async () => {
+    const series = await eventually(async () => {
       const r = await promQuery(dataPlane.prometheusUrl, `nodejs_version_info{instance="${good.metadata.taskId}"}`);
       return r.length > 0 ? r : undefined;
-    });
+    }, 30_000, 'nodejs_version_info from the agent', 250);
     expect(series[0].metric).toMatchObject({ instance: good.metadata.taskId, job: JOB });
     expect(good.proc.output()).toContain(`task ${good.metadata.taskId}: starting Prometheus 2.x in agent mode (--enable-feature=agent)`);
     // Only the task id, never the placeholder or host:port, as instance.
@@ -444,28 +445,15 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
   it('every metric dashboard 11159 queries is present', async () => {
     const names = [...new Set(dashboardQueries().flatMap((q) => metricNames(q.expr)))];
     expect(names.length).toBeGreaterThanOrEqual(10);
-    const missing = await pollUntil('every dashboard metric', 30_000, async () => {
-      const absent: string[] = [];
-      for (const name of names) {
-        const r = await promQuery(dataPlane.prometheusUrl, `count(${name}{instance="${good.metadata.taskId}",job="${JOB}"})`);
-        if (r.length === 0) absent.push(name);
-      }
-      return absent.length === 0 ? absent : undefined;
-    }).catch((err: Error) => [err.message]);
+    const missing = await withoutData(dataPlane.prometheusUrl, 'every dashboard metric',
+      names.map((name) => ({ label: name, promql: `count(${name}{instance="${good.metadata.taskId}",job="${JOB}"})` })));
     expect(missing).toEqual([]);
   });
 
   it('every panel query of dashboard 11159, with $instance as .*, returns data', async () => {
     const queries = dashboardQueries();
     expect(queries.length).toBeGreaterThanOrEqual(10);
-    const empty = await pollUntil('data for every panel query', 30_000, async () => {
-      const none: string[] = [];
-      for (const { title, expr } of queries) {
-        const r = await promQuery(dataPlane.prometheusUrl, withTemplateVars(expr));
-        if (r.length === 0) none.push(`${title}: ${expr}`);
-      }
-      return none.length === 0 ? none : undefined;
-    }).catch((err: Error) => [err.message]);
+    const empty = await withoutData(dataPlane.prometheusUrl, 'data for every panel query', panelQueries(queries));
     expect(empty).toEqual([]);
   });
 
@@ -482,13 +470,7 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
         expect(JSON.stringify(stored)).not.toMatch(/\$\{DS_[A-Z_]+\}/);
         const queries = dashboardQueries(stored);
         expect(queries.length).toBeGreaterThanOrEqual(8);
-        const empty = await pollUntil('data for every panel query', 30_000, async () => {
-          const none: string[] = [];
-          for (const { title, expr } of queries) {
-            if ((await promQuery(dataPlane.prometheusUrl, withTemplateVars(expr))).length === 0) none.push(`${title}: ${expr}`);
-          }
-          return none.length === 0 ? none : undefined;
-        }).catch((err: Error) => [err.message]);
+        const empty = await withoutData(dataPlane.prometheusUrl, 'data for every panel query', panelQueries(queries));
         expect(empty, source).toEqual([]);
       }
       expect(grafana.violations).toEqual([]);
@@ -514,6 +496,25 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
     expect(await promQuery(dataPlane.prometheusUrl, `count({instance="${wrongKey.metadata.taskId}"})`)).toEqual([]);
   });
 });
+
+/**
+ * Polls until every query returns data, within 30 s. [] once they all do; otherwise one message naming
+ * the queries still empty at the last poll, so `expect(…).toEqual([])` shows them.
+ */
+async function withoutData(prometheusUrl: string, what: string, queries: { label: string; promql: string }[]): Promise<string[]> {
+  return eventually(async () => {
+    const empty: string[] = [];
+    for (const { label, promql } of queries) {
+      if ((await promQuery(prometheusUrl, promql)).length === 0) empty.push(label);
+    }
+    if (empty.length > 0) throw new Error(`no data yet for ${empty.length} of ${queries.length}: ${empty.join('; ')}`);
+    return [] as string[];
+  }, 30_000, what, 250).catch((err: Error) => [err.message]);
+}
+
+/** A dashboard's panel queries as Grafana runs them with $instance as .*, labelled `title: expr`. */
+const panelQueries = (queries: { title: string; expr: string }[]) =>
+  queries.map(({ title, expr }) => ({ label: `${title}: ${expr}`, promql: withTemplateVars(expr) }));
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

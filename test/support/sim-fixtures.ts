@@ -50,20 +50,25 @@ export async function expectAwsError(call: Promise<unknown>, name: string, messa
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until check() returns a truthy value (or fails after timeoutMs). */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+/**
+ * Polls until check() returns a truthy value, or fails after timeoutMs. The one poller of the tests:
+ * a check that throws says why it is not done yet (with what it last saw), and the failure repeats
+ * the last such message.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition', intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
+  for (;;) {
     try {
       const value = await check();
       if (value) return value;
     } catch (err) {
       last = err;
     }
-    await sleep(50);
+    if (Date.now() >= deadline) break;
+    await sleep(Math.max(0, Math.min(intervalMs, deadline - Date.now())));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 export async function defaultNetwork(c: SimClients) {
