@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulation, type SimCall, type Simulation, type SimTiming } from '../src/sim/simulation.js';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
-import { BIN, runCli, simEnv, type CliRun } from './support/cli.js';
+import { runCli, simEnv, type CliRun } from './support/cli.js';
 import { countKinds, describeAll, readStack, type StackView } from './support/reliability-stack.js';
 
 // Short simulated waits: about forty `up`s run here, and what is tested is order and outcome, not time.
@@ -283,51 +282,44 @@ interface InterruptedRun extends CliRun {
  * Runs the command (human output) and presses Ctrl-C once the calls seen satisfy `when`: first the
  * simulation starts holding calls; once the calls made before that have been answered and the CLI
  * is quiet (what follows them is held too), SIGINT. Steps whose calls are held are in flight: they
- * may finish, but what would follow them must not start. (Spawns the CLI itself, unlike runCli, to
- * see the moment it prints that it was interrupted.)
+ * may finish, but what would follow them must not start. (Watches stderr as it arrives, to see the
+ * moment the CLI prints that it was interrupted.)
  */
-function runInterruptedWhen(args: string[], when: (calls: SimCall[]) => boolean): Promise<InterruptedRun> {
+async function runInterruptedWhen(args: string[], when: (calls: SimCall[]) => boolean): Promise<InterruptedRun> {
   sim.clearCalls();
   let heldAt = 0;
   let answeredAt = 0;
   let signalAt = 0;
   let acknowledgedAt = 0;
-  let stdout = '';
-  let stderr = '';
-  const child = spawn(process.execPath, [BIN, ...args, '--endpoint-url', sim.endpoint], { env: simEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    if (!acknowledgedAt && /interrupted: /.test(stderr)) {
-      acknowledgedAt = Date.now();
-      sim.setFaults(undefined);
-    }
-  });
-  const timer = setInterval(() => {
-    const calls = sim.calls();
-    if (!heldAt && when(calls)) {
-      sim.setFaults({ seed: 0, latencyMs: HOLD_MS });
-      heldAt = Date.now();
-    }
-    if (heldAt && !answeredAt && calls.every((c) => c.at >= heldAt || c.status !== 0)) answeredAt = Date.now();
-    if (answeredAt && !signalAt && Date.now() - answeredAt >= QUIET_MS) {
-      signalAt = Date.now();
-      try { process.kill(child.pid!, 'SIGINT'); } catch { /* already gone */ }
-    }
-  }, 2);
-  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearInterval(timer);
-      clearTimeout(killer);
-      sim.setFaults(undefined);
-      resolve({
-        code, signal, stdout, stderr, calls: sim.calls(), heldAt, signalAt, acknowledgedAt, exitAt: Date.now(),
-        json: () => JSON.parse(stdout),
-      });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const run = await cli(args, {
+      onStderr: (stderr) => {
+        if (!acknowledgedAt && /interrupted: /.test(stderr)) {
+          acknowledgedAt = Date.now();
+          sim.setFaults(undefined);
+        }
+      },
+      onSpawn: (pid) => {
+        timer = setInterval(() => {
+          const calls = sim.calls();
+          if (!heldAt && when(calls)) {
+            sim.setFaults({ seed: 0, latencyMs: HOLD_MS });
+            heldAt = Date.now();
+          }
+          if (heldAt && !answeredAt && calls.every((c) => c.at >= heldAt || c.status !== 0)) answeredAt = Date.now();
+          if (answeredAt && !signalAt && Date.now() - answeredAt >= QUIET_MS) {
+            signalAt = Date.now();
+            try { process.kill(pid, 'SIGINT'); } catch { /* already gone */ }
+          }
+        }, 2);
+      },
     });
-  });
+    return { ...run, calls: sim.calls(), heldAt, signalAt, acknowledgedAt, exitAt: Date.now() };
+  } finally {
+    clearInterval(timer);
+    sim.setFaults(undefined);
+  }
 }
 
 /** The resources named on the CLI's "done before it stopped:" and "not started:" lines, as `kind name`. */
@@ -371,6 +363,27 @@ function expectStoppedOnCtrlC(run: InterruptedRun): void {
   expect(run.exitAt - run.signalAt).toBeLessThan(10_000);
 }
 
+/**
+ * What the interrupted command says is true: it says it was interrupted, what it had done, what it had
+ * not started, and to run it again; what it did (created for up, deleted for destroy) is so in moto,
+ * and what it did not start is not.
+ */
+async function expectHonestInterruptReport(run: InterruptedRun, stack: string, command: 'up' | 'destroy'): Promise<void> {
+  const action = command === 'up' ? 'create' : 'delete';
+  expect(run.stderr).toMatch(/interrupted/);
+  expect(run.stderr).toMatch(new RegExp(`^done before it stopped: ${action} `, 'm'));
+  expect(run.stderr).toMatch(/^not started: /m);
+  expect(run.stderr).toContain(`run \`fargate-prom ${command}\` again`);
+  const { done, notStarted } = reportedProgress(run.stderr);
+  const present = await presentResources(stack);
+  expect(done.length).toBeGreaterThan(0);
+  expect(notStarted.length).toBeGreaterThan(0);
+  // up: what it did is there, what it did not start is not; destroy: what it deleted is gone, what it did not start is still there.
+  const madeSo = command === 'up' ? (r: string) => present.includes(r) : (r: string) => !present.includes(r);
+  expect(done.filter((r) => !madeSo(r)), command === 'up' ? 'reported done but missing' : 'reported deleted but there').toEqual([]);
+  expect(notStarted.filter((r) => madeSo(r)), command === 'up' ? 'reported not started but there' : 'reported not started but gone').toEqual([]);
+}
+
 describe('Ctrl-C (SIGINT): stops cleanly, says what was done and what was not, exits 130', () => {
   it('up: then a new up converges and destroy leaves nothing', async () => {
     const stack = 'ctrlc-up';
@@ -378,17 +391,7 @@ describe('Ctrl-C (SIGINT): stops cleanly, says what was done and what was not, e
     // groups) each have mutating calls to follow (retention, ingress rules, attributes).
     const run = await runInterruptedWhen(upArgs(stack).filter((a) => a !== '--json'), calledWhileChanging('CreateLogGroup'));
     expectStoppedOnCtrlC(run);
-    expect(run.stderr).toMatch(/interrupted/);
-    expect(run.stderr).toMatch(/^done before it stopped: create /m);
-    expect(run.stderr).toMatch(/^not started: /m);
-    expect(run.stderr).toMatch(/run `fargate-prom up` again/);
-    // What it says is true: what it did is there, what it did not start is not.
-    const { done, notStarted } = reportedProgress(run.stderr);
-    const present = await presentResources(stack);
-    expect(done.length).toBeGreaterThan(0);
-    expect(notStarted.length).toBeGreaterThan(0);
-    expect(done.filter((r) => !present.includes(r)), 'reported done but missing').toEqual([]);
-    expect(notStarted.filter((r) => present.includes(r)), 'reported not started but there').toEqual([]);
+    await expectHonestInterruptReport(run, stack, 'up');
 
     await expectResumedUpConverges(stack);
     await expectDestroyLeavesNothing(stack);
@@ -400,17 +403,7 @@ describe('Ctrl-C (SIGINT): stops cleanly, says what was done and what was not, e
     // At the roles' first lookup: each role still has its policies and itself to delete.
     const run = await runInterruptedWhen(destroyArgs(stack).filter((a) => a !== '--json'), calledWhileChanging('ListAttachedRolePolicies'));
     expectStoppedOnCtrlC(run);
-    expect(run.stderr).toMatch(/interrupted/);
-    expect(run.stderr).toMatch(/^done before it stopped: delete /m);
-    expect(run.stderr).toMatch(/^not started: /m);
-    expect(run.stderr).toMatch(/run `fargate-prom destroy` again/);
-    // What it says is true: what it deleted is gone, what it did not start is still there.
-    const { done, notStarted } = reportedProgress(run.stderr);
-    const present = await presentResources(stack);
-    expect(done.length).toBeGreaterThan(0);
-    expect(notStarted.length).toBeGreaterThan(0);
-    expect(done.filter((r) => present.includes(r)), 'reported deleted but there').toEqual([]);
-    expect(notStarted.filter((r) => !present.includes(r)), 'reported not started but gone').toEqual([]);
+    await expectHonestInterruptReport(run, stack, 'destroy');
 
     await expectDestroyLeavesNothing(stack);
   });

@@ -34,16 +34,45 @@ export function simEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
+export interface RunCliOptions {
+  /** SIGKILL after this long (default 90 s): the process, or with `detached` its whole process group. */
+  timeoutMs?: number;
+  /** Called with the child's pid once it is spawned. */
+  onSpawn?: (pid: number) => void;
+  /** Called with all of stderr so far, each time more arrives. */
+  onStderr?: (stderr: string) => void;
+  /** Runs the CLI in a process group of its own (so the group can be killed, with what it started). */
+  detached?: boolean;
+  /** Called after the timeout's SIGKILL, to clean up anything else the run left. */
+  onTimeout?: () => void;
+}
+
+/** SIGKILL to a process group; nothing if it is gone already. */
+export function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // gone, or not a group
+  }
+}
+
 /** Runs the built CLI as a user would, capturing its output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = simEnv(), opts: { timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliRun> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = simEnv(), opts: RunCliOptions = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
     if (child.pid) opts.onSpawn?.(child.pid);
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+    const timer = setTimeout(() => {
+      if (opts.detached && child.pid) killGroup(child.pid);
+      else child.kill('SIGKILL');
+      opts.onTimeout?.();
+    }, opts.timeoutMs ?? 90_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
