@@ -106,6 +106,14 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
   const loadBalancers = (ctx: Context, w: ReturnType<typeof wanted>) => [
     { targetGroupArn: w.targetGroupArn, containerName: desire.containerName, containerPort: desire.containerPort(ctx) },
   ];
+  // Create and update wait out, with progress, the errors a new stack settles out of (settlingReason).
+  const whileSettling = (ctx: Context, doing: 'creating' | 'updating') => ({
+    what: `${doing} ECS service ${name}`,
+    budgetMs: 3 * 60_000,
+    signal: ctx.signal,
+    retryWhen: settlingReason,
+    onRetry: (reason: string) => ctx.reporter.waiting(id, `ECS service ${name}: ${reason}`),
+  });
   const deploymentConfiguration = {
     deploymentCircuitBreaker: { enable: true, rollback: true },
     minimumHealthyPercent: 100,
@@ -160,13 +168,7 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
           clientToken,
           tags: tags.lowerKeyValue(ctx.spec),
         })),
-        {
-          what: `creating ECS service ${name}`,
-          budgetMs: 3 * 60_000,
-          signal: ctx.signal,
-          retryWhen: settlingReason,
-          onRetry: (reason) => ctx.reporter.waiting(id, `ECS service ${name}: ${reason}`),
-        },
+        whileSettling(ctx, 'creating'),
       );
       return toState(out.service!);
     },
@@ -187,7 +189,7 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
           healthCheckGracePeriodSeconds: w.gracePeriod,
           deploymentConfiguration,
         })),
-        { what: `updating ECS service ${name}`, budgetMs: 3 * 60_000, signal: ctx.signal, retryWhen: settlingReason },
+        whileSettling(ctx, 'updating'),
       );
       return toState(out.service!);
     },

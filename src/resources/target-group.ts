@@ -104,12 +104,7 @@ export function targetGroup(id: string, name: string, port: (ctx: Context) => nu
           VpcId: ctx.spec.network!.vpcId,
           TargetType: 'ip',
           HealthCheckProtocol: 'HTTP',
-          HealthCheckPath: hc.path,
-          HealthCheckIntervalSeconds: hc.intervalSeconds,
-          HealthCheckTimeoutSeconds: hc.timeoutSeconds,
-          HealthyThresholdCount: hc.healthyThreshold,
-          UnhealthyThresholdCount: hc.unhealthyThreshold,
-          Matcher: { HttpCode: hc.matcher },
+          ...healthCheckParameters(hc),
           Tags: tags.keyValue(ctx.spec),
         }));
         return { name, arn: out.TargetGroups![0].TargetGroupArn!, vpcId: ctx.spec.network!.vpcId, healthCheck: hc, deregistrationDelaySeconds: 300 };
@@ -124,12 +119,7 @@ export function targetGroup(id: string, name: string, port: (ctx: Context) => nu
       if (JSON.stringify(hc) !== JSON.stringify(state.healthCheck)) {
         await ctx.aws.elb.send(new ModifyTargetGroupCommand({
           TargetGroupArn: state.arn,
-          HealthCheckPath: hc.path,
-          HealthCheckIntervalSeconds: hc.intervalSeconds,
-          HealthCheckTimeoutSeconds: hc.timeoutSeconds,
-          HealthyThresholdCount: hc.healthyThreshold,
-          UnhealthyThresholdCount: hc.unhealthyThreshold,
-          Matcher: { HttpCode: hc.matcher },
+          ...healthCheckParameters(hc),
         }));
       }
       if (state.deregistrationDelaySeconds !== DEREGISTRATION_DELAY_SECONDS) {
@@ -174,4 +164,16 @@ export function appTargetGroup(name: string) {
 
 export function grafanaTargetGroup(name: string) {
   return targetGroup('tg:grafana', name, () => 3000, () => ({ path: '/dashboard/api/health', matcher: '200' }));
+}
+
+/** The health check as CreateTargetGroup and ModifyTargetGroup both take it. */
+function healthCheckParameters(hc: HealthCheck) {
+  return {
+    HealthCheckPath: hc.path,
+    HealthCheckIntervalSeconds: hc.intervalSeconds,
+    HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+    HealthyThresholdCount: hc.healthyThreshold,
+    UnhealthyThresholdCount: hc.unhealthyThreshold,
+    Matcher: { HttpCode: hc.matcher },
+  };
 }
