@@ -10,7 +10,7 @@ import { stackEndpoints } from '../stack/endpoints.js';
 import { grafanaUpStep, renderGrafanaUp, type GrafanaUpReport } from '../grafana/up-step.js';
 import { isInteractive } from '../ui/index.js';
 import { renderApplyFailure, renderPlan, renderUpResult } from '../ui/render.js';
-import { openSession, printJson } from './session.js';
+import { openSession, printJson, resolveRegion } from './session.js';
 
 /** `up`, or with --sandbox the whole job on this machine. */
 export async function upOrSandbox(raw: RawOptions): Promise<number> {
@@ -24,15 +24,16 @@ export async function upCommand(raw: RawOptions): Promise<number> {
   // Where Grafana's datasource sends its queries instead of AMP (local use): FARGATE_PROM_AMP_ENDPOINT,
   // or the sandbox's local data plane, which the sandbox passes in-process (up has no such flag).
   const ampEndpointUrl = typeof raw.ampEndpointUrl === 'string' ? raw.ampEndpointUrl : ampEndpointFromEnv();
+  // The region is resolved before the prompt so a certificate from another region fails first.
+  opts.region ??= await resolveRegion(opts.profile);
+  const certificateRegion = opts.certificateArn?.split(':')[3];
+  if (certificateRegion && certificateRegion !== opts.region) {
+    throw new InputError(`--certificate-arn: the certificate is in ${certificateRegion} but the stack is in ${opts.region}; use a certificate from the same region (ALBs only accept those)`);
+  }
   if (!opts.appImage) opts.appImage = await askAppImage(opts);
   const session = await openSession(opts);
   const { reporter } = session;
   try {
-    // --region was checked against the certificate while parsing; a region from the environment or profile is known only now.
-    const certificateRegion = opts.certificateArn?.split(':')[3];
-    if (certificateRegion && certificateRegion !== session.region) {
-      throw new InputError(`--certificate-arn: the certificate is in ${certificateRegion} but the stack is in ${session.region}; use a certificate from the same region (ALBs only accept those)`);
-    }
     reporter.phase(opts.certificateArn ? 'Looking up the VPC, subnets and certificate' : 'Looking up the VPC and subnets');
     const [network] = await Promise.all([
       resolveNetwork(session.aws, opts.vpcId, opts.subnetIds),
@@ -55,11 +56,12 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     }
     if (opts.dryRun) {
       reporter.stop();
-      if (raw.quietResult === true) return ExitCode.ok;
       if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx) });
       else process.stdout.write(renderPlan(spec.name, spec.region, changes));
       return ExitCode.ok;
     }
+    // The sandbox shows what it is about to apply, with the progress.
+    if (raw.showPlan === true) reporter.block(renderPlan(spec.name, spec.region, changes, false));
     const pending = changes.filter((c) => c.action !== 'unchanged').length;
     reporter.phase(pending ? `Applying ${pending} change${pending === 1 ? '' : 's'}` : 'Checking that everything is ready');
 

@@ -5,8 +5,6 @@ import { checkProfile, checkRegion } from './aws-environment.js';
 
 import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './defaults.js';
 
-export { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME };
-
 /** Flags shared by every command that talks to AWS. */
 export interface ConnectionOptions {
   name: string;
@@ -174,9 +172,7 @@ export function parseUpOptions(raw: RawOptions): UpOptions {
   if (!isIpv4Cidr(allowCidr)) fail('--allow-cidr', `"${allowCidr}" is not an IPv4 CIDR block`, 'pass e.g. --allow-cidr 203.0.113.0/24');
   const certificateArn = str(raw, 'certificateArn');
   if (certificateArn !== undefined) {
-    const m = ACM_ARN.exec(certificateArn);
-    if (!m) fail('--certificate-arn', `"${certificateArn}" is not an ACM certificate ARN`, 'pass e.g. --certificate-arn arn:aws:acm:us-east-1:123456789012:certificate/<uuid>');
-    if (conn.region && m[1] !== conn.region) fail('--certificate-arn', `the certificate is in ${m[1]} but the stack is in ${conn.region}`, 'use a certificate from the same region (ALBs only accept those)');
+    if (!ACM_ARN.test(certificateArn)) fail('--certificate-arn', `"${certificateArn}" is not an ACM certificate ARN`, 'pass e.g. --certificate-arn arn:aws:acm:us-east-1:123456789012:certificate/<uuid>');
   }
   const grafanaUrl = urlFlag(raw, 'grafanaUrl', '--grafana-url', 'http://127.0.0.1:3000/dashboard');
   return {
