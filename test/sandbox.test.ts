@@ -102,7 +102,7 @@ async function runSandbox(args: string[], opts: { whenRunning?: (stderr: string)
 }
 
 /** The plan the sandbox prints before it applies anything. */
-const PLAN = /Plan for stack fargate-prom in us-east-1 \(dry run: nothing was changed\)\n[\s\S]*\n20 create\n/;
+const PLAN = /Plan for stack fargate-prom in us-east-1 \(applying it now\)\n[\s\S]*\n20 create\n/;
 /** The task id the start script read from the task metadata endpoint, from the agent's line the sandbox passes on. */
 const startedTask = (stderr: string) => /\[prometheus-agent\] fargate-prom-agent: task (\S+): starting Prometheus/.exec(stderr)?.[1];
 
@@ -206,8 +206,10 @@ describe('up --sandbox: the main job on this machine', () => {
         fromAnotherShell = await runCli([...command.split(' '), '--json'], simEnv(vars));
       },
     });
-    expect(run.stdout).toMatch(PLAN);
-    expect(run.stdout.indexOf('Plan for stack')).toBeLessThan(run.stdout.indexOf('Metrics:  arriving in AMP'));
+    // The plan goes with the progress (stderr), before anything is applied; the status is the result (stdout).
+    expect(run.stderr).toMatch(PLAN);
+    expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 20 changes'));
+    expect(run.stdout).toContain('Metrics:  arriving in AMP');
     expect(run.stderr).toMatch(/Grafana is skipped in the sandbox/);
     expect(run.stderr).toContain('sandbox: stopping');
     expect(run.stdout).toContain('Sweep: nothing tagged with the stack is left.');

@@ -96,12 +96,9 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
       // The datasource signs its queries with Grafana's own credential chain; the local data plane knows only the sandbox's keys.
       say(`Grafana's AMP datasource will query the local data plane; start Grafana with ${credentialsEnv} in its environment`);
     }
-    say('the plan:');
-    // With --json, stdout carries the status document alone: the plan goes with the progress, to stderr.
-    const showPlan = () => upCommand({ ...upOptions, dryRun: true, json: false });
-    await (json ? toStderr(showPlan) : showPlan());
     stackUp = true;
-    const upCode = await upCommand({ ...upOptions, json: false, quietResult: json });
+    // The plan goes with the progress, to stderr: with --json, stdout carries the status document alone.
+    const upCode = await upCommand({ ...upOptions, json: false, showPlan: true, quietResult: json });
     if (upCode !== 0) return upCode;
     if (!raw.grafanaUrl) say('Grafana is skipped in the sandbox (no Grafana server here); pass --grafana-url to configure one');
 
@@ -151,17 +148,6 @@ async function runningAppTask(endpoint: string, stack: string): Promise<string> 
     return arn;
   } finally {
     ecs.destroy();
-  }
-}
-
-/** Runs `fn` with what it prints on stdout sent to stderr instead. */
-async function toStderr<T>(fn: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write;
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write = write;
   }
 }
 

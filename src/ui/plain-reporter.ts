@@ -40,6 +40,8 @@ export class PlainReporter implements Reporter {
     this.line(text);
   }
 
+  block(text: string) { this.out.write(text); }
+
   stop() {}
 
   private line(text: string) {

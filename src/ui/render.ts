@@ -4,10 +4,10 @@ import type { StackEndpoints } from '../stack/endpoints.js';
 import type { StackIngestion } from '../stack/ingestion.js';
 import { table } from './format.js';
 
-export function renderPlan(stack: string, region: string, changes: PlannedChange[]): string {
+export function renderPlan(stack: string, region: string, changes: PlannedChange[], dryRun = true): string {
   const rows = changes.map((c) => [c.action, c.resource.kind, c.resource.name, c.differences.join('; ')]);
   const counts = countBy(changes.map((c) => c.action));
-  return `Plan for stack ${stack} in ${region} (dry run: nothing was changed)\n\n` +
+  return `Plan for stack ${stack} in ${region} (${dryRun ? 'dry run: nothing was changed' : 'applying it now'})\n\n` +
     `${table(['ACTION', 'KIND', 'NAME', 'DIFFERENCES'], rows)}\n\n${summaryLine(counts)}\n`;
 }
 

@@ -34,6 +34,8 @@ export interface Reporter {
   service(row: ServiceRow): void;
   info(text: string): void;
   warn(text: string): void;
+  /** A block of lines (a plan) shown as it is, between the progress lines. */
+  block(text: string): void;
   stop(): void;
 }
 
@@ -44,5 +46,6 @@ export const silentReporter: Reporter = {
   service() {},
   info() {},
   warn() {},
+  block() {},
   stop() {},
 };

@@ -9,7 +9,7 @@ export class TtyReporter implements Reporter {
   private readonly rows = new Map<string, ServiceRow>();
   private phaseText = '';
 
-  constructor(stream: NodeJS.WriteStream = process.stderr) {
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
     this.spinner = ora({ stream, discardStdin: false }).start();
   }
 
@@ -42,6 +42,12 @@ export class TtyReporter implements Reporter {
 
   info(text: string) { this.persist('ℹ', text); }
   warn(text: string) { this.persist('⚠', text); }
+
+  block(text: string) {
+    this.spinner.clear();
+    this.stream.write(text);
+    this.spinner.render();
+  }
 
   stop() {
     this.spinner.stop();
