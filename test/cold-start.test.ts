@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, simEnv } from './support/cli.js';
 import { freeClosedPort } from './support/ports.js';
 
-/** The modules a CLI run loads, recorded by a module-resolution hook. */
+/** The modules a CLI run loads (imported or required), recorded by module-resolution hooks. */
 async function modulesLoadedBy(args: string[]): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-modules-'));
   writeFileSync(join(dir, 'hooks.mjs'), `
@@ -16,7 +16,16 @@ export async function resolve(specifier, context, next) {
   process.stderr.write('LOADED ' + result.url + '\\n');
   return result;
 }`);
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
+  // ESM imports go through the resolve hook; require() (the CLI loads the SDK with it, src/aws/sdk.ts) through Module._resolveFilename.
+  writeFileSync(join(dir, 'register.mjs'), `import Module, { register } from 'node:module';
+register(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (...args) {
+  const file = resolveFilename.apply(this, args);
+  process.stderr.write('LOADED file://' + file + '\\n');
+  return file;
+};
+`);
   const { stderr } = await promisify(execFile)(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { env: simEnv() })
     .finally(() => rmSync(dir, { recursive: true, force: true }));
   return stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length));

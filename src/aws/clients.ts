@@ -1,15 +1,16 @@
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { AmpClient } from '@aws-sdk/client-amp';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { ACMClient } from '@aws-sdk/client-acm';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { AmpClient } from '@aws-sdk/client-amp';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { ACMClient } from '@aws-sdk/client-acm';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import { InterruptedError } from '../errors.js';
 import { hasErrorName } from './errors.js';
+import { sdk } from './sdk.js';
 import { CallStats } from './stats.js';
 
 export interface AwsSettings {
@@ -38,15 +39,15 @@ export class AwsClients {
 
   constructor(readonly settings: AwsSettings) {}
 
-  get ecs(): ECSClient { return this.get('ecs', ECSClient); }
-  get ec2(): EC2Client { return this.get('ec2', EC2Client); }
-  get iam(): IAMClient { return this.get('iam', IAMClient); }
-  get logs(): CloudWatchLogsClient { return this.get('logs', CloudWatchLogsClient); }
-  get amp(): AmpClient { return this.get('amp', AmpClient); }
-  get elb(): ElasticLoadBalancingV2Client { return this.get('elbv2', ElasticLoadBalancingV2Client); }
-  get secrets(): SecretsManagerClient { return this.get('secretsmanager', SecretsManagerClient); }
-  get tagging(): ResourceGroupsTaggingAPIClient { return this.get('tagging', ResourceGroupsTaggingAPIClient); }
-  get acm(): ACMClient { return this.get('acm', ACMClient); }
+  get ecs(): ECSClient { return this.get('ecs', () => sdk.ecs().ECSClient); }
+  get ec2(): EC2Client { return this.get('ec2', () => sdk.ec2().EC2Client); }
+  get iam(): IAMClient { return this.get('iam', () => sdk.iam().IAMClient); }
+  get logs(): CloudWatchLogsClient { return this.get('logs', () => sdk.logs().CloudWatchLogsClient); }
+  get amp(): AmpClient { return this.get('amp', () => sdk.amp().AmpClient); }
+  get elb(): ElasticLoadBalancingV2Client { return this.get('elbv2', () => sdk.elbv2().ElasticLoadBalancingV2Client); }
+  get secrets(): SecretsManagerClient { return this.get('secretsmanager', () => sdk.secrets().SecretsManagerClient); }
+  get tagging(): ResourceGroupsTaggingAPIClient { return this.get('tagging', () => sdk.tagging().ResourceGroupsTaggingAPIClient); }
+  get acm(): ACMClient { return this.get('acm', () => sdk.acm().ACMClient); }
 
   /** The resolved credentials (for signing AMP data-plane requests with SigV4). */
   credentials(): Provider<AwsCredentialIdentity> {
@@ -59,10 +60,12 @@ export class AwsClients {
     this.cache.clear();
   }
 
-  private get<T extends AnyClient>(service: string, Ctor: new (config: object) => T): T {
+  /** The client of `service`, made (and its SDK package loaded) on first use. */
+  private get<T extends AnyClient>(service: string, load: () => new (config: object) => T): T {
     let client = this.cache.get(service) as T | undefined;
     if (!client) {
-      client = new Ctor({
+      const Client = load();
+      client = new Client({
         region: this.settings.region,
         ...(this.settings.profile ? { profile: this.settings.profile } : {}),
         ...(this.settings.endpointUrl ? { endpoint: this.settings.endpointUrl } : {}),

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { AmpQueryClient } from '../aws/amp-query.js';
+import { sdk } from '../aws/sdk.js';
 import type { RawOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError } from '../errors.js';
 import { startAmpDataPlane } from '../sim/amp-data-plane.js';
@@ -140,6 +140,7 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
 /** The ARN of a RUNNING task of the stack's app service in the local AWS. */
 async function runningAppTask(endpoint: string, stack: string): Promise<string> {
   const { names } = makeSpec(stack, REGION);
+  const { ECSClient, ListTasksCommand } = sdk.ecs();
   const ecs = new ECSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
   try {
     const out = await ecs.send(new ListTasksCommand({ cluster: names.cluster, serviceName: names.appService, desiredStatus: 'RUNNING' }));

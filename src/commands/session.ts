@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { AwsClients } from '../aws/clients.js';
+import { sdk } from '../aws/sdk.js';
 import { describeError } from '../aws/errors.js';
 import { checkRegion } from '../config/aws-environment.js';
 import type { ConnectionOptions } from '../config/options.js';
@@ -73,7 +73,7 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
  * call. AWS_REGION is checked with the options; a region from the profile is known only here.
  */
 export async function resolveRegion(profile: string | undefined): Promise<string> {
-  const probe = new ECSClient(profile ? { profile } : {});
+  const probe = new (sdk.ecs().ECSClient)(profile ? { profile } : {});
   let region: string;
   try {
     region = await probe.config.region();

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { AwsClients } from '../aws/clients.js';
 import { describeError } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
@@ -9,6 +8,9 @@ import { ampQueryBase } from '../stack/endpoints.js';
 import type { Reporter } from '../ui/reporter.js';
 import { canonicalJson } from '../util/json.js';
 import { GrafanaClient, GrafanaError, grafanaMessage } from './api.js';
+import { sdk } from '../aws/sdk.js';
+
+const { GetSecretValueCommand } = sdk.secrets();
 
 export const AMP_DATASOURCE_TYPE = 'grafana-amazonprometheus-datasource';
 const GNET_DASHBOARD_ID = 11159;

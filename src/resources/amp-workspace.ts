@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CreateWorkspaceCommand,
-  DeleteWorkspaceCommand,
-  DescribeWorkspaceCommand,
-  ListWorkspacesCommand,
-} from '@aws-sdk/client-amp';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { createOrAdopt, observed } from './common.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateWorkspaceCommand, DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } = sdk.amp();
 
 export interface WorkspaceState {
   workspaceId: string;

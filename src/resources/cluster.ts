@@ -1,9 +1,11 @@
-import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand } from '@aws-sdk/client-ecs';
 import { errorMessage, hasErrorName } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
 import type { Resource } from '../engine/types.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { deleteIgnoringMissing, observed } from './common.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand } = sdk.ecs();
 
 export interface ClusterState {
   name: string;

@@ -1,7 +1,9 @@
-import { DescribeTaskDefinitionCommand, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
-import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describeError } from '../aws/errors.js';
 import type { Context } from '../engine/types.js';
+import { sdk } from '../aws/sdk.js';
+
+const { DescribeTaskDefinitionCommand, DescribeTasksCommand, ListTasksCommand } = sdk.ecs();
+const { GetLogEventsCommand } = sdk.logs();
 
 const LOG_LINES = 10;
 

@@ -1,15 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CreateServiceCommand,
-  DeleteServiceCommand,
-  DescribeServicesCommand,
-  DescribeTasksCommand,
-  ListTasksCommand,
-  UpdateServiceCommand,
-  type Deployment,
-  type Service,
-} from '@aws-sdk/client-ecs';
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Deployment, Service } from '@aws-sdk/client-ecs';
 import { CliError } from '../errors.js';
 import { errorMessage } from '../aws/errors.js';
 import { pollUntil, retryWhile } from '../aws/retry.js';
@@ -24,6 +14,10 @@ import type { SecurityGroupState } from './security-group.js';
 import type { TargetGroupState } from './target-group.js';
 import type { TaskDefinitionState } from './task-definition.js';
 import { diagnoseService } from './ecs-diagnosis.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateServiceCommand, DeleteServiceCommand, DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, UpdateServiceCommand } = sdk.ecs();
+const { DescribeTargetHealthCommand } = sdk.elbv2();
 
 export interface ServiceState {
   name: string;

@@ -1,21 +1,11 @@
-import {
-  AttachRolePolicyCommand,
-  CreateRoleCommand,
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  DetachRolePolicyCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  PutRolePolicyCommand,
-  UpdateAssumeRolePolicyCommand,
-} from '@aws-sdk/client-iam';
 import { hasErrorName } from '../aws/errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { canonicalJson } from '../util/json.js';
 import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
+import { sdk } from '../aws/sdk.js';
+
+const { AttachRolePolicyCommand, CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } = sdk.iam();
 
 export interface RoleState {
   name: string;

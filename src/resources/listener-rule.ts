@@ -1,14 +1,11 @@
-import {
-  CreateRuleCommand,
-  DeleteRuleCommand,
-  DescribeRulesCommand,
-  ModifyRuleCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Context, Resource } from '../engine/types.js';
 import { tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
 import { primaryPort, type ListenersState } from './listeners.js';
 import type { TargetGroupState } from './target-group.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, ModifyRuleCommand } = sdk.elbv2();
 
 export interface RuleState {
   arn: string;

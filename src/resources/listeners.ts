@@ -1,17 +1,13 @@
-import {
-  CreateListenerCommand,
-  DeleteListenerCommand,
-  DescribeListenersCommand,
-  ModifyListenerCommand,
-  type Action,
-  type Listener,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Action, Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CliError } from '../errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { requireOptions, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, observed, stateOf } from './common.js';
 import type { LoadBalancerState } from './load-balancer.js';
 import type { TargetGroupState } from './target-group.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand } = sdk.elbv2();
 
 interface ListenerSpec {
   port: number;

@@ -1,11 +1,4 @@
-import {
-  CreateLoadBalancerCommand,
-  DeleteLoadBalancerCommand,
-  DescribeLoadBalancersCommand,
-  SetSecurityGroupsCommand,
-  SetSubnetsCommand,
-  type LoadBalancer,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
@@ -14,6 +7,9 @@ import { isOwned, tags } from '../stack/spec.js';
 import { createOrAdopt, observed, stateOf } from './common.js';
 import type { SecurityGroupState } from './security-group.js';
 import { lookupTags } from './target-group.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand, SetSecurityGroupsCommand, SetSubnetsCommand } = sdk.elbv2();
 
 export interface LoadBalancerState {
   name: string;

@@ -1,13 +1,9 @@
-import {
-  CreateLogGroupCommand,
-  DeleteLogGroupCommand,
-  DescribeLogGroupsCommand,
-  ListTagsForResourceCommand,
-  PutRetentionPolicyCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
 import type { Resource } from '../engine/types.js';
 import { requireOptions, tags, isOwned } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, PutRetentionPolicyCommand } = sdk.logs();
 
 export interface LogGroupState {
   name: string;

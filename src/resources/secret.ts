@@ -1,15 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  RestoreSecretCommand,
-} from '@aws-sdk/client-secrets-manager';
 import { hasErrorName, errorMessage } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
 import type { Resource } from '../engine/types.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, RestoreSecretCommand } = sdk.secrets();
 
 export interface SecretState {
   name: string;

@@ -1,18 +1,13 @@
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  DeleteSecurityGroupCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
-  RevokeSecurityGroupIngressCommand,
-  type IpPermission,
-} from '@aws-sdk/client-ec2';
+import type { IpPermission } from '@aws-sdk/client-ec2';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, observed, stateOf } from './common.js';
+import { sdk } from '../aws/sdk.js';
+
+const { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand } = sdk.ec2();
 
 export interface SecurityGroupState {
   groupId: string;

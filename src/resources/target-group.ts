@@ -1,19 +1,12 @@
-import {
-  CreateTargetGroupCommand,
-  DeleteTargetGroupCommand,
-  DescribeTagsCommand,
-  DescribeTargetGroupAttributesCommand,
-  DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
-  ModifyTargetGroupAttributesCommand,
-  ModifyTargetGroupCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
+import { sdk } from '../aws/sdk.js';
+
+const { CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTagsCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand } = sdk.elbv2();
 
 export interface HealthCheck {
   path: string;

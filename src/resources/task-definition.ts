@@ -1,12 +1,4 @@
-import {
-  DeleteTaskDefinitionsCommand,
-  DeregisterTaskDefinitionCommand,
-  DescribeTaskDefinitionCommand,
-  ListTaskDefinitionsCommand,
-  RegisterTaskDefinitionCommand,
-  type ContainerDefinition,
-  type RegisterTaskDefinitionCommandInput,
-} from '@aws-sdk/client-ecs';
+import type { ContainerDefinition, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { hasErrorName } from '../aws/errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
@@ -17,6 +9,9 @@ import type { LogGroupState } from './log-group.js';
 import type { RoleState } from './iam-role.js';
 import type { SecretState } from './secret.js';
 import type { WorkspaceState } from './amp-workspace.js';
+import { sdk } from '../aws/sdk.js';
+
+const { DeleteTaskDefinitionsCommand, DeregisterTaskDefinitionCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand } = sdk.ecs();
 
 export interface TaskDefinitionState {
   family: string;

@@ -1,5 +1,7 @@
-import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Context } from '../engine/types.js';
+import { sdk } from '../aws/sdk.js';
+
+const { FilterLogEventsCommand } = sdk.logs();
 
 export interface AgentLogLine {
   /** The ECS task id (the log stream is <prefix>/<container>/<task id>). */

@@ -1,7 +1,9 @@
-import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import type { AwsClients } from '../aws/clients.js';
 import { hasErrorName } from '../aws/errors.js';
 import { InputError } from '../errors.js';
+import { sdk } from '../aws/sdk.js';
+
+const { DescribeCertificateCommand } = sdk.acm();
 
 /**
  * An ALB listener takes only an ISSUED certificate of its own region. CreateListener would say so only

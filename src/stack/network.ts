@@ -1,7 +1,10 @@
-import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type RouteTable, type Subnet } from '@aws-sdk/client-ec2';
+import type { RouteTable, Subnet } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
 import { InputError } from '../errors.js';
 import type { Network } from './spec.js';
+import { sdk } from '../aws/sdk.js';
+
+const { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand } = sdk.ec2();
 
 /**
  * Picks the VPC and subnets: the ones named by flags, or the default VPC with one default subnet

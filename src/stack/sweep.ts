@@ -1,22 +1,19 @@
-import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
-import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
-import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
-  DescribeRulesCommand,
-  DescribeTargetGroupsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListRolesCommand, ListRoleTagsCommand } from '@aws-sdk/client-iam';
-import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { hasErrorName } from '../aws/errors.js';
 import { observeAll } from '../engine/engine.js';
 import { ownedRevisions } from '../resources/task-definition.js';
 import type { Context } from '../engine/types.js';
 import { isOwned, STACK_TAG_KEY } from './spec.js';
 import { stackResources } from './resources.js';
+import { sdk } from '../aws/sdk.js';
+
+const { DescribeSecurityGroupsCommand } = sdk.ec2();
+const { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } = sdk.ecs();
+const { DescribeWorkspaceCommand, ListWorkspacesCommand } = sdk.amp();
+const { DescribeLogGroupsCommand } = sdk.logs();
+const { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTargetGroupsCommand } = sdk.elbv2();
+const { ListRolesCommand, ListRoleTagsCommand } = sdk.iam();
+const { GetResourcesCommand } = sdk.tagging();
+const { DescribeSecretCommand } = sdk.secrets();
 
 export interface Leftover {
   kind: string;
