@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runGraph } from '../src/engine/graph.js';
-import { apply, destroy, observeAll, plan } from '../src/engine/engine.js';
+import { apply, ApplyError, destroy, observeAll, plan } from '../src/engine/engine.js';
 import type { Context, Resource } from '../src/engine/types.js';
 import { silentReporter } from '../src/ui/reporter.js';
 import { makeSpec } from '../src/stack/spec.js';
@@ -147,5 +147,47 @@ describe('observe, plan, apply, destroy', () => {
     const reports = await destroy(resources, observed, c);
     expect(reports.map((r) => `${r.action} ${r.name}`)).toEqual(['skipped a', 'delete b']);
     expect(world.has('a')).toBe(true);
+  });
+
+  /** A workspace-like resource that takes a while to settle, or never does. */
+  const settling = (world: Map<string, { owned: boolean; value: number }>, events: string[], fails = false): Resource<number> => ({
+    ...fake(world, events, 'ws', [], 1),
+    async settle(_ctx, state) {
+      events.push('settling ws');
+      await tick();
+      await tick();
+      if (fails) throw new Error('still CREATING');
+      events.push('settled ws');
+      return state;
+    },
+  });
+
+  it('a dependent that needs a resource only created starts while it settles; the others wait for the settle', async () => {
+    const world = new Map<string, { owned: boolean; value: number }>();
+    const events: string[] = [];
+    const resources = [settling(world, events), { ...fake(world, events, 'role', ['ws'], 1), needsCreated: ['ws'] }, fake(world, events, 'svc', ['ws'], 1)];
+    const c = ctx();
+    const observed = await observeAll(resources, c);
+    const reports = await apply(await plan(resources, observed, c), observed, c);
+    expect(events.indexOf('create role')).toBeGreaterThan(events.indexOf('create ws'));
+    expect(events.indexOf('create role')).toBeLessThan(events.indexOf('settled ws'));
+    expect(events.indexOf('create svc')).toBeGreaterThan(events.indexOf('settled ws'));
+    expect(reports.map((r) => `${r.action} ${r.id}`)).toEqual(['create ws=1', 'create role=1', 'create svc=1']);
+  });
+
+  it('when a settle fails: that resource is the failure, what was created meanwhile is done, its other dependents never start', async () => {
+    const world = new Map<string, { owned: boolean; value: number }>();
+    const events: string[] = [];
+    const resources = [settling(world, events, true), { ...fake(world, events, 'role', ['ws'], 1), needsCreated: ['ws'] }, fake(world, events, 'svc', ['ws'], 1)];
+    const c = ctx();
+    const observed = await observeAll(resources, c);
+    const err = await apply(await plan(resources, observed, c), observed, c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyError);
+    const failure = err as ApplyError;
+    expect(failure.resource.id).toBe('ws');
+    expect(failure.message).toMatch(/still CREATING/);
+    expect(failure.completed.map((r) => `${r.action} ${r.name}`)).toEqual(['create role']);
+    expect(failure.notStarted.map((r) => r.id)).toEqual(['svc']);
+    expect(events).not.toContain('create svc');
   });
 });

@@ -7,7 +7,7 @@ import type { SimTiming } from '../sim/state.js';
  *
  * - the resources and their `dependsOn` edges, taken from the real stack (src/stack/resources.ts),
  *   with the engine's rule that a resource starts once everything it depends on is done (created
- *   and settled), and for destroy the reverse;
+ *   and settled; only created, after its first call, for its `needsCreated`), and for destroy the reverse;
  * - for each resource and command, the number of *sequential* AWS calls the step needs (calls that
  *   need an earlier call's answer; calls that could go out together count once), listed below;
  * - the simulated waits the step cannot skip (SimTiming: ALB provisioning, AMP creation/deletion,
@@ -110,23 +110,29 @@ interface Node {
   id: string;
   step: Step;
   deps: string[];
+  /** Deps this node waits for only until their first call (the create) is answered. */
+  createdOnly?: string[];
 }
+
+/** How much of a node's step lies on the chain: all of it, nothing (a timing rule counts from its start), or its first call. */
+type Part = 'whole' | 'start' | 'first-call';
 
 /** Earliest finish of every node (each call = latencyMs), and the chain that ends last. */
 function longestChain(nodes: Node[], latencyMs: number, timing: SimTiming, lags: Lag[], label: (id: string) => string): BoundResult {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const start = new Map<string, number>();
   const end = new Map<string, number>();
-  const why = new Map<string, { id: string; lagMs?: number; fromStart?: boolean } | undefined>();
+  const why = new Map<string, { id: string; lagMs?: number; fromStart?: boolean; created?: boolean } | undefined>();
   const visit = (id: string): number => {
     if (end.has(id)) return end.get(id)!;
     const n = byId.get(id)!;
     let s = 0;
-    let cause: { id: string; lagMs?: number; fromStart?: boolean } | undefined;
+    let cause: { id: string; lagMs?: number; fromStart?: boolean; created?: boolean } | undefined;
     for (const d of n.deps) {
       if (!byId.has(d)) continue;
-      const e = visit(d);
-      if (e > s) { s = e; cause = { id: d }; }
+      const created = n.createdOnly?.includes(d) ?? false;
+      const e = created ? (visit(d), start.get(d)! + latencyMs) : visit(d);
+      if (e > s) { s = e; cause = { id: d, created }; }
     }
     for (const lag of lags.filter((l) => l.node === id && byId.has(l.other))) {
       visit(lag.other);
@@ -152,15 +158,19 @@ function longestChain(nodes: Node[], latencyMs: number, timing: SimTiming, lags:
   let calls = 0;
   let waitMs = 0;
   // Walk back from the node that ends last; a timing rule puts its wait on the chain, counted from
-  // the other node's start (its own calls then do not count) or end.
+  // the other node's start (its own calls then do not count) or end; a created-only edge counts the
+  // other node's first call.
   let id: string | undefined = last;
-  let whole = true;
+  let part: Part = 'whole';
   while (id) {
     const n = byId.get(id)!;
-    if (whole) {
+    if (part === 'whole') {
       calls += n.step.calls;
       waitMs += n.step.waitMs ?? 0;
       chain.unshift(`${label(id)} ${n.step.calls}×L${n.step.waitMs ? ` + ${n.step.waitMs} ms` : ''}`);
+    } else if (part === 'first-call') {
+      calls += 1;
+      chain.unshift(`${label(id)} 1×L (exists)`);
     } else {
       chain.unshift(`${label(id)} starts`);
     }
@@ -168,9 +178,9 @@ function longestChain(nodes: Node[], latencyMs: number, timing: SimTiming, lags:
     if (cause?.lagMs !== undefined) {
       chain.unshift(`wait ${cause.lagMs} ms`);
       waitMs += cause.lagMs;
-      whole = !cause.fromStart;
+      part = cause.fromStart ? 'start' : 'whole';
     } else {
-      whole = true;
+      part = cause?.created ? 'first-call' : 'whole';
     }
     id = cause?.id;
   }
@@ -192,8 +202,8 @@ export type Command = 'up' | 'up-unchanged' | 'status' | 'destroy';
 
 /** The lower bound of one command against a stack of `resources`, at `latencyMs` per call. */
 export function lowerBound(command: Command, resources: Resource[], latencyMs: number, timing: SimTiming): BoundResult {
-  const graph = (step: (id: string) => Step, deps: (r: Resource) => string[]): Node[] =>
-    resources.map((r) => ({ id: r.id, step: step(r.id), deps: deps(r) }));
+  const graph = (step: (id: string) => Step, deps: (r: Resource) => string[], createdOnly?: (r: Resource) => string[] | undefined): Node[] =>
+    resources.map((r) => ({ id: r.id, step: step(r.id), deps: deps(r), createdOnly: createdOnly?.(r) }));
   const stepOf = (table: Record<string, Step>, fallback: Step) => (id: string) => figure(table, id) ?? fallback;
   // DescribeVpcs → DescribeSubnets ∥ DescribeRouteTables
   const network = fixed('resolve network', 2, latencyMs);
@@ -205,7 +215,7 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
   );
   switch (command) {
     case 'up': {
-      const apply = longestChain(graph(stepOf(CREATE(timing), { calls: 1 }), (r) => r.dependsOn), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
+      const apply = longestChain(graph(stepOf(CREATE(timing), { calls: 1 }), (r) => r.dependsOn, (r) => r.needsCreated), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
       return sequence([network, observeFresh, apply]);
     }
     case 'up-unchanged':

@@ -58,19 +58,43 @@ export async function plan(resources: Resource[], observed: Observation, ctx: Co
   );
 }
 
+/** The second half of a resource's step in apply: waiting until it is usable (settle). */
+const SETTLED = '#settled';
+
 /**
  * Applies the plan in dependency order, independent resources at once. Each resource is compared
- * again just before acting, with the final states of what it depends on.
+ * again just before acting, with the final states of what it depends on. A resource's step is two
+ * nodes: create/update, then settle; a dependent waits for the settle unless it needs the resource
+ * only created (`needsCreated`).
  */
 export async function apply(changes: PlannedChange[], observed: Observation, ctx: Context): Promise<ResourceReport[]> {
   const byId = new Map(changes.map((c) => [c.resource.id, c]));
+  // Created or updated (the resource exists as reported), then settled (the step is done).
+  const applied = new Map<string, ResourceReport & { action: UpAction }>();
   const reports = new Map<string, ResourceReport>();
   const result = await runGraph(
-    changes.map((c) => c.resource.id),
-    (id) => byId.get(id)!.resource.dependsOn,
-    async (id) => {
-      const { resource } = byId.get(id)!;
-      const found = observed.get(id);
+    changes.flatMap((c) => [c.resource.id, c.resource.id + SETTLED]),
+    (node) => {
+      if (node.endsWith(SETTLED)) return [node.slice(0, -SETTLED.length)];
+      const { resource } = byId.get(node)!;
+      return resource.dependsOn.map((d) => (resource.needsCreated?.includes(d) ? d : d + SETTLED));
+    },
+    async (node) => {
+      if (node.endsWith(SETTLED)) {
+        const id = node.slice(0, -SETTLED.length);
+        const { resource } = byId.get(id)!;
+        let state = ctx.states.get(id);
+        if (resource.settle) {
+          state = await resource.settle(ctx, state);
+          ctx.states.set(id, state);
+        }
+        const report = { ...applied.get(id)!, id: resource.identify(state) };
+        reports.set(id, report);
+        ctx.reporter.resource({ ...report, phase: 'done' });
+        return;
+      }
+      const { resource } = byId.get(node)!;
+      const found = observed.get(node);
       let action: UpAction;
       let differences: string[] = [];
       let state: unknown;
@@ -87,23 +111,21 @@ export async function apply(changes: PlannedChange[], observed: Observation, ctx
           state = await resource.update(ctx, found.state, differences);
         }
       }
-      ctx.states.set(id, state);
-      if (resource.settle) {
-        state = await resource.settle(ctx, state);
-        ctx.states.set(id, state);
-      }
-      const report = { kind: resource.kind, name: resource.name, id: resource.identify(state), action, differences };
-      reports.set(id, report);
-      ctx.reporter.resource({ ...report, phase: 'done' });
+      ctx.states.set(node, state);
+      applied.set(node, { kind: resource.kind, name: resource.name, id: resource.identify(state), action, differences });
     },
     ctx.signal,
   );
-  const ordered = changes.map((c) => c.resource.id).filter((id) => reports.has(id)).map((id) => reports.get(id)!);
+  // A resource created but not yet settled when the run stopped exists all the same: it counts as done.
+  const appliedIds = changes.map((c) => c.resource.id).filter((id) => applied.has(id));
+  const finished = (id: string) => reports.get(id) ?? applied.get(id)!;
   if (result.failed.length > 0) {
-    const failedIds = new Set(result.failed.map((f) => f.id));
-    throw new ApplyError(result.failed[0].error, byId.get(result.failed[0].id)!.resource, ordered,
-      changes.filter((c) => !reports.has(c.resource.id) && !failedIds.has(c.resource.id)).map((c) => c.resource));
+    const failedIds = new Set(result.failed.map((f) => f.id.replace(SETTLED, '')));
+    throw new ApplyError(result.failed[0].error, byId.get(result.failed[0].id.replace(SETTLED, ''))!.resource,
+      appliedIds.filter((id) => !failedIds.has(id)).map(finished),
+      changes.filter((c) => !applied.has(c.resource.id) && !failedIds.has(c.resource.id)).map((c) => c.resource));
   }
+  const ordered = appliedIds.map(finished);
   return ordered;
 }
 

@@ -42,6 +42,11 @@ export interface Resource<S = any> {
   name: string;
   dependsOn: string[];
   /**
+   * Those of `dependsOn` this resource needs only created (their ARN, id or DNS name), not settled:
+   * it starts as soon as they exist, while they still become ACTIVE or active. Create order only.
+   */
+  needsCreated?: string[];
+  /**
    * The resources whose observed state `observe` reads from ctx.states (an ARN it cannot look up by
    * name). observeAll waits only for these, so independent lookups go out at once; defaults to
    * dependsOn.

@@ -118,7 +118,8 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
     id,
     kind: 'ecs-service',
     name,
-    dependsOn: ['cluster', desire.taskDefinitionId, desire.targetGroupId, 'sg:tasks', id === 'service:app' ? 'listeners' : 'rule:dashboard'],
+    // The app's agent remote-writes from its first scrape: its service waits for the workspace to be ACTIVE.
+    dependsOn: ['cluster', desire.taskDefinitionId, desire.targetGroupId, 'sg:tasks', ...(id === 'service:app' ? ['listeners', 'workspace'] : ['rule:dashboard'])],
     // observe needs only the cluster's ARN.
     observeAfter: ['cluster'],
     async observe(ctx) {

@@ -20,6 +20,12 @@ export const AMP_QUERY_ACTIONS = ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetL
 const workspaceArn = (ctx: Context) => stateOf<WorkspaceState>(ctx, 'workspace').arn;
 const secretArn = (ctx: Context) => stateOf<SecretState>(ctx, 'secret').arn;
 
+/**
+ * `resource` may start once `ids` (among its dependencies) exist, without waiting for them to settle:
+ * it needs only their identifiers, so, say, IAM propagates the task roles while AMP creates the workspace.
+ */
+const onceCreated = <R extends Resource>(resource: R, ids: string[]): R => Object.assign(resource, { needsCreated: ids });
+
 /** Every AWS resource of a stack, with its dependencies: the graph the engine runs. */
 export function stackResources(spec: StackSpec): Resource[] {
   const n = spec.names;
@@ -36,24 +42,25 @@ export function stackResources(spec: StackSpec): Resource[] {
       inlinePolicies: { 'read-grafana-admin-secret': policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(ctx) }) },
       accountFromArn: secretArn(ctx),
     })),
-    iamRole('role:app-task', n.appTaskRole, 'fargate-prom: the agent sidecar remote-writes to this stack\'s AMP workspace', ['workspace'], (ctx) => ({
+    onceCreated(iamRole('role:app-task', n.appTaskRole, 'fargate-prom: the agent sidecar remote-writes to this stack\'s AMP workspace', ['workspace'], (ctx) => ({
       managedPolicyArns: [],
       inlinePolicies: { 'amp-remote-write': policy({ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: workspaceArn(ctx) }) },
       accountFromArn: workspaceArn(ctx),
-    })),
-    iamRole('role:grafana-task', n.grafanaTaskRole, 'fargate-prom: Grafana queries this stack\'s AMP workspace', ['workspace'], (ctx) => ({
+    })), ['workspace']),
+    onceCreated(iamRole('role:grafana-task', n.grafanaTaskRole, 'fargate-prom: Grafana queries this stack\'s AMP workspace', ['workspace'], (ctx) => ({
       managedPolicyArns: [],
       inlinePolicies: { 'amp-query': policy({ Effect: 'Allow', Action: AMP_QUERY_ACTIONS, Resource: workspaceArn(ctx) }) },
       accountFromArn: workspaceArn(ctx),
-    })),
+    })), ['workspace']),
     ecsCluster(n.cluster),
     appTargetGroup(n.appTargetGroup),
     grafanaTargetGroup(n.grafanaTargetGroup),
     loadBalancer(n.loadBalancer),
     listeners(),
     dashboardRule(),
-    appTaskDefinition(n.appFamily),
-    grafanaTaskDefinition(n.grafanaFamily),
+    // The remote-write URL holds only the workspace id; Grafana's root URL only the ALB's DNS name.
+    onceCreated(appTaskDefinition(n.appFamily), ['workspace']),
+    onceCreated(grafanaTaskDefinition(n.grafanaFamily), ['alb']),
     appService(n.appService),
     grafanaService(n.grafanaService),
   ];
