@@ -4,7 +4,6 @@ import { apply, ApplyError, observeAll, plan, type Observation, type PlannedChan
 import type { ResourceReport } from '../engine/types.js';
 import { checkCertificate } from '../stack/certificate.js';
 import { resolveNetwork } from '../stack/network.js';
-import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
 import { stackEndpoints } from '../stack/endpoints.js';
 import { grafanaUpStep, renderGrafanaUp, type GrafanaUpReport } from '../grafana/up-step.js';
@@ -34,11 +33,16 @@ export async function upCommand(raw: RawOptions): Promise<number> {
   const session = await openSession(opts);
   const { reporter } = session;
   try {
+    // The resource modules bring the SDK clients of every service (a few hundred ms to load): they load
+    // while the network lookup is in flight.
+    const resourcesModule = import('../stack/resources.js');
+    resourcesModule.catch(() => {}); // awaited below; a failed lookup first must not leave it unhandled
     reporter.phase(opts.certificateArn ? 'Looking up the VPC, subnets and certificate' : 'Looking up the VPC and subnets');
     const [network] = await Promise.all([
       resolveNetwork(session.aws, opts.vpcId, opts.subnetIds),
       opts.certificateArn && checkCertificate(session.aws, opts.certificateArn),
     ]);
+    const { stackResources } = await resourcesModule;
     const spec = makeSpec(opts.name, session.region, opts, network);
     const resources = stackResources(spec);
     const ctx = session.context(spec, opts.wait);

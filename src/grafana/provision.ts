@@ -10,7 +10,6 @@ import { canonicalJson } from '../util/json.js';
 import { GrafanaClient, GrafanaError, grafanaMessage } from './api.js';
 import { sdk } from '../aws/sdk.js';
 
-const { GetSecretValueCommand } = sdk.secrets();
 
 export const AMP_DATASOURCE_TYPE = 'grafana-amazonprometheus-datasource';
 const GNET_DASHBOARD_ID = 11159;
@@ -89,6 +88,7 @@ interface Connected {
 /** Reads the Grafana admin password from Secrets Manager. The value is never logged or printed. */
 async function readAdminPassword(aws: AwsClients, secretName: string): Promise<string> {
   try {
+    const { GetSecretValueCommand } = sdk.secrets();
     const out = await aws.secrets.send(new GetSecretValueCommand({ SecretId: secretName }));
     if (!out.SecretString) throw new CliError(`secret ${secretName} has no string value`);
     return out.SecretString;

@@ -3,13 +3,13 @@ import { hasErrorName } from '../aws/errors.js';
 import { InputError } from '../errors.js';
 import { sdk } from '../aws/sdk.js';
 
-const { DescribeCertificateCommand } = sdk.acm();
 
 /**
  * An ALB listener takes only an ISSUED certificate of its own region. CreateListener would say so only
  * after most of the stack exists, so look first (a read call, before any change).
  */
 export async function checkCertificate(aws: AwsClients, arn: string): Promise<void> {
+  const { DescribeCertificateCommand } = sdk.acm(); // loaded only for a stack with a certificate
   let status: string | undefined;
   try {
     status = (await aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate?.Status;
