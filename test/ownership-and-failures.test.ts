@@ -115,15 +115,16 @@ describe('a service whose tasks keep stopping', () => {
 });
 
 describe('an AMP workspace stuck in CREATION_FAILED', () => {
-  it('up stops with one line naming the workspace, its state and the way out; nothing that needs it is made', async () => {
+  it('up stops with one line naming the workspace, its state and the way out; the app service, which writes to it, is not made', async () => {
     sim.failWorkspaces('ampfail', true);
     const run = await cli(['up', '--name', 'ampfail', ...IMAGE, '--yes', '--json']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: amp-workspace ampfail: AMP workspace ws-[0-9a-f-]+ is CREATION_FAILED, not ACTIVE; run `fargate-prom destroy` and then `up` again$/m);
-    const kinds = run.json().resources.filter((r: any) => r.action === 'create').map((r: any) => r.kind);
-    // The roles scoped to the workspace, the task definition and the services never started.
-    expect(kinds).not.toContain('ecs-service');
-    expect(kinds).not.toContain('task-definition');
+    // The app service, whose agent writes to the workspace, waits for it to be ACTIVE: never made. (Roles and
+    // task definitions need only its ARN and may be made meanwhile; the destroy below removes them.)
+    const created = run.json().resources.filter((r: any) => r.action === 'create').map((r: any) => `${r.kind} ${r.name}`);
+    expect(created).not.toContain('ecs-service ampfail-app');
+    expect(run.stderr).toMatch(/not started: .*ecs-service ampfail-app/);
     const status = await cli(['status', '--name', 'ampfail', '--json']);
     expect(status.code).toBe(3);
     expect(status.json().resources.find((r: any) => r.kind === 'amp-workspace')).toMatchObject({ state: 'CREATION_FAILED', healthy: false });
