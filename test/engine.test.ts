@@ -190,4 +190,27 @@ describe('observe, plan, apply, destroy', () => {
     expect(failure.notStarted.map((r) => r.id)).toEqual(['svc']);
     expect(events).not.toContain('create svc');
   });
+
+  it('Ctrl-C between a create and its settle: the created resource is reported done, the rest not started', async () => {
+    const world = new Map<string, { owned: boolean; value: number }>();
+    const events: string[] = [];
+    const controller = new AbortController();
+    const first: Resource<number> = {
+      ...settling(world, events),
+      async create() {
+        world.set('ws', { owned: true, value: 1 });
+        controller.abort(); // Ctrl-C while CreateWorkspace is answered
+        return 1;
+      },
+    };
+    const resources = [first, fake(world, events, 'svc', ['ws'], 1)];
+    const c = { ...ctx(), signal: controller.signal };
+    const observed = await observeAll(resources, c);
+    const err = (await apply(await plan(resources, observed, c), observed, c).catch((e: unknown) => e)) as ApplyError;
+    expect(err).toBeInstanceOf(ApplyError);
+    expect(err.exitCode).toBe(130);
+    expect(err.completed.map((r) => `${r.action} ${r.name}`)).toEqual(['create ws']);
+    expect(err.notStarted.map((r) => r.id)).toEqual(['svc']);
+    expect(events).not.toContain('settling ws');
+  });
 });

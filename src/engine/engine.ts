@@ -120,13 +120,13 @@ export async function apply(changes: PlannedChange[], observed: Observation, ctx
   const appliedIds = changes.map((c) => c.resource.id).filter((id) => applied.has(id));
   const finished = (id: string) => reports.get(id) ?? applied.get(id)!;
   if (result.failed.length > 0) {
-    const failedIds = new Set(result.failed.map((f) => f.id.replace(SETTLED, '')));
+    // Only steps that ran and failed; an interrupt names a step that never started (see runGraph).
+    const failedIds = new Set(result.failed.filter((f) => !result.skipped.includes(f.id)).map((f) => f.id.replace(SETTLED, '')));
     throw new ApplyError(result.failed[0].error, byId.get(result.failed[0].id.replace(SETTLED, ''))!.resource,
       appliedIds.filter((id) => !failedIds.has(id)).map(finished),
       changes.filter((c) => !applied.has(c.resource.id) && !failedIds.has(c.resource.id)).map((c) => c.resource));
   }
-  const ordered = appliedIds.map(finished);
-  return ordered;
+  return appliedIds.map(finished);
 }
 
 /** Deletes every owned resource after everything that depends on it, independent ones at once. */
