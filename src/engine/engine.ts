@@ -60,6 +60,8 @@ export async function plan(resources: Resource[], observed: Observation, ctx: Co
 
 /** The second half of a resource's step in apply: waiting until it is usable (settle). */
 const SETTLED = '#settled';
+const settledNode = (id: string) => id + SETTLED;
+const resourceOf = (node: string) => (node.endsWith(SETTLED) ? node.slice(0, -SETTLED.length) : node);
 
 /**
  * Applies the plan in dependency order, independent resources at once. Each resource is compared
@@ -68,52 +70,52 @@ const SETTLED = '#settled';
  * only created (`needsCreated`).
  */
 export async function apply(changes: PlannedChange[], observed: Observation, ctx: Context): Promise<ResourceReport[]> {
-  const byId = new Map(changes.map((c) => [c.resource.id, c]));
+  const byId = new Map(changes.map((c) => [c.resource.id, c.resource]));
   // Created or updated (the resource exists as reported), then settled (the step is done).
   const applied = new Map<string, ResourceReport & { action: UpAction }>();
   const reports = new Map<string, ResourceReport>();
+
+  const createOrUpdate = async (resource: Resource) => {
+    const found = observed.get(resource.id);
+    let action: UpAction;
+    let differences: string[] = [];
+    let state: unknown;
+    if (!found) {
+      action = 'create';
+      ctx.reporter.resource({ kind: resource.kind, name: resource.name, action, phase: 'start' });
+      state = await resource.create(ctx);
+    } else {
+      differences = await resource.diff(ctx, found.state);
+      action = differences.length ? 'update' : 'unchanged';
+      state = found.state;
+      if (action === 'update') {
+        ctx.reporter.resource({ kind: resource.kind, name: resource.name, action, phase: 'start', differences });
+        state = await resource.update(ctx, found.state, differences);
+      }
+    }
+    ctx.states.set(resource.id, state);
+    applied.set(resource.id, { kind: resource.kind, name: resource.name, id: resource.identify(state), action, differences });
+  };
+
+  const settle = async (resource: Resource) => {
+    let state = ctx.states.get(resource.id);
+    if (resource.settle) {
+      state = await resource.settle(ctx, state);
+      ctx.states.set(resource.id, state);
+    }
+    const report = { ...applied.get(resource.id)!, id: resource.identify(state) };
+    reports.set(resource.id, report);
+    ctx.reporter.resource({ ...report, phase: 'done' });
+  };
+
   const result = await runGraph(
-    changes.flatMap((c) => [c.resource.id, c.resource.id + SETTLED]),
+    changes.flatMap((c) => [c.resource.id, settledNode(c.resource.id)]),
     (node) => {
-      if (node.endsWith(SETTLED)) return [node.slice(0, -SETTLED.length)];
-      const { resource } = byId.get(node)!;
-      return resource.dependsOn.map((d) => (resource.needsCreated?.includes(d) ? d : d + SETTLED));
+      if (node.endsWith(SETTLED)) return [resourceOf(node)];
+      const resource = byId.get(node)!;
+      return resource.dependsOn.map((d) => (resource.needsCreated?.includes(d) ? d : settledNode(d)));
     },
-    async (node) => {
-      if (node.endsWith(SETTLED)) {
-        const id = node.slice(0, -SETTLED.length);
-        const { resource } = byId.get(id)!;
-        let state = ctx.states.get(id);
-        if (resource.settle) {
-          state = await resource.settle(ctx, state);
-          ctx.states.set(id, state);
-        }
-        const report = { ...applied.get(id)!, id: resource.identify(state) };
-        reports.set(id, report);
-        ctx.reporter.resource({ ...report, phase: 'done' });
-        return;
-      }
-      const { resource } = byId.get(node)!;
-      const found = observed.get(node);
-      let action: UpAction;
-      let differences: string[] = [];
-      let state: unknown;
-      if (!found) {
-        action = 'create';
-        ctx.reporter.resource({ kind: resource.kind, name: resource.name, action, phase: 'start' });
-        state = await resource.create(ctx);
-      } else {
-        differences = await resource.diff(ctx, found.state);
-        action = differences.length ? 'update' : 'unchanged';
-        state = found.state;
-        if (action === 'update') {
-          ctx.reporter.resource({ kind: resource.kind, name: resource.name, action, phase: 'start', differences });
-          state = await resource.update(ctx, found.state, differences);
-        }
-      }
-      ctx.states.set(node, state);
-      applied.set(node, { kind: resource.kind, name: resource.name, id: resource.identify(state), action, differences });
-    },
+    (node) => (node.endsWith(SETTLED) ? settle(byId.get(resourceOf(node))!) : createOrUpdate(byId.get(node)!)),
     ctx.signal,
   );
   // A resource created but not yet settled when the run stopped exists all the same: it counts as done.
@@ -121,8 +123,8 @@ export async function apply(changes: PlannedChange[], observed: Observation, ctx
   const finished = (id: string) => reports.get(id) ?? applied.get(id)!;
   if (result.failed.length > 0) {
     // Only steps that ran and failed; an interrupt names a step that never started (see runGraph).
-    const failedIds = new Set(result.failed.filter((f) => !result.skipped.includes(f.id)).map((f) => f.id.replace(SETTLED, '')));
-    throw new ApplyError(result.failed[0].error, byId.get(result.failed[0].id.replace(SETTLED, ''))!.resource,
+    const failedIds = new Set(result.failed.filter((f) => !result.skipped.includes(f.id)).map((f) => resourceOf(f.id)));
+    throw new ApplyError(result.failed[0].error, byId.get(resourceOf(result.failed[0].id))!,
       appliedIds.filter((id) => !failedIds.has(id)).map(finished),
       changes.filter((c) => !applied.has(c.resource.id) && !failedIds.has(c.resource.id)).map((c) => c.resource));
   }

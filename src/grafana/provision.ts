@@ -10,7 +10,6 @@ import { canonicalJson } from '../util/json.js';
 import { GrafanaClient, GrafanaError, grafanaMessage } from './api.js';
 import { sdk } from '../aws/sdk.js';
 
-
 export const AMP_DATASOURCE_TYPE = 'grafana-amazonprometheus-datasource';
 const GNET_DASHBOARD_ID = 11159;
 

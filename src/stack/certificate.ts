@@ -3,7 +3,6 @@ import { hasErrorName } from '../aws/errors.js';
 import { InputError } from '../errors.js';
 import { sdk } from '../aws/sdk.js';
 
-
 /**
  * An ALB listener takes only an ISSUED certificate of its own region. CreateListener would say so only
  * after most of the stack exists, so look first (a read call, before any change).
