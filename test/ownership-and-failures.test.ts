@@ -125,6 +125,8 @@ describe('an AMP workspace stuck in CREATION_FAILED', () => {
     const created = run.json().resources.filter((r: any) => r.action === 'create').map((r: any) => `${r.kind} ${r.name}`);
     expect(created).not.toContain('ecs-service ampfail-app');
     expect(run.stderr).toMatch(/not started: .*ecs-service ampfail-app/);
+    // And in AWS: no such service (read from moto directly, not through the CLI).
+    expect(describeAll(await readStack(aws, 'ampfail'))).not.toContain('services <stack>-app');
     const status = await cli(['status', '--name', 'ampfail', '--json']);
     expect(status.code).toBe(3);
     expect(status.json().resources.find((r: any) => r.kind === 'amp-workspace')).toMatchObject({ state: 'CREATION_FAILED', healthy: false });

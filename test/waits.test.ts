@@ -3,6 +3,7 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { DEFAULT_TIMING } from '../src/sim/state.js';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
+import { describeAll, readStack } from './support/reliability-stack.js';
 import { runCli, simEnv } from './support/cli.js';
 
 // The CLI's waits and retries, driven through the simulation: a phase is held (a long duration) until the
@@ -100,6 +101,10 @@ describe('bounded waits end with a clear timeout, exit 1 and what was done', () 
     expect(run.stderr).toMatch(/done before it stopped: .*create log-group \/fargate-prom\/ampslow\/app/);
     // The app service waits for the workspace to be ACTIVE (its agent writes to it from the first scrape).
     expect(run.stderr).toMatch(/not started: .*ecs-service ampslow-app/);
+    // In AWS too: the roles and task definitions (they need only the workspace's ARN) are there, the app service is not.
+    const present = describeAll(await readStack(aws, 'ampslow'));
+    expect(present).toContain('roles <stack>-app-task');
+    expect(present).not.toContain('services <stack>-app');
     expect(run.stderr).toContain('run `fargate-prom up` again to finish the job');
   });
 
