@@ -53,3 +53,12 @@ export function stateOf<T>(ctx: Context, id: string): T {
   if (s === undefined) throw new Error(`internal: ${id} has no state yet`);
   return s as T;
 }
+
+/**
+ * `resource` may start once `ids` (among its dependencies) exist, without waiting for them to settle:
+ * it needs only their identifiers (ARN, id, DNS name), so, say, IAM propagates a task role while AMP
+ * creates the workspace.
+ */
+export function onceCreated<R extends Resource>(resource: R, ids: string[]): R {
+  return Object.assign(resource, { needsCreated: ids });
+}

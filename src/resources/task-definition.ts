@@ -3,7 +3,7 @@ import { hasErrorName } from '../aws/errors.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { agentContainerDefinition, remoteWriteUrl } from '../templates/agent.js';
-import { observed, stateOf } from './common.js';
+import { observed, onceCreated, stateOf } from './common.js';
 import type { LoadBalancerState } from './load-balancer.js';
 import type { LogGroupState } from './log-group.js';
 import type { RoleState } from './iam-role.js';
@@ -168,7 +168,8 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
 }
 
 export function appTaskDefinition(family: string): Resource<TaskDefinitionState> {
-  return taskDefinition('taskdef:app', family, ['role:execution', 'role:app-task', 'log:app', 'log:agent', 'workspace'], (ctx) => {
+  // The remote-write URL holds only the workspace id: no need to wait for it to be ACTIVE.
+  return onceCreated(taskDefinition('taskdef:app', family, ['role:execution', 'role:app-task', 'log:app', 'log:agent', 'workspace'], (ctx) => {
     const o = requireOptions(ctx.spec);
     const workspace = stateOf<WorkspaceState>(ctx, 'workspace');
     const app: ContainerDefinition = {
@@ -196,11 +197,12 @@ export function appTaskDefinition(family: string): Resource<TaskDefinitionState>
       executionRoleArn: stateOf<RoleState>(ctx, 'role:execution').arn,
       containerDefinitions: [app, agent],
     };
-  });
+  }), ['workspace']);
 }
 
 export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionState> {
-  return taskDefinition('taskdef:grafana', family, ['role:execution', 'role:grafana-task', 'log:grafana', 'secret', 'alb'], (ctx) => {
+  // Grafana's root URL holds only the ALB's DNS name: no need to wait for it to be active.
+  return onceCreated(taskDefinition('taskdef:grafana', family, ['role:execution', 'role:grafana-task', 'log:grafana', 'secret', 'alb'], (ctx) => {
     const o = requireOptions(ctx.spec);
     const alb = stateOf<LoadBalancerState>(ctx, 'alb');
     const scheme = o.certificateArn ? 'https' : 'http';
@@ -231,5 +233,5 @@ export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionSt
       executionRoleArn: stateOf<RoleState>(ctx, 'role:execution').arn,
       containerDefinitions: [grafana],
     };
-  });
+  }), ['alb']);
 }

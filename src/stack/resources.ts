@@ -1,7 +1,7 @@
 import type { Context, Resource } from '../engine/types.js';
 import { ampWorkspace, type WorkspaceState } from '../resources/amp-workspace.js';
 import { ecsCluster } from '../resources/cluster.js';
-import { stateOf } from '../resources/common.js';
+import { onceCreated, stateOf } from '../resources/common.js';
 import { appService, grafanaService } from '../resources/ecs-service.js';
 import { iamRole, policy, TASK_EXECUTION_POLICY_ARN } from '../resources/iam-role.js';
 import { dashboardRule } from '../resources/listener-rule.js';
@@ -20,12 +20,6 @@ export const AMP_QUERY_ACTIONS = ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetL
 const workspaceArn = (ctx: Context) => stateOf<WorkspaceState>(ctx, 'workspace').arn;
 const secretArn = (ctx: Context) => stateOf<SecretState>(ctx, 'secret').arn;
 
-/**
- * `resource` may start once `ids` (among its dependencies) exist, without waiting for them to settle:
- * it needs only their identifiers, so, say, IAM propagates the task roles while AMP creates the workspace.
- */
-const onceCreated = <R extends Resource>(resource: R, ids: string[]): R => Object.assign(resource, { needsCreated: ids });
-
 /** Every AWS resource of a stack, with its dependencies: the graph the engine runs. */
 export function stackResources(spec: StackSpec): Resource[] {
   const n = spec.names;
@@ -42,6 +36,7 @@ export function stackResources(spec: StackSpec): Resource[] {
       inlinePolicies: { 'read-grafana-admin-secret': policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(ctx) }) },
       accountFromArn: secretArn(ctx),
     })),
+    // The task roles' policies name the workspace by ARN, which CreateWorkspace returns at once.
     onceCreated(iamRole('role:app-task', n.appTaskRole, 'fargate-prom: the agent sidecar remote-writes to this stack\'s AMP workspace', ['workspace'], (ctx) => ({
       managedPolicyArns: [],
       inlinePolicies: { 'amp-remote-write': policy({ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: workspaceArn(ctx) }) },
@@ -58,9 +53,8 @@ export function stackResources(spec: StackSpec): Resource[] {
     loadBalancer(n.loadBalancer),
     listeners(),
     dashboardRule(),
-    // The remote-write URL holds only the workspace id; Grafana's root URL only the ALB's DNS name.
-    onceCreated(appTaskDefinition(n.appFamily), ['workspace']),
-    onceCreated(grafanaTaskDefinition(n.grafanaFamily), ['alb']),
+    appTaskDefinition(n.appFamily),
+    grafanaTaskDefinition(n.grafanaFamily),
     appService(n.appService),
     grafanaService(n.grafanaService),
   ];
