@@ -43,6 +43,7 @@ Run fargate-prom <command> --help for a command's flags.`);
     .option('--app-port <n>', 'port your app listens on', '8080')
     .option('--metrics-path <path>', 'path of the Prometheus metrics', '/metrics')
     .option('--health-path <path>', 'ALB health-check path (default: the metrics path)')
+    .option('--public-metrics', 'let the ALB serve the metrics path (by default it answers 404 there; health checks are unaffected)')
     .option('--desired-count <n>', 'number of app tasks', '3')
     .option('--cpu <units>', 'Fargate task CPU units: 256, 512, 1024, 2048, 4096, 8192, 16384', '256')
     .option('--memory <MiB>', 'Fargate task memory, valid for the CPU size (default: 512 with --cpu 256, else the smallest the CPU allows)')

@@ -26,7 +26,7 @@ const EXPECTED = {
   securityGroups: 2,
   loadBalancers: 1,
   listeners: 1,
-  rules: 1,
+  rules: 2, // /dashboard → Grafana, and the metrics path → 404
   targetGroups: 2,
   clusters: 1,
   services: 2,
@@ -128,7 +128,7 @@ describe('faults: 10% throttling and 5% server errors on every call', () => {
     sim.setFaults({ seed: 42, dropRate: 0.2 });
     const [upRun, upCalls] = await withCalls(upArgs('drops'));
     const up = ok(upRun);
-    expect(up.resources).toHaveLength(20);
+    expect(up.resources).toHaveLength(21);
     expectRetriesCoverFaults(up, upCalls);
     await expectLikeReference('drops');
 
@@ -202,7 +202,7 @@ function waitingForServices(calls: SimCall[]): boolean {
 /** A resumed `up` converges to the reference, and a third one finds nothing to do. */
 async function expectResumedUpConverges(stack: string) {
   const again = ok(await cli(upArgs(stack)));
-  expect(again.resources).toHaveLength(20);
+  expect(again.resources).toHaveLength(21);
   await expectLikeReference(stack);
   const third = ok(await cli(upArgs(stack)));
   expect(third.resources.every((r: any) => r.action === 'unchanged')).toBe(true);
@@ -345,7 +345,7 @@ async function presentResources(stack: string): Promise<string[]> {
     ...named('target-group', v.targetGroups),
     ...named('load-balancer', v.loadBalancers),
     ...(v.listeners.length ? ['listeners http/https'] : []),
-    ...(v.rules.length ? ['listener-rule /dashboard'] : []),
+    ...v.rules.map((r: any) => `listener-rule ${r.actions[0]?.type === 'fixed-response' ? 'metrics path → 404' : '/dashboard'}`),
     ...v.taskDefinitions.map((t) => `task-definition ${t.family.replace(/<stack>/g, stack)}`),
     ...named('ecs-service', v.services),
   ];

@@ -141,7 +141,7 @@ describe('up --sandbox: the main job on this machine', () => {
     expect(run.stderr).toMatch(PLAN);
     expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 20 changes'));
     const status = JSON.parse(run.stdout);
-    expect(status.resources).toHaveLength(20);
+    expect(status.resources).toHaveLength(21);
     expect(status.resources.every((r: { healthy: boolean }) => r.healthy)).toBe(true);
     const m = status.metrics;
     expect(m).toMatchObject({ checked: true, healthy: true, job: 'fargate-prom', targets: { up: 1, expected: 1 } });

@@ -17,6 +17,7 @@ import {
   DeleteServiceCommand,
   DescribeClustersCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
   ListClustersCommand,
@@ -32,9 +33,12 @@ import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
   DeleteLoadBalancerCommand,
+  DescribeListenersCommand,
   DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -127,6 +131,12 @@ describe('sim: validation rules and wire formats', () => {
       ['health check retries out of range', (td) => {
         td.containerDefinitions[0].healthCheck = { command: ['CMD-SHELL', 'true'], retries: 11 };
       }, /retries 11 .*between 1 and 10/],
+      ['restart policy period under 60 s', (td) => { td.containerDefinitions[0].restartPolicy = { enabled: true, restartAttemptPeriod: 59 }; }, /restartAttemptPeriod 59 must be between 60 and 1800/],
+      ['restart policy period over 1800 s', (td) => { td.containerDefinitions[0].restartPolicy = { enabled: true, restartAttemptPeriod: 1801 }; }, /restartAttemptPeriod 1801 must be between 60 and 1800/],
+      ['restart policy without enabled', (td) => { td.containerDefinitions[0].restartPolicy = { restartAttemptPeriod: 300 }; }, /'enabled' is required/],
+      ['restart policy with 51 ignored exit codes', (td) => {
+        td.containerDefinitions[0].restartPolicy = { enabled: true, ignoredExitCodes: Array.from({ length: 51 }, (_, i) => i) };
+      }, /at most 50 ignoredExitCodes/],
     ];
     for (const [name, mutate, message] of cases) {
       it(`rejects ${name}`, async () => {
@@ -141,6 +151,15 @@ describe('sim: validation rules and wire formats', () => {
         const out = await c.ecs.send(new RegisterTaskDefinitionCommand({ ...base(), cpu, memory }));
         expect(out.taskDefinition?.status).toBe('ACTIVE');
       }
+    });
+
+    it('keeps a valid restart policy, on an essential container too, in DescribeTaskDefinition', async () => {
+      const td = base();
+      td.family = 'restarts';
+      td.containerDefinitions[0].restartPolicy = { enabled: true, restartAttemptPeriod: 60, ignoredExitCodes: [0] };
+      await c.ecs.send(new RegisterTaskDefinitionCommand(td));
+      const out = await c.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'restarts' }));
+      expect(out.taskDefinition!.containerDefinitions![0].restartPolicy).toEqual({ enabled: true, restartAttemptPeriod: 60, ignoredExitCodes: [0] });
     });
 
     it('records the rejected call with its status', async () => {
@@ -218,6 +237,28 @@ describe('sim: validation rules and wire formats', () => {
       expect(await describe()).toBe('provisioning'); // moto alone would flip it on the first Describe
       sim.setTiming({ albProvisionMs: 200 });
       await eventually(async () => (await describe()) === 'active', 10_000, 'ALB active');
+    });
+
+    it('fixed-response rules: MessageBody ≤ 1024, at most 3 values per condition and 5 per rule; kept as sent', async () => {
+      const sg = await createSecurityGroup(c, net.vpcId, unique('alb'));
+      const tgArn = await createIpTargetGroup(c, net.vpcId, unique('tg'));
+      const { loadBalancerArn } = await createAlbWithListener(c, unique('alb'), net.subnets.map((s) => s.SubnetId!), sg, tgArn);
+      const listenerArn = (await c.elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }))).Listeners![0].ListenerArn!;
+      const notFound = (MessageBody = 'Not Found') => ({ Type: 'fixed-response' as const, FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody } });
+      const paths = (...Values: string[]) => ({ Field: 'path-pattern', PathPatternConfig: { Values } });
+      const rule = (Priority: number, Conditions: object[], action = notFound()) =>
+        c.elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority, Conditions, Actions: [action] }));
+      await expectAwsError(rule(1, [paths('/m')], notFound('x'.repeat(1025))), 'ValidationError', /messageBody.*1024/);
+      await expectAwsError(rule(1, [paths('/a', '/b', '/c', '/d')]), 'ValidationError', /at most '3' values/);
+      await expectAwsError(rule(1, [paths('/a', '/b', '/c'), { Field: 'host-header', HostHeaderConfig: { Values: ['a.example.com', 'b.example.com', 'c.example.com'] } }]),
+        'ValidationError', /at most '5' condition values/);
+      // moto's own check, left to it.
+      await expectAwsError(rule(1, [paths('/m')], { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '301' } } as any), 'ValidationError', /statusCode/);
+      const created = (await rule(1, [paths('/metrics', '/metrics/*')], notFound('x'.repeat(1024)))).Rules![0];
+      const [read] = (await c.elb.send(new DescribeRulesCommand({ RuleArns: [created.RuleArn!] }))).Rules!;
+      expect(read.Actions).toEqual([notFound('x'.repeat(1024))]);
+      expect(read.Conditions).toEqual([paths('/metrics', '/metrics/*')]);
+      await expectAwsError(c.elb.send(new ModifyRuleCommand({ RuleArn: created.RuleArn, Actions: [notFound('x'.repeat(1025))] })), 'ValidationError', /1024/);
     });
 
     it('refuses a second listener on the same port', async () => {

@@ -49,7 +49,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(run.code, run.stderr).toBe(0);
     firstUp = run.json();
     expect(firstUp.stack).toBe(STACK);
-    expect(firstUp.resources).toHaveLength(20);
+    expect(firstUp.resources).toHaveLength(21);
     expect(firstUp.resources.every((r: any) => r.action === 'create')).toBe(true);
     expect(firstUp.app.url).toMatch(/^http:\/\/life-alb-.*\/$/);
     expect(firstUp.grafana.url).toMatch(/\/dashboard\/$/);
@@ -73,6 +73,9 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(byName.app.essential).toBe(true);
     expect(byName.app.portMappings![0].containerPort).toBe(8080);
     expect(byName['prometheus-agent'].essential).toBe(false);
+    // A crashed agent comes back without replacing the task; the app container keeps ECS's default (none).
+    expect(byName['prometheus-agent'].restartPolicy).toEqual({ enabled: true });
+    expect(byName.app.restartPolicy).toBeUndefined();
     expect(byName['prometheus-agent'].logConfiguration!.options!['awslogs-group']).toBe('/fargate-prom/life/agent');
     expect(app.tags).toContainEqual({ key: TAG.Key, value: TAG.Value });
 
@@ -190,8 +193,13 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(listeners.map((l) => l.Port)).toEqual([80]);
     expect(listeners[0].DefaultActions![0].TargetGroupArn).toBe(tgs.find((t) => t.TargetGroupName === 'life-app')!.TargetGroupArn);
     const rules = (await aws.elb.send(new DescribeRulesCommand({ ListenerArn: listeners[0].ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
-    expect(rules).toHaveLength(1);
-    expect(rules[0].Conditions![0].PathPatternConfig?.Values ?? rules[0].Conditions![0].Values).toEqual(['/dashboard', '/dashboard/*']);
+    const byPriority = Object.fromEntries(rules.map((r) => [r.Priority, r]));
+    expect(Object.keys(byPriority).sort()).toEqual(['10', '5']);
+    expect(byPriority['10'].Conditions![0].PathPatternConfig?.Values).toEqual(['/dashboard', '/dashboard/*']);
+    expect(byPriority['10'].Actions![0]).toMatchObject({ Type: 'forward', TargetGroupArn: tgs.find((t) => t.TargetGroupName === 'life-grafana')!.TargetGroupArn });
+    // The app's metrics are not served through the ALB (evaluated first); its health check, straight to the targets, still uses them.
+    expect(byPriority['5'].Conditions).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/metrics', '/metrics/*'] } }]);
+    expect(byPriority['5'].Actions).toEqual([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not Found' } }]);
 
     const sgs = (await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }))).SecurityGroups!;
     const alb = sgs.find((g) => g.GroupName === 'life-alb')!;
@@ -215,7 +223,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     sim.clearCalls();
     const run = await up('--desired-count', '2');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json().resources.map((r: any) => r.action)).toEqual(Array(20).fill('unchanged'));
+    expect(run.json().resources.map((r: any) => r.action)).toEqual(Array(21).fill('unchanged'));
     expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
     expect(run.json().aws.mutatingCalls).toBe(0);
   });
@@ -258,7 +266,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(s.resources.filter((r: any) => !r.healthy)).toEqual([]);
     expect(s.metrics).toMatchObject({ checked: true, healthy: false, targets: { up: 0, expected: 3 }, newestSampleAgeSeconds: null });
     expect(s.metrics.problems).toEqual(['no samples of job life in the workspace', '0 of 3 scrape targets up']);
-    expect(s.resources).toHaveLength(20);
+    expect(s.resources).toHaveLength(21);
     const appSvc = s.resources.find((r: any) => r.name === 'life-app' && r.kind === 'ecs-service');
     expect(appSvc.detail).toMatchObject({ desired: 3, running: 3, pending: 0, rolloutState: 'COMPLETED', targets: '3/3 healthy' });
     expect(s.resources.find((r: any) => r.kind === 'amp-workspace').state).toBe('ACTIVE');
@@ -286,7 +294,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     const run = await runCli(['destroy', '--name', STACK, '--endpoint-url', sim.endpoint, '--yes', '--json'], simEnv());
     expect(run.code, run.stderr).toBe(0);
     const d = run.json();
-    expect(d.resources.filter((r: any) => r.action === 'delete')).toHaveLength(20);
+    expect(d.resources.filter((r: any) => r.action === 'delete')).toHaveLength(21);
     expect(d.leftovers).toEqual([]);
     // Checked through AWS, not through the CLI: nothing tagged with the stack is left.
     const sgs = await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }));

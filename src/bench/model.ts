@@ -56,7 +56,7 @@ const OBSERVE_EXISTING: Record<string, number> = {
   sg: 1, log: 2, workspace: 1, secret: 1, role: 3, cluster: 1, tg: 2, alb: 1, listeners: 1, rule: 1, taskdef: 1, service: 1,
 };
 /** What an observe needs from another observe: ARNs it cannot look up by name. */
-const OBSERVE_NEEDS: Record<string, string[]> = { listeners: ['alb'], 'rule:dashboard': ['listeners'] };
+const OBSERVE_NEEDS: Record<string, string[]> = { listeners: ['alb'], 'rule:dashboard': ['listeners'], 'rule:metrics': ['listeners'] };
 
 const CREATE = (t: SimTiming): Record<string, Step> => ({
   sg: { calls: 2 }, // CreateSecurityGroup → AuthorizeSecurityGroupIngress

@@ -28,7 +28,7 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
     const metrics = stackIngestion(ctx, conn.ampEndpointUrl);
     const reports: ResourceReport[] = await Promise.all(resources.map(async (r) => {
       const found = observed.get(r.id);
-      if (!found) return { kind: r.kind, name: r.name, state: 'missing', healthy: false };
+      if (!found) return { kind: r.kind, name: r.name, state: r.optional ? 'none' : 'missing', healthy: Boolean(r.optional) };
       if (!found.owned) return { kind: r.kind, name: r.name, id: found.id, state: 'not owned by this stack', healthy: false };
       const h = r.health ? await r.health(ctx, found.state) : { healthy: true, state: 'present' };
       return { kind: r.kind, name: r.name, id: found.id, state: h.state, healthy: h.healthy, ...(h.detail ? { detail: h.detail } : {}) };

@@ -31,6 +31,8 @@ export interface UpOptions extends ConnectionOptions {
   allowCidrDefaulted: boolean;
   certificateArn?: string;
   grafanaUrl?: string;
+  /** Let the ALB serve the metrics path like any other (no 404 rule). */
+  publicMetrics: boolean;
   yes: boolean;
   dryRun: boolean;
   wait: boolean;
@@ -147,6 +149,8 @@ export function parseUpOptions(raw: RawOptions): UpOptions {
   if (appPort === 3000) fail('--app-port', '3000 is the port Grafana listens on in this stack', 'choose another port, e.g. --app-port 8080');
   if (appPort === 9090) fail('--app-port', '9090 is the port the Prometheus agent sidecar listens on in the same task', 'choose another port, e.g. --app-port 8080');
   const metricsPath = matchFlag(raw, 'metricsPath', '--metrics-path', URL_PATH, 'pass an absolute path such as --metrics-path /metrics', '/metrics')!;
+  const publicMetrics = raw.publicMetrics === true;
+  if (!publicMetrics) checkBlockableMetricsPath(metricsPath);
   const healthPath = matchFlag(raw, 'healthPath', '--health-path', URL_PATH, 'pass an absolute path such as --health-path /healthz', metricsPath)!;
   const desiredCount = intFlag(raw, 'desiredCount', '--desired-count', 3, 1, 100);
   const cpu = intFlag(raw, 'cpu', '--cpu', 256, 1, 16384);
@@ -193,10 +197,23 @@ export function parseUpOptions(raw: RawOptions): UpOptions {
     allowCidrDefaulted: cidrRaw === undefined,
     certificateArn,
     grafanaUrl,
+    publicMetrics,
     yes: raw.yes === true,
     dryRun: raw.dryRun === true,
     wait: raw.wait !== false,
   };
+}
+
+/**
+ * The ALB answers the metrics path (and `<path>/*`) with a 404 unless --public-metrics: that must not
+ * hide the app or Grafana, and `<path>/*` must fit a path pattern (128 characters, `*` a wildcard).
+ */
+function checkBlockableMetricsPath(path: string): void {
+  const fix = 'serve the metrics on a path of their own (e.g. --metrics-path /metrics), or pass --public-metrics to let the ALB serve it';
+  if (path.replace(/\/+$/, '') === '') fail('--metrics-path', 'the ALB would answer 404 to every path of the app', fix);
+  if (path === '/dashboard' || path.startsWith('/dashboard/')) fail('--metrics-path', `${path} would hide Grafana, which the ALB serves at /dashboard`, fix);
+  if (path.includes('*')) fail('--metrics-path', '"*" is a wildcard in ALB path patterns', fix);
+  if (path.length > 126) fail('--metrics-path', `ALB path patterns hold 128 characters and "${path.slice(0, 20)}…/*" has ${path.length + 2}`, fix);
 }
 
 function parseSubnetIds(v: string | undefined): string[] | undefined {

@@ -47,6 +47,11 @@ export interface Resource<S = any> {
    */
   needsCreated?: string[];
   /**
+   * Absent by choice of the options (a listener rule that --public-metrics turns off): status shows
+   * it as none, not missing. Its observe returns a state meaning "none" when up's options want none.
+   */
+  optional?: boolean;
+  /**
    * The resources whose observed state `observe` reads from ctx.states (an ARN it cannot look up by
    * name). observeAll waits only for these, so independent lookups go out at once; defaults to
    * dependsOn.

@@ -46,6 +46,10 @@ function fingerprint(d: Desired): Fingerprint {
     memoryReservation: c.memoryReservation ?? null,
     user: c.user ?? null,
     dependsOn: (c.dependsOn ?? []).map((x) => `${x.containerName}:${x.condition}`).sort(),
+    // A disabled policy is the same as none; ECS's default period is 300 s.
+    restartPolicy: c.restartPolicy?.enabled
+      ? { ignoredExitCodes: [...(c.restartPolicy.ignoredExitCodes ?? [])].sort((a, b) => a - b), restartAttemptPeriod: c.restartPolicy.restartAttemptPeriod ?? 300 }
+      : null,
   });
   return {
     cpu: String(d.cpu),

@@ -4,7 +4,7 @@ import { ecsCluster } from '../resources/cluster.js';
 import { onceCreated, stateOf } from '../resources/common.js';
 import { appService, grafanaService } from '../resources/ecs-service.js';
 import { iamRole, policy, TASK_EXECUTION_POLICY_ARN } from '../resources/iam-role.js';
-import { dashboardRule } from '../resources/listener-rule.js';
+import { dashboardRule, metricsRule } from '../resources/listener-rule.js';
 import { listeners } from '../resources/listeners.js';
 import { loadBalancer } from '../resources/load-balancer.js';
 import { logGroup } from '../resources/log-group.js';
@@ -53,6 +53,7 @@ export function stackResources(spec: StackSpec): Resource[] {
     loadBalancer(n.loadBalancer),
     listeners(),
     dashboardRule(),
+    metricsRule(),
     appTaskDefinition(n.appFamily),
     grafanaTaskDefinition(n.grafanaFamily),
     appService(n.appService),

@@ -68,6 +68,8 @@ export function agentContainerDefinition(input: AgentInput & { logGroup: string;
     image: input.image ?? PROMETHEUS_IMAGE,
     // A sidecar failure must not take the app down with it.
     essential: false,
+    // Without it, an agent that exits stays down until the task is replaced; the app runs on either way.
+    restartPolicy: { enabled: true },
     entryPoint: ['/bin/sh', '-c'],
     command: [agentStartScript()],
     environment: [{ name: 'PROM_AGENT_CONFIG', value: renderAgentConfig(input) }],

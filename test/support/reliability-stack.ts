@@ -164,10 +164,11 @@ async function elbTags(moto: SimClients, arns: string[]): Promise<Map<string, El
 /** A rule's ARN is its listener's, with listener-rule for listener and the rule's id appended. */
 const ruleArnPrefix = (listenerArn: string) => `${listenerArn.replace(':listener/', ':listener-rule/')}/`;
 
-const actionOf = (a: { Type?: string; TargetGroupArn?: string; ForwardConfig?: { TargetGroups?: { TargetGroupArn?: string }[] }; RedirectConfig?: object; Order?: number }) => ({
+const actionOf = (a: { Type?: string; TargetGroupArn?: string; ForwardConfig?: { TargetGroups?: { TargetGroupArn?: string }[] }; RedirectConfig?: object; FixedResponseConfig?: object; Order?: number }) => ({
   type: a.Type,
   targetGroup: a.TargetGroupArn ?? a.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn,
   redirect: a.RedirectConfig,
+  fixedResponse: a.FixedResponseConfig,
 });
 
 async function readLoadBalancing(moto: SimClients, stack: string, ids: Map<string, string>) {

@@ -111,7 +111,30 @@ function validateFargate(input: Record<string, any>, containers: any[]): void {
   }
 }
 
+/**
+ * Container restart policy: `enabled` is required, `restartAttemptPeriod` is 60–1800 seconds and at
+ * most 50 `ignoredExitCodes`. Essential and non-essential containers may both have one, on Fargate too.
+ * moto keeps the policy in DescribeTaskDefinition but checks none of this.
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerRestartPolicy.html
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-restart-policy.html
+ */
+function validateRestartPolicy(container: Record<string, any>): void {
+  const policy = container.restartPolicy;
+  if (policy === undefined || policy === null) return;
+  if (typeof policy.enabled !== 'boolean') {
+    throw clientError(`Invalid restartPolicy for container ${container.name}: 'enabled' is required.`);
+  }
+  const period = policy.restartAttemptPeriod;
+  if (period !== undefined && (!Number.isInteger(period) || period < 60 || period > 1800)) {
+    throw clientError(`Invalid restartPolicy for container ${container.name}: restartAttemptPeriod ${period} must be between 60 and 1800 seconds.`);
+  }
+  if ((policy.ignoredExitCodes ?? []).length > 50) {
+    throw clientError(`Invalid restartPolicy for container ${container.name}: at most 50 ignoredExitCodes may be specified.`);
+  }
+}
+
 function validateContainer(container: Record<string, any>, networkMode: string | undefined): void {
+  validateRestartPolicy(container);
   if (networkMode === 'awsvpc') {
     for (const mapping of container.portMappings ?? []) {
       if (mapping.hostPort !== undefined && mapping.hostPort !== mapping.containerPort) {

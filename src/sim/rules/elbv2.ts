@@ -116,6 +116,42 @@ const createListener: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
+/** Indexes N of the `<prefix>.member.N.` keys of an awsQuery list of structures. */
+function memberIndexes(input: Record<string, string>, prefix: string): string[] {
+  const indexes = new Set<string>();
+  for (const key of Object.keys(input)) {
+    const m = new RegExp(`^${prefix}\\.member\\.(\\d+)\\.`).exec(key);
+    if (m) indexes.add(m[1]);
+  }
+  return [...indexes];
+}
+
+/**
+ * CreateRule / ModifyRule limits moto does not check (it does check a fixed response's StatusCode
+ * and ContentType): at most three values per condition and five per rule
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html),
+ * and a fixed response's MessageBody of at most 1024 characters
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_FixedResponseActionConfig.html).
+ */
+const checkRule: ActionRule = async (ctx) => {
+  const input = ctx.call.input;
+  let total = 0;
+  for (const i of memberIndexes(input, 'Conditions')) {
+    const base = `Conditions.member.${i}`;
+    const values = Object.keys(input).filter((k) => k.startsWith(`${base}.`) && /\.Values\.member\.\d+$/.test(k)).length;
+    if (values > 3) throw validation(`A condition can have at most '3' values; condition '${input[`${base}.Field`]}' has '${values}'`);
+    total += values;
+  }
+  if (total > 5) throw validation(`A rule can have at most '5' condition values, but '${total}' were specified`);
+  for (const i of memberIndexes(input, 'Actions')) {
+    const body = input[`Actions.member.${i}.FixedResponseConfig.MessageBody`];
+    if (body !== undefined && body.length > 1024) {
+      throw validation(`1 validation error detected: Value at 'actions.${i}.member.fixedResponseConfig.messageBody' failed to satisfy constraint: Member must have length less than or equal to 1024`);
+    }
+  }
+  return ctx.forward();
+};
+
 /** Remember which SGs the ALB's ENIs held: they linger after the delete (aws-rules.md §7). */
 const deleteLoadBalancer: ActionRule = async (ctx) => {
   const arn = ctx.call.input.LoadBalancerArn;
@@ -154,6 +190,8 @@ export const elbv2Rules: Record<string, ActionRule> = {
   CreateLoadBalancer: createLoadBalancer,
   DescribeLoadBalancers: describeLoadBalancers,
   CreateListener: createListener,
+  CreateRule: checkRule,
+  ModifyRule: checkRule,
   DeleteLoadBalancer: deleteLoadBalancer,
   DescribeTargetHealth: describeTargetHealth,
 };
