@@ -69,6 +69,7 @@ describe('agent-config against the stack up registered', () => {
     expect(run.code, run.stderr).toBe(0);
     const printed = run.json();
     expect(printed.name).toBe('prometheus-agent');
+    expect(printed.restartPolicy).toEqual({ enabled: true });
     expect(withoutEcsDefaults(agent)).toEqual(printed);
   });
 

@@ -84,7 +84,12 @@ describe('--certificate-arn: HTTPS on 443, port 80 redirects', () => {
     })]);
 
     const rules = async (arn: string) => (await aws.elb.send(new DescribeRulesCommand({ ListenerArn: arn }))).Rules!.filter((r) => !r.IsDefault);
-    const [dashboard] = await rules(https.ListenerArn!);
+    const onHttps = Object.fromEntries((await rules(https.ListenerArn!)).map((r) => [r.Priority, r]));
+    expect(Object.keys(onHttps).sort()).toEqual(['10', '5']);
+    const [metrics, dashboard] = [onHttps['5'], onHttps['10']];
+    // The listener that forwards to the app keeps the metrics path to itself.
+    expect(metrics.Actions).toEqual([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not Found' } }]);
+    expect(metrics.Conditions![0].PathPatternConfig?.Values).toEqual(['/metrics', '/metrics/*']);
     expect(dashboard.Conditions![0].PathPatternConfig?.Values ?? dashboard.Conditions![0].Values).toEqual(['/dashboard', '/dashboard/*']);
     expect(dashboard.Actions![0].TargetGroupArn ?? dashboard.Actions![0].ForwardConfig?.TargetGroups?.[0].TargetGroupArn).toBe(tgArn('tls-grafana'));
     // Nothing is served over plain HTTP: the redirect is all port 80 has.

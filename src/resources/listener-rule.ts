@@ -37,10 +37,13 @@ interface RuleDefinition {
   action(ctx: Context): Action;
 }
 
-/** The one listener that forwards to the app: :443 with a certificate (:80 then redirects to it), else :80. */
+/**
+ * The one listener that forwards to the app: :443 with a certificate (:80 then redirects to it), else
+ * :80. Planning may see it missing (HTTPS being added); apply runs after the listeners are made.
+ */
 function appListenerArn(ctx: Context): string {
   const port = primaryPort(ctx);
-  return stateOf<ListenersState>(ctx, 'listeners').listeners.find((l) => l.port === port)!.arn;
+  return stateOf<ListenersState>(ctx, 'listeners').listeners.find((l) => l.port === port)?.arn ?? `(new listener :${port})`;
 }
 
 const pathsOf = (rule: Rule) => {
