@@ -90,7 +90,7 @@ export function grafanaSecret(name: string): Resource<SecretState> {
         }
       };
       return retryWhile(attempt, {
-        what: `secret ${name}`,
+        what: 'creating it',
         budgetMs: DELETION_WAIT_MS,
         signal: ctx.signal,
         retryWhen: (err) => (beingDeleted(err) ? 'Secrets Manager is still deleting an earlier secret of this name' : undefined),
