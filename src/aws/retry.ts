@@ -12,6 +12,8 @@ export interface RetryOptions {
   onRetry?: (reason: string, elapsedMs: number) => void;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** What to tell the user when the budget runs out, instead of the last error. */
+  explain?: (err: unknown) => string;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function retryWhile<T>(fn: () => Promise<T>, opts: RetryOptions): P
       const elapsed = Date.now() - start;
       if (!reason) throw err;
       if (elapsed + delay > budget) {
-        throw new CliError(`${opts.what}: still failing after ${formatDuration(elapsed / scaleOf(opts.budgetMs, budget))}: ${describeError(err)}`);
+        throw new CliError(`${opts.what}: still failing after ${formatDuration(elapsed / scaleOf(opts.budgetMs, budget))}: ${(opts.explain ?? describeError)(err)}`);
       }
       opts.onRetry?.(reason, elapsed);
       await sleep(delay, opts.signal);

@@ -1,4 +1,5 @@
-import { hasErrorName } from '../aws/errors.js';
+import { errorMessage, hasErrorName } from '../aws/errors.js';
+import { retryWhile } from '../aws/retry.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { canonicalJson } from '../util/json.js';
@@ -51,6 +52,25 @@ function trustPolicy(ctx: Context, accountFromArn: string): string {
         ArnLike: { 'aws:SourceArn': `arn:${partition}:ecs:${ctx.spec.region}:${account}:*` },
       },
     }],
+  });
+}
+
+/**
+ * IAM is eventually consistent: for a few seconds after CreateRole, calls naming the role may answer
+ * NoSuchEntity, and a CreateRole retried after a lost reply says EntityAlreadyExists while GetRole does
+ * not find the role yet. Both are retried, bounded, as throttling is.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+ */
+function onceRoleVisible<T>(ctx: Context, name: string, call: () => Promise<T>): Promise<T> {
+  return retryWhile(call, {
+    what: `IAM role ${name}`,
+    budgetMs: 60_000,
+    firstDelayMs: 1_000,
+    signal: ctx.signal,
+    retryWhen: (err) => ((hasErrorName(err, 'NoSuchEntity') && errorMessage(err).includes(name)) || hasErrorName(err, 'EntityAlreadyExists')
+      ? 'IAM has not propagated the new role yet'
+      : undefined),
+    onRetry: (reason) => ctx.reporter.waiting(`role ${name}`, `IAM role ${name}: ${reason}`),
   });
 }
 
@@ -108,7 +128,7 @@ export function iamRole(id: string, name: string, description: string, dependsOn
     },
     async create(ctx) {
       const w = wanted(ctx);
-      const state = await createOrAdopt(self, ctx, async () => {
+      const state = await onceRoleVisible(ctx, name, () => createOrAdopt(self, ctx, async () => {
         const out = await ctx.aws.iam.send(new CreateRoleCommand({
           RoleName: name,
           Description: description,
@@ -116,24 +136,25 @@ export function iamRole(id: string, name: string, description: string, dependsOn
           Tags: tags.keyValue(ctx.spec),
         }));
         return { name, arn: out.Role!.Arn!, trustPolicy: w.trustPolicy, managedPolicyArns: [], inlinePolicies: {}, createdAt: Date.now() };
-      }, ['EntityAlreadyExistsException']);
+      }, ['EntityAlreadyExistsException']));
       return self.update(ctx, state, []);
     },
     async update(ctx, state) {
       const w = wanted(ctx);
       const iam = ctx.aws.iam;
+      const visible = <T>(call: () => Promise<T>) => onceRoleVisible(ctx, name, call);
       if (state.trustPolicy !== w.trustPolicy) {
-        await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: w.trustPolicy }));
+        await visible(() => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: w.trustPolicy })));
       }
       await Promise.all([
         ...w.managed.filter((a) => !state.managedPolicyArns.includes(a))
-          .map((PolicyArn) => iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn }))),
+          .map((PolicyArn) => visible(() => iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn })))),
         ...state.managedPolicyArns.filter((a) => !w.managed.includes(a))
-          .map((PolicyArn) => iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn }))),
+          .map((PolicyArn) => visible(() => iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn })))),
         ...Object.entries(w.inline).filter(([p, doc]) => state.inlinePolicies[p] !== doc)
-          .map(([PolicyName, PolicyDocument]) => iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName, PolicyDocument }))),
+          .map(([PolicyName, PolicyDocument]) => visible(() => iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName, PolicyDocument })))),
         ...Object.keys(state.inlinePolicies).filter((p) => !(p in w.inline))
-          .map((PolicyName) => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName }))),
+          .map((PolicyName) => visible(() => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName })))),
       ]);
       return { ...state, trustPolicy: w.trustPolicy, managedPolicyArns: w.managed, inlinePolicies: w.inline };
     },

@@ -1,4 +1,5 @@
-import type { Resource } from '../engine/types.js';
+import type { Context, Resource } from '../engine/types.js';
+import { pollUntil } from '../aws/retry.js';
 import { requireOptions, tags, isOwned } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
 import { sdk } from '../aws/sdk.js';
@@ -29,9 +30,21 @@ export function logGroup(id: string, name: string): Resource<LogGroupState> {
       return fieldDiffs([['retention days', state.retentionDays, requireOptions(ctx.spec).logRetention]]);
     },
     async create(ctx) {
-      const state = await createOrAdopt(self, ctx, async () => {
+      /*
+       * A group that exists (just created, or ResourceAlreadyExists) may not be listed by
+       * DescribeLogGroups yet: CloudWatch Logs is eventually consistent. Read again, bounded.
+       * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogGroups.html
+       */
+      const listed = async (c: Context) => (await pollUntil(() => self.observe(c), (o) => o !== undefined, {
+        what: `log group ${name} to be listed by CloudWatch Logs`,
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+        signal: c.signal,
+        onPoll: () => c.reporter.waiting(id, `log group ${name}: created, not listed yet`),
+      }))!;
+      const state = await createOrAdopt({ ...self, observe: listed }, ctx, async () => {
         await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: tags.map(ctx.spec) }));
-        return (await self.observe(ctx))!.state;
+        return (await listed(ctx)).state;
       }, ['ResourceAlreadyExistsException']);
       return self.update(ctx, state, []);
     },

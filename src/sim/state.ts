@@ -16,6 +16,12 @@ export interface SimTiming {
   drainMs: number;
   /** An SG stays in use this long after the last ALB/service using it is gone. */
   eniLingerMs: number;
+  /** A force-deleted secret is still being deleted (DescribeSecret shows it, CreateSecret of its name fails). */
+  secretDeletionMs: number;
+  /** IAM calls naming a role answer NoSuchEntity this long after its CreateRole (0: off). */
+  iamPropagationMs: number;
+  /** DescribeLogGroups leaves out a group this long after its CreateLogGroup (0: off). */
+  logGroupListingMs: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -27,6 +33,9 @@ export const DEFAULT_TIMING: SimTiming = {
   roleWarmupMs: 600,
   drainMs: 800,
   eniLingerMs: 1200,
+  secretDeletionMs: 200,
+  iamPropagationMs: 0,
+  logGroupListingMs: 0,
 };
 
 export interface ServiceTargetGroup {
@@ -89,6 +98,15 @@ export interface TaskFailure {
   healedAt?: number;
 }
 
+/** A force-deleted secret as DescribeSecret showed it before the delete (moto forgets it at once). */
+export interface DeletingSecret {
+  arn: string;
+  name: string;
+  deletedAt: number;
+  /** DescribeSecret's reply body, with DeletedDate added. */
+  description: Record<string, unknown>;
+}
+
 export interface DeletedLoadBalancer {
   securityGroups: string[];
   deletedAt: number;
@@ -109,6 +127,12 @@ export class SimState {
   /** Session tokens (temporary credentials) that have expired: every call signed with one is refused. */
   readonly expiredSessionTokens = new Set<string>();
   readonly roleCreatedAt = new Map<string, number>();
+  /** Role name → when CreateRole answered (IAM API propagation window). */
+  readonly roleNameCreatedAt = new Map<string, number>();
+  /** Log group name → when CreateLogGroup answered (DescribeLogGroups listing delay). */
+  readonly logGroupCreatedAt = new Map<string, number>();
+  /** Secrets force-deleted and still being removed in the background, by ARN. */
+  readonly deletingSecrets = new Map<string, DeletingSecret>();
   readonly taskFailures = new Map<string, TaskFailure>();
   /** Idempotency tokens (AMP clientToken, ECS clientToken) → what the first call created. */
   readonly clientTokens = new Map<string, string>();
@@ -159,6 +183,9 @@ export class SimState {
     this.deletedLoadBalancers.length = 0;
     this.workspaces.clear();
     this.roleCreatedAt.clear();
+    this.roleNameCreatedAt.clear();
+    this.logGroupCreatedAt.clear();
+    this.deletingSecrets.clear();
     this.clientTokens.clear();
     this.defaultVpcGateways.clear();
     for (const failure of this.taskFailures.values()) failure.tasks.length = 0;

@@ -1,4 +1,4 @@
-import { isSuccess, type ActionRule } from '../rule.js';
+import { isSuccess, type ActionRule, type ServiceHook } from '../rule.js';
 import { AwsError } from '../wire.js';
 
 const ROLE_NAME = /^[\w+=,.@-]+$/;
@@ -19,8 +19,25 @@ const createRole: ActionRule = async (ctx) => {
   const reply = await ctx.forward();
   const arn = /<Arn>([^<]+)<\/Arn>/.exec(reply.body.toString('utf8'))?.[1];
   // ECS cannot assume a fresh role for a while (eventual consistency, aws-rules.md §4).
-  if (isSuccess(reply) && arn) ctx.state.roleCreatedAt.set(arn, ctx.state.now());
+  if (isSuccess(reply) && arn) {
+    ctx.state.roleCreatedAt.set(arn, ctx.state.now());
+    ctx.state.roleNameCreatedAt.set(name, ctx.state.now());
+  }
   return reply;
+};
+
+/**
+ * IAM is eventually consistent: for a while after CreateRole answers, other calls naming the role
+ * (GetRole, AttachRolePolicy, PutRolePolicy, TagRole, UpdateAssumeRolePolicy, …) may not find it.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+ */
+export const roleNotYetVisible: ServiceHook = async (ctx) => {
+  const name = ctx.call.input.RoleName;
+  if (ctx.call.action === 'CreateRole' || typeof name !== 'string') return;
+  const createdAt = ctx.state.roleNameCreatedAt.get(name);
+  if (createdAt !== undefined && !ctx.state.isOver(createdAt, 'iamPropagationMs')) {
+    throw new AwsError('NoSuchEntity', `The role with name ${name} cannot be found.`, 404);
+  }
 };
 
 export const iamRules: Record<string, ActionRule> = { CreateRole: createRole };

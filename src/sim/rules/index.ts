@@ -3,8 +3,9 @@ import { ampRules } from './amp.js';
 import { defaultVpcGateway, ec2Rules } from './ec2.js';
 import { ecsRules } from './ecs-services.js';
 import { elbv2Rules } from './elbv2.js';
-import { iamRules } from './iam.js';
+import { iamRules, roleNotYetVisible } from './iam.js';
 import { logsRules } from './logs.js';
+import { secretsManagerRules } from './secretsmanager.js';
 
 /** Every rule, keyed by the SigV4 service name in the credential scope. */
 export const allRules: RuleBook = {
@@ -12,6 +13,7 @@ export const allRules: RuleBook = {
   ec2: { before: defaultVpcGateway, actions: ec2Rules },
   ecs: { actions: ecsRules },
   elasticloadbalancing: { before: defaultVpcGateway, actions: elbv2Rules },
-  iam: { actions: iamRules },
+  iam: { before: roleNotYetVisible, actions: iamRules },
   logs: { actions: logsRules },
+  secretsmanager: { actions: secretsManagerRules },
 };

@@ -1,4 +1,4 @@
-import type { ActionRule } from '../rule.js';
+import { isSuccess, replyJson, withBody, type ActionRule } from '../rule.js';
 import { AwsError } from '../wire.js';
 
 /** aws-rules.md §5: the only retention values CloudWatch Logs accepts (independent of the CLI's copy, on purpose). */
@@ -15,4 +15,30 @@ const putRetentionPolicy: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
-export const logsRules: Record<string, ActionRule> = { PutRetentionPolicy: putRetentionPolicy };
+/*
+ * CloudWatch Logs is eventually consistent: a group just created may not be listed by DescribeLogGroups
+ * for a moment (logGroupListingMs here; moto lists it at once).
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogGroups.html
+ */
+const createLogGroup: ActionRule = async (ctx) => {
+  const reply = await ctx.forward();
+  if (isSuccess(reply)) ctx.state.logGroupCreatedAt.set(ctx.call.input.logGroupName, ctx.state.now());
+  return reply;
+};
+
+const describeLogGroups: ActionRule = async (ctx) => {
+  const reply = await ctx.forward();
+  if (!isSuccess(reply)) return reply;
+  const listed = (name: string) => {
+    const createdAt = ctx.state.logGroupCreatedAt.get(name);
+    return createdAt === undefined || ctx.state.isOver(createdAt, 'logGroupListingMs');
+  };
+  const out = replyJson(reply);
+  return withBody(reply, JSON.stringify({ ...out, logGroups: (out.logGroups ?? []).filter((g: { logGroupName: string }) => listed(g.logGroupName)) }));
+};
+
+export const logsRules: Record<string, ActionRule> = {
+  CreateLogGroup: createLogGroup,
+  DescribeLogGroups: describeLogGroups,
+  PutRetentionPolicy: putRetentionPolicy,
+};
