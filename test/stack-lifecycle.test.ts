@@ -83,7 +83,8 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(env.GF_SERVER_SERVE_FROM_SUB_PATH).toBe('true');
     expect(env.GF_SERVER_ROOT_URL).toMatch(/^http:\/\/life-alb-.*\/dashboard\/$/);
     expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
-    expect(env.GF_PLUGINS_PREINSTALL_SYNC).toContain('grafana-amazonprometheus-datasource');
+    // The AMP plugin, pinned as id@version beside the Grafana image.
+    expect(env.GF_PLUGINS_PREINSTALL_SYNC).toMatch(/^grafana-amazonprometheus-datasource@\d+\.\d+\.\d+$/);
     expect(env.GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
     const secret = await aws.secrets.send(new DescribeSecretCommand({ SecretId: 'fargate-prom/life/grafana-admin' }));
     expect(g.secrets).toEqual([{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: secret.ARN }]);
