@@ -13,11 +13,13 @@ const CANNOT_LAUNCH = [
   /failed to launch a task/i,
   /unable to pull secrets or registry auth/i,
   /is unable to consistently start tasks successfully/i,
-  /unable to assume (the )?role/i,
 ];
 const TASKS_STARTED = /has started \d+ tasks?/i;
+// A task that stopped was launched: its reason (even "unable to assume the role") is the stopped-task
+// logic's business, which knows to excuse roles this run just created.
+const TASK_STOPPED = /\btask \S+ stopped\b|has stopped \d+ running tasks?/i;
 
-export const isLaunchFailure = (message: string) => CANNOT_LAUNCH.some((re) => re.test(message));
+export const isLaunchFailure = (message: string) => !TASK_STOPPED.test(message) && CANNOT_LAUNCH.some((re) => re.test(message));
 
 const time = (e: ServiceEvent) => e.createdAt?.getTime() ?? 0;
 
