@@ -5,6 +5,7 @@ import { AwsClients } from '../src/aws/clients.js';
 import { parseUpOptions } from '../src/config/options.js';
 import type { Context } from '../src/engine/types.js';
 import { appService, settlingReason } from '../src/resources/ecs-service.js';
+import { LaunchFailureWatch, isLaunchFailure, pendingLaunchFailures } from '../src/resources/ecs-launch-failures.js';
 import { makeSpec } from '../src/stack/spec.js';
 import { silentReporter, type Reporter } from '../src/ui/reporter.js';
 import { setTimeScale } from '../src/util/time.js';
@@ -58,5 +59,49 @@ describe('errors ECS returns while a new stack settles', () => {
     const [first, second] = ecs.commandCalls(CreateServiceCommand).map((c) => c.args[0].input.clientToken);
     expect(second).toBe(first);
     expect(waits).toEqual(['ECS service unit-app: EC2 is throttling the calls ECS makes for it (Request limit exceeded)']);
+  });
+});
+
+describe('service events that mean ECS cannot launch the tasks', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, s));
+  const deployment = { id: 'ecs-svc/1', createdAt: at(10), runningCount: 0 };
+  const ev = (s: number, message: string) => ({ id: `e${s}`, createdAt: at(s), message });
+  const ASSUME = "(service x) failed to launch a task with (error ECS was unable to assume the role 'arn:aws:iam::123456789012:role/x-execution' that was provided for this task.)";
+
+  it('counts only failures of this deployment that no task start has followed, and not stopped tasks', () => {
+    const events = [
+      ev(40, '(service x) task 0123 stopped: ECS was unable to assume the role arn:aws:iam::123456789012:role/x'),
+      ev(30, '(service x) was unable to place a task because no container instance met all of its requirements.'),
+      ev(20, '(service x) has started 1 tasks: (task 0abc).'),
+      ev(15, ASSUME),
+      ev(5, '(service x) is unable to consistently start tasks successfully.'),
+    ];
+    expect(pendingLaunchFailures({ events }, deployment).map((e) => e.id)).toEqual(['e30']);
+    expect(isLaunchFailure('(service x) has reached a steady state.')).toBe(false);
+  });
+
+  it('is fatal only once the same streak has lasted the window; a task start in between begins it again', () => {
+    let now = 0;
+    const watch = new LaunchFailureWatch(120_000, () => now);
+    const failing = { events: [ev(15, ASSUME)] };
+    expect(watch.check(failing, deployment)).toBeUndefined();
+    expect(watch.pending?.message).toBe(ASSUME);
+    now = 100_000;
+    expect(watch.check({ events: [ev(20, '(service x) has started 1 tasks: (task 0abc).'), ev(15, ASSUME)] }, deployment)).toBeUndefined();
+    expect(watch.pending).toBeUndefined();
+    const again = { events: [ev(25, ASSUME), ev(20, '(service x) has started 1 tasks: (task 0abc).'), ev(15, ASSUME)] };
+    now = 110_000;
+    expect(watch.check(again, deployment)).toBeUndefined();
+    now = 229_999;
+    expect(watch.check(again, deployment)).toBeUndefined();
+    now = 230_000;
+    expect(watch.check(again, deployment)?.map((e) => e.id)).toEqual(['e25']);
+    // The table lists every failure seen during the wait, newest first.
+    expect(watch.table()).toBe(`  ${at(25).toISOString()}  ${ASSUME}\n  ${at(15).toISOString()}  ${ASSUME}`);
+  });
+
+  it('a running task of the deployment means it can launch, whatever the events say', () => {
+    const watch = new LaunchFailureWatch(0, () => 0);
+    expect(watch.check({ events: [ev(15, ASSUME)] }, { ...deployment, runningCount: 1 })).toBeUndefined();
   });
 });

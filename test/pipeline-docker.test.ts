@@ -29,7 +29,8 @@ describe('docker/prometheus-agent', () => {
     const from = steps.filter((s) => s.op === 'FROM');
     expect(from).toHaveLength(1);
     expect(from[0].args).toBe(PROMETHEUS_IMAGE);
-    expect(PROMETHEUS_IMAGE).toMatch(/:v\d+\.\d+\.\d+$/); // pinned, not latest
+    // Pinned, not latest; the busybox variant, whose /bin/sh runs the start script.
+    expect(PROMETHEUS_IMAGE).toMatch(/:v\d+\.\d+\.\d+-busybox$/);
     expect(agentContainerDefinition({ jobName: 'a', appPort: 8080, metricsPath: '/metrics', scrapeInterval: '15s', remoteWriteUrl: 'https://x', region: 'us-east-1', logGroup: 'g' }).image).toBe(from[0].args);
   });
 

@@ -10,7 +10,7 @@ import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -25,6 +25,7 @@ import { describeAll, readStack } from './support/reliability-stack.js';
 const STACK = 'life';
 const TAG = { Key: 'fargate-prom:stack', Value: STACK };
 const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
+const ECS_TASKS_TRUST = { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' };
 
 let sim: Simulation;
 let plane: AmpDataPlane;
@@ -85,7 +86,8 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(env.GF_SERVER_SERVE_FROM_SUB_PATH).toBe('true');
     expect(env.GF_SERVER_ROOT_URL).toMatch(/^http:\/\/life-alb-.*\/dashboard\/$/);
     expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
-    expect(env.GF_PLUGINS_PREINSTALL_SYNC).toContain('grafana-amazonprometheus-datasource');
+    // The AMP plugin, pinned as id@version beside the Grafana image.
+    expect(env.GF_PLUGINS_PREINSTALL_SYNC).toMatch(/^grafana-amazonprometheus-datasource@\d+\.\d+\.\d+$/);
     expect(env.GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
     const secret = await aws.secrets.send(new DescribeSecretCommand({ SecretId: 'fargate-prom/life/grafana-admin' }));
     expect(g.secrets).toEqual([{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: secret.ARN }]);
@@ -151,15 +153,14 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(exec.Statement[0]).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: expect.stringContaining(':secret:fargate-prom/life/grafana-admin') });
     const attached = await aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'life-execution' }));
     expect(attached.AttachedPolicies!.map((p) => p.PolicyArn)).toEqual(['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy']);
-    // Each role trusts ECS tasks of this account and region only (confused-deputy protection).
+    // The task roles trust ECS tasks of this account and region only (confused-deputy protection, as the
+    // task role page documents); the execution role has the plain trust policy its page documents.
     for (const name of ['life-execution', 'life-app-task', 'life-grafana-task']) {
       const role = (await aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!;
       const account = role.Arn!.split(':')[4];
       const trust = JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!));
-      expect(trust.Statement).toEqual([{
-        Effect: 'Allow',
-        Principal: { Service: 'ecs-tasks.amazonaws.com' },
-        Action: 'sts:AssumeRole',
+      expect(trust.Statement).toEqual([name === 'life-execution' ? ECS_TASKS_TRUST : {
+        ...ECS_TASKS_TRUST,
         Condition: {
           StringEquals: { 'aws:SourceAccount': account },
           ArnLike: { 'aws:SourceArn': `arn:aws:ecs:us-east-1:${account}:*` },
@@ -226,6 +227,19 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(run.json().resources.map((r: any) => r.action)).toEqual(Array(21).fill('unchanged'));
     expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
     expect(run.json().aws.mutatingCalls).toBe(0);
+  });
+
+  it('an execution role made by an older version (with trust conditions) gets the documented trust policy on the next up', async () => {
+    const role = (await aws.iam.send(new GetRoleCommand({ RoleName: 'life-app-task' }))).Role!;
+    await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'life-execution', PolicyDocument: decodeURIComponent(role.AssumeRolePolicyDocument!) }));
+    sim.clearCalls();
+    const run = await up('--desired-count', '2');
+    expect(run.code, run.stderr).toBe(0);
+    const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
+    expect(changed).toEqual([expect.objectContaining({ kind: 'iam-role', name: 'life-execution', action: 'update', differences: ['trust policy'] })]);
+    expect(sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['UpdateAssumeRolePolicy']);
+    const after = (await aws.iam.send(new GetRoleCommand({ RoleName: 'life-execution' }))).Role!;
+    expect(JSON.parse(decodeURIComponent(after.AssumeRolePolicyDocument!)).Statement).toEqual([ECS_TASKS_TRUST]);
   });
 
   it('--dry-run shows the difference of a changed option and changes nothing', async () => {

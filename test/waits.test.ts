@@ -91,6 +91,62 @@ describe('IAM propagation', () => {
   });
 });
 
+describe('launch failures that show only in the service events', () => {
+  // ECS's own wording for a Fargate service that cannot place its tasks (service-event-messages).
+  const QUOTA = "was unable to place a task. Reason: You've reached the limit on the number of tasks you can run concurrently.";
+  const ASSUME = "failed to launch a task with (error ECS was unable to assume the role 'arn:aws:iam::123456789012:role/slowlaunch-execution' " +
+    'that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions ' +
+    'and that your IAM user has permissions to pass this role.).';
+  const appPolls = () => calls('DescribeServices').length;
+
+  it('a failure that no task start answers stops up after the window, not the 15-minute bound, with the event text (exit 1)', async () => {
+    sim.failLaunches('nolaunch-app', QUOTA);
+    sim.clearCalls();
+    const run = await cli(['up', '--name', 'nolaunch', ...IMAGE, '--yes']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`up stopped: ecs-service nolaunch-app: ECS service nolaunch-app cannot launch tasks: (service nolaunch-app) ${QUOTA}`);
+    expect(run.stderr).toMatch(/no task started for 2m00s; service events seen:\n {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}\(service nolaunch-app\) was unable to place a task/);
+    expect(run.stderr).not.toContain('timed out');
+    // No task ever stopped: the stop came from the events alone, long before the 15-minute bound
+    // (180 polls at 5 s) that the wait would otherwise have run into.
+    expect(run.stderr).not.toMatch(/tasks stopped/);
+    expect(appPolls()).toBeLessThan(180);
+    expect(run.stderr).toContain('run `fargate-prom up` again to finish the job');
+    // In AWS: the service is there, with the event and no running task.
+    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'nolaunch', services: ['nolaunch-app'] }))).services![0];
+    expect(svc.runningCount).toBe(0);
+    expect(svc.events?.[0]?.message).toBe(`(service nolaunch-app) ${QUOTA}`);
+  });
+
+  it('once the cause is fixed, up again finishes the job (exit 0)', async () => {
+    sim.failLaunches('nolaunch-app', undefined);
+    const run = await cli(['up', '--name', 'nolaunch', ...IMAGE, '--yes']);
+    expect(run.code, run.stderr).toBe(0);
+    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'nolaunch', services: ['nolaunch-app'] }))).services![0];
+    expect(svc.runningCount).toBe(1);
+  });
+
+  it('a failure healed within the window (a new role becoming assumable) lets up succeed, with a progress line', async () => {
+    sim.failLaunches('slowlaunch-app', ASSUME);
+    let sawWait!: () => void;
+    const waited = new Promise<void>((resolve) => (sawWait = resolve));
+    // A wider scale (window 6 s) so the test heals well inside the window on a busy machine.
+    const running = runCli([...['up', '--name', 'slowlaunch', ...IMAGE, '--yes'], '--endpoint-url', sim.endpoint], simEnv({ FARGATE_PROM_TIME_SCALE: '0.05' }), {
+      onStderr: (err) => { if (err.includes('ECS service slowlaunch-app cannot launch tasks yet')) sawWait(); },
+    });
+    await waited;
+    sim.failLaunches('slowlaunch-app', undefined);
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`waiting: ECS service slowlaunch-app cannot launch tasks yet ((service slowlaunch-app) ${ASSUME}); ECS retries`);
+    // In AWS: a task started after the failure event, and the service runs.
+    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'slowlaunch', services: ['slowlaunch-app'] }))).services![0];
+    expect(svc.runningCount).toBe(1);
+    const messages = (svc.events ?? []).map((e) => e.message);
+    expect(messages.indexOf('(service slowlaunch-app) has started 1 tasks.')).toBeLessThan(messages.indexOf(`(service slowlaunch-app) ${ASSUME}`));
+  });
+});
+
 describe('bounded waits end with a clear timeout, exit 1 and what was done', () => {
   it('AMP workspace that stays CREATING', async () => {
     // Roles assumable at once: the rest of the stack, which needs the workspace only created, goes ahead.

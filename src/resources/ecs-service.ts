@@ -14,6 +14,7 @@ import type { SecurityGroupState } from './security-group.js';
 import type { TargetGroupState } from './target-group.js';
 import type { TaskDefinitionState } from './task-definition.js';
 import { diagnoseService } from './ecs-diagnosis.js';
+import { LaunchFailureWatch } from './ecs-launch-failures.js';
 import { sdk } from '../aws/sdk.js';
 
 const { CreateServiceCommand, DeleteServiceCommand, DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, UpdateServiceCommand } = sdk.ecs();
@@ -78,6 +79,8 @@ export function settlingReason(err: unknown): string | undefined {
 // A failing deployment stops the wait early: this many tasks stopped in the new deployment is not a blip.
 const FAILED_TASKS_BEFORE_GIVING_UP = 3;
 const STEADY_TIMEOUT_MS = 15 * 60_000;
+// How long ECS may keep failing to launch any task (service events only) before the wait gives up.
+const LAUNCH_FAILURE_WINDOW_MS = 2 * 60_000;
 
 /** An ECS service on Fargate behind the ALB, with the deployment circuit breaker on. */
 function ecsService(id: string, name: string, desire: ServiceDesire): Resource<ServiceState> {
@@ -283,6 +286,7 @@ async function waitSteady(ctx: Context, id: string, cluster: string, name: strin
   // not the app's fault, so they do not count towards giving up early (the overall timeout still holds).
   const newRoles = runsWithNewRoles(ctx, taskDefinitionId);
   const stopReasons = new Map<string, string>();
+  const launches = new LaunchFailureWatch(scaled(LAUNCH_FAILURE_WINDOW_MS));
   for (;;) {
     const s = await snapshot(ctx, cluster, name, targetGroupArn);
     ctx.reporter.service(s.row);
@@ -292,6 +296,15 @@ async function waitSteady(ctx: Context, id: string, cluster: string, name: strin
     if (primary?.rolloutState === 'FAILED') {
       const why = await diagnoseService(ctx, cluster, name);
       throw new CliError(`ECS service ${name} is not starting: the deployment circuit breaker stopped the rollout.\n${why}`);
+    }
+    const unlaunched = primary && launches.check(s.service, primary);
+    if (unlaunched) {
+      throw new CliError(`ECS service ${name} cannot launch tasks: ${unlaunched[0].message}\n` +
+        `  no task started for ${formatDuration(LAUNCH_FAILURE_WINDOW_MS)}; service events seen:\n${launches.table()}`);
+    }
+    if (launches.pending) {
+      ctx.reporter.waiting(id, `ECS service ${name} cannot launch tasks yet (${launches.pending.message}); ` +
+        `ECS retries, e.g. while IAM propagates a new role (waiting up to ${formatDuration(LAUNCH_FAILURE_WINDOW_MS)})`);
     }
     const failed = primary?.failedTasks ?? 0;
     if (primary && failed >= FAILED_TASKS_BEFORE_GIVING_UP) {

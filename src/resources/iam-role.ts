@@ -22,8 +22,11 @@ export interface RoleState {
 export interface RoleDesire {
   managedPolicyArns: string[];
   inlinePolicies: Record<string, object>;
-  /** An ARN the stack already has, to read the account id for the trust policy's conditions. */
-  accountFromArn: string;
+  /**
+   * Task roles: an ARN the stack already has, to read the account id for the trust policy's
+   * confused-deputy conditions. Left out for the execution role (see trustPolicy).
+   */
+  accountFromArn?: string;
 }
 
 type Statement = { Effect: 'Allow'; Action: string | string[]; Resource: string | string[] };
@@ -37,15 +40,22 @@ function canonicalPolicy(doc: unknown): string {
   return canonicalJson(typeof doc === 'string' ? JSON.parse(decodeURIComponent(doc)) : doc);
 }
 
-function trustPolicy(ctx: Context, accountFromArn: string): string {
+/**
+ * Trusts ECS tasks. AWS documents the aws:SourceAccount / aws:SourceArn conditions for the task role
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html, "Create the task
+ * IAM role"), not for the task execution role, whose documented trust policy has none
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html): the
+ * conditions go only where the documentation shows they work.
+ */
+function trustPolicy(ctx: Context, accountFromArn: string | undefined): string {
+  const statement = { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' };
+  if (!accountFromArn) return canonicalJson({ Version: '2012-10-17', Statement: [statement] });
   const account = accountFromArn.split(':')[4];
   const partition = accountFromArn.split(':')[1];
   return canonicalJson({
     Version: '2012-10-17',
     Statement: [{
-      Effect: 'Allow',
-      Principal: { Service: 'ecs-tasks.amazonaws.com' },
-      Action: 'sts:AssumeRole',
+      ...statement,
       // Only ECS tasks of this account and region may assume it (confused-deputy protection).
       Condition: {
         StringEquals: { 'aws:SourceAccount': account },

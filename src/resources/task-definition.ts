@@ -1,5 +1,6 @@
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { hasErrorName } from '../aws/errors.js';
+import { AMP_PLUGIN } from '../config/defaults.js';
 import type { Context, Resource } from '../engine/types.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { agentContainerDefinition, remoteWriteUrl } from '../templates/agent.js';
@@ -223,7 +224,7 @@ export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionSt
         { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },
         { name: 'GF_SECURITY_ADMIN_USER', value: 'admin' },
         // Installed before Grafana starts; a failed install stops the task instead of a broken datasource.
-        { name: 'GF_PLUGINS_PREINSTALL_SYNC', value: 'grafana-amazonprometheus-datasource' },
+        { name: 'GF_PLUGINS_PREINSTALL_SYNC', value: AMP_PLUGIN },
       ],
       secrets: [{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: stateOf<SecretState>(ctx, 'secret').arn }],
       logConfiguration: awslogs(ctx, stateOf<LogGroupState>(ctx, 'log:grafana').name, 'grafana'),

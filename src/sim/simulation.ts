@@ -29,6 +29,11 @@ export interface Simulation {
   setTiming(t: Partial<SimTiming>): void;
   /** Makes a service's tasks keep stopping; undefined heals it. */
   failTasks(serviceName: string, opts: { stoppedReason: string; exitCode: number; logLines?: string[] } | undefined): void;
+  /**
+   * Makes a service unable to launch any task (none starts, none stops): ECS reports it only as the
+   * service event "(service <name>) <message>". undefined heals it: tasks launch from then on.
+   */
+  failLaunches(serviceName: string, message: string | undefined): void;
   /** Makes workspaces created with this alias end in CREATION_FAILED; false heals it. */
   failWorkspaces(alias: string, fail: boolean): void;
   /** Refuses every call signed with this session token as AWS refuses expired credentials; false makes it valid again. */
@@ -69,6 +74,13 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
       // The current deployment's running tasks stop (or, when healed, new ones start): none keeps its id.
       for (const record of state.services.values()) {
         if (record.name === serviceName) record.tasks = record.tasks.filter((t) => t.deploymentId !== record.rollout.deploymentId);
+      }
+    },
+    failLaunches: (serviceName, message) => {
+      if (message) state.launchFailures.set(serviceName, { message, since: state.now() });
+      else {
+        const failure = state.launchFailures.get(serviceName);
+        if (failure) failure.healedAt ??= state.now();
       }
     },
     failWorkspaces: (alias, fail) => {

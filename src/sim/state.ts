@@ -107,6 +107,18 @@ export interface DeletingSecret {
   description: Record<string, unknown>;
 }
 
+/**
+ * A service that cannot launch tasks at all (no task is started, so none stops): ECS says so only in
+ * the service's events, e.g. when it cannot assume a role or read a secret.
+ */
+export interface LaunchFailure {
+  /** The event text after "(service <name>) ", e.g. "failed to launch a task with (error ...)." */
+  message: string;
+  since: number;
+  /** Healed: tasks launch again from here on. */
+  healedAt?: number;
+}
+
 export interface DeletedLoadBalancer {
   securityGroups: string[];
   deletedAt: number;
@@ -134,6 +146,8 @@ export class SimState {
   /** Secrets force-deleted and still being removed in the background, by ARN. */
   readonly deletingSecrets = new Map<string, DeletingSecret>();
   readonly taskFailures = new Map<string, TaskFailure>();
+  /** Service name → why ECS cannot launch its tasks (see LaunchFailure). */
+  readonly launchFailures = new Map<string, LaunchFailure>();
   /** Idempotency tokens (AMP clientToken, ECS clientToken) → what the first call created. */
   readonly clientTokens = new Map<string, string>();
   /** Regions whose default VPC has been given its internet gateway since the last reset. */
@@ -198,7 +212,21 @@ export class SimState {
 
   /** Time at which the rollout's new tasks are RUNNING (or never, while its tasks keep failing). */
   rolloutSettlesAt(service: ServiceRecord): number {
+    const failure = this.launchBlocker(service);
+    if (failure) return failure.healedAt === undefined ? Infinity : this.phaseEnd(failure.healedAt, 'serviceStartMs');
     return this.phaseEnd(service.rollout.startedAt, 'serviceStartMs');
+  }
+
+  /**
+   * The launch failure that holds this service's current rollout back: one that began before the
+   * rollout's tasks would have started and was not healed before the rollout began.
+   */
+  launchBlocker(service: ServiceRecord): LaunchFailure | undefined {
+    const failure = this.launchFailures.get(service.name);
+    if (!failure) return undefined;
+    const { startedAt } = service.rollout;
+    const blocks = failure.since < this.phaseEnd(startedAt, 'serviceStartMs') && (failure.healedAt ?? Infinity) > startedAt;
+    return blocks ? failure : undefined;
   }
 
   /** ACTIVE or DRAINING services, newest first, with this name in this cluster. */

@@ -34,7 +34,7 @@ export function stackResources(spec: StackSpec): Resource[] {
     iamRole('role:execution', n.executionRole, 'fargate-prom: pull images, write logs, read the Grafana admin secret', ['secret'], (ctx) => ({
       managedPolicyArns: [TASK_EXECUTION_POLICY_ARN],
       inlinePolicies: { 'read-grafana-admin-secret': policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(ctx) }) },
-      accountFromArn: secretArn(ctx),
+      // No accountFromArn: the execution role keeps the documented trust policy, without conditions.
     })),
     // The task roles' policies name the workspace by ARN, which CreateWorkspace returns at once.
     onceCreated(iamRole('role:app-task', n.appTaskRole, 'fargate-prom: the agent sidecar remote-writes to this stack\'s AMP workspace', ['workspace'], (ctx) => ({

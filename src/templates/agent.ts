@@ -4,8 +4,13 @@ import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import { stringify } from 'yaml';
 import { parseDurationSeconds } from '../config/options.js';
 
-/** Pinned upstream image (quay.io avoids Docker Hub's anonymous pull limits); multi-arch incl. arm64. */
-export const PROMETHEUS_IMAGE = 'quay.io/prometheus/prometheus:v3.14.0';
+/**
+ * Pinned upstream image (quay.io avoids Docker Hub's anonymous pull limits); multi-arch incl. arm64.
+ * 3.13 is Prometheus's LTS line (supported to July 2027, https://prometheus.io/docs/introduction/release-cycle/).
+ * The -busybox variant (tags since 3.10.0, release notes) keeps /bin/sh, which the start script runs
+ * under, when upstream makes the distroless image the default tag (prometheus/prometheus#19079).
+ */
+export const PROMETHEUS_IMAGE = 'quay.io/prometheus/prometheus:v3.13.3-busybox';
 export const AGENT_CONTAINER = 'prometheus-agent';
 /** Replaced by the start script with the ECS task id read from the task metadata endpoint. */
 export const TASK_ID_PLACEHOLDER = '__ECS_TASK_ID__';

@@ -18,6 +18,12 @@ export function taskCounts(record: ServiceRecord, state: SimState): TaskCounts {
     // Crash loop: new tasks keep being launched and stopping; the old deployment keeps serving.
     return { primaryRunning: 0, primaryPending: desired, previousRunning, settled: false };
   }
+  const blocker = state.launchBlocker(record);
+  if (blocker && !(state.now() >= state.rolloutSettlesAt(record))) {
+    // No task can be launched (or, once healed, they are still starting): none runs or is pending yet.
+    const starting = blocker.healedAt !== undefined && state.now() >= blocker.healedAt;
+    return { primaryRunning: 0, primaryPending: starting ? desired : 0, previousRunning, settled: false };
+  }
   if (state.now() >= state.rolloutSettlesAt(record)) {
     return { primaryRunning: desired, primaryPending: 0, previousRunning: 0, settled: true };
   }
@@ -105,6 +111,15 @@ function serviceEvents(record: ServiceRecord, state: SimState, counts: TaskCount
       id: `${task.taskId}-stopped`,
       createdAt: seconds(task.stoppedAt),
       message: `(service ${record.name}) task ${task.taskId} stopped: ${failure?.stoppedReason ?? 'Essential container in task exited'}`,
+    });
+  }
+  const blocker = state.launchBlocker(record);
+  if (blocker) {
+    // ECS shows a repeated message once until its cause is resolved (service-event-messages).
+    events.push({
+      id: `${record.rollout.deploymentId}-launch-failed`,
+      createdAt: seconds(Math.max(blocker.since, record.rollout.startedAt)),
+      message: `(service ${record.name}) ${blocker.message}`,
     });
   }
   if (counts.settled) {
