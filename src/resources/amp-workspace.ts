@@ -39,7 +39,7 @@ export async function workspacesAliased(ctx: Context, alias: string): Promise<Wo
   const found: WorkspaceSummary[] = [];
   let nextToken: string | undefined;
   do {
-    const out = await ctx.aws.amp.send(new ListWorkspacesCommand({ alias, maxResults: 1000, nextToken }));
+    const out = await ctx.aws.amp.send(new ListWorkspacesCommand({ alias, nextToken }));
     found.push(...(out.workspaces ?? []).filter((w) => w.alias === alias && w.status?.statusCode !== 'DELETING'));
     nextToken = out.nextToken || undefined;
   } while (nextToken);
