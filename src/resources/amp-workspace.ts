@@ -60,9 +60,10 @@ export function ampWorkspace(alias: string): Resource<WorkspaceState> {
       if (!w) return undefined;
       const owned = isOwned(ctx.spec, w.tags);
       const summary = { workspaceId: w.workspaceId!, arn: w.arn!, status: w.status?.statusCode ?? 'UNKNOWN' };
-      // ListWorkspaces does not carry the endpoint; only ours is worth asking for it.
-      const state = owned ? ((await describe(ctx, summary.workspaceId)) ?? summary) : summary;
-      return observed(state, owned, w.workspaceId!);
+      if (!owned) return observed(summary, false, summary.workspaceId);
+      // ListWorkspaces does not carry the endpoint: ask for ours (gone since it was listed: nothing to find).
+      const state = await describe(ctx, summary.workspaceId);
+      return state && observed(state, true, state.workspaceId);
     },
     async diff() {
       return [];
