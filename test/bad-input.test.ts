@@ -63,6 +63,12 @@ const cases: BadInput[] = [
   { what: '--name starting with a digit', args: ['up', '--name', '1shop', ...IMAGE], line: flag('--name', /starting with a letter/) },
   { what: '--name with an underscore', args: ['up', '--name', 'shop_app', ...IMAGE], line: flag('--name', /hyphens/) },
   { what: '--name on status', args: ['status', '--name', 'UPPER'], line: flag('--name', /lowercase/) },
+  // Names AWS refuses for a resource the stack would make, found before any call on every command.
+  { what: '--name making a security group named sg-…', args: ['up', '--name', 'sg-shop', ...IMAGE], line: /^error: --name sg-shop: security group names cannot start with "sg-" \(this stack's would be sg-shop-alb\); choose another name$/ },
+  { what: '--name sg (its groups would be sg-alb)', args: ['status', '--name', 'sg'], line: flag('--name', /security group names cannot start with "sg-"/) },
+  { what: '--name making a load balancer named internal-…', args: ['up', '--name', 'internal-shop', ...IMAGE], line: /^error: --name internal-shop: load balancer names cannot start with "internal-" \(this stack's would be internal-shop-alb\); choose another name$/ },
+  { what: '--name internal on destroy', args: ['destroy', '--name', 'internal', '--yes'], line: flag('--name', /load balancer names cannot start with "internal-"/) },
+  { what: '--name sg-… on agent-config', args: ['agent-config', '--name', 'sg-x'], line: flag('--name', /security group names/) },
   { what: '--region malformed', args: ['up', '--region', 'moon-base-1a', ...IMAGE], line: /^error: --region: "moon-base-1a" is not an AWS region; pass one such as --region us-east-1$/ },
   { what: '--region well-formed but unknown', args: ['up', '--region', 'us-east-9', ...IMAGE], line: /^error: --region: "us-east-9" is not an AWS region; pass one such as --region us-east-1$/ },
   { what: '--region a pseudo-region', args: ['status', '--region', 'aws-global'], line: flag('--region', /not an AWS region/) },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DeleteWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
+import { DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { AwsClients } from '../src/aws/clients.js';
@@ -40,6 +40,13 @@ async function secretPassword(): Promise<string> {
 async function currentWorkspace(): Promise<string> {
   const list = await aws.amp.send(new ListWorkspacesCommand({ alias: STACK }));
   return list.workspaces!.find((w) => w.status?.statusCode === 'ACTIVE')!.workspaceId!;
+}
+
+/** The stack's workspace with the endpoint AMP (moto) gives it, as status passes it to Grafana's section. */
+async function currentWorkspaceEndpoint(): Promise<{ workspaceId: string; prometheusEndpoint: string }> {
+  const workspaceId = await currentWorkspace();
+  const w = (await aws.amp.send(new DescribeWorkspaceCommand({ workspaceId }))).workspace!;
+  return { workspaceId, prometheusEndpoint: w.prometheusEndpoint! };
 }
 
 /** Neither the admin password nor its basic-auth form appears in a run's output. */
@@ -379,7 +386,7 @@ describe('Grafana failures: one clear line, exit 1, no AWS change after it', () 
 describe('status, and drift: a replaced Grafana task loses its datasource and dashboard', () => {
   let clients: AwsClients;
   const section = async (g: GrafanaStandin | string) =>
-    grafanaStatusSection({ aws: clients, spec: makeSpec(STACK, REGION), grafanaUrl: typeof g === 'string' ? g : g.url, workspaceId: await currentWorkspace(), endpointUrl: sim.endpoint });
+    grafanaStatusSection({ aws: clients, spec: makeSpec(STACK, REGION), grafanaUrl: typeof g === 'string' ? g : g.url, workspace: await currentWorkspaceEndpoint(), endpointUrl: sim.endpoint });
   beforeAll(() => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
     clients = new AwsClients({ region: REGION, endpointUrl: sim.endpoint });
@@ -679,7 +686,7 @@ describe('the plain-HTTP warning of up', () => {
       throw new DOMException('This operation was aborted', 'AbortError');
     });
     try {
-      const step = grafanaUpStep({ aws: {} as AwsClients, spec: makeSpec('shop', REGION), reporter, signal: stop.signal, stackUrl, workspaceId: 'ws-1', wait: true });
+      const step = grafanaUpStep({ aws: {} as AwsClients, spec: makeSpec('shop', REGION), reporter, signal: stop.signal, stackUrl, workspace: { workspaceId: 'ws-1', prometheusEndpoint: 'https://aps-workspaces.invalid/workspaces/ws-1/' }, wait: true });
       await expect(step).rejects.toThrow('stopped at the first request');
     } finally {
       vi.unstubAllGlobals();

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROMETHEUS_IMAGE, TASK_ID_PLACEHOLDER, remoteWriteUrl, renderAgentConfig, type AgentInput } from '../src/templates/agent.js';
+import { partitionPrometheusEndpoint } from '../src/stack/endpoints.js';
 import { startTaskMetadataEndpoint, type TaskMetadataEndpoint } from '../src/sim/task-metadata.js';
 import { freeLoopbackPort as freePort } from '../src/util/ports.js';
 import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
@@ -48,7 +49,7 @@ function agentInput(over: Partial<AgentInput> = {}): AgentInput {
     appPort: 8080,
     metricsPath: '/metrics',
     scrapeInterval: '15s',
-    remoteWriteUrl: remoteWriteUrl(REGION, 'ws-0123abcd-4567-89ef-0123-456789abcdef'),
+    remoteWriteUrl: remoteWriteUrl(partitionPrometheusEndpoint(REGION, 'ws-0123abcd-4567-89ef-0123-456789abcdef')),
     region: REGION,
     ...over,
   };
@@ -87,7 +88,7 @@ describe('generated agent configs pass promtool check config --agent', () => {
       for (const metricsPath of ['/metrics', '/internal/prometheus']) {
         for (const appPort of [80, 3000, 65535]) {
           for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2']) {
-            const input = agentInput({ scrapeInterval, metricsPath, appPort, region, jobName: `app-${appPort}`, remoteWriteUrl: remoteWriteUrl(region, 'ws-11111111-2222-3333-4444-555555555555') });
+            const input = agentInput({ scrapeInterval, metricsPath, appPort, region, jobName: `app-${appPort}`, remoteWriteUrl: remoteWriteUrl(partitionPrometheusEndpoint(region, 'ws-11111111-2222-3333-4444-555555555555')) });
             const file = join(dir, `agent-${files.length}.yml`);
             const yaml = renderAgentConfig(input);
             writeFileSync(file, yaml);
@@ -464,7 +465,7 @@ describe('end to end: sample app → agent (start script, Prometheus 2.42) → S
       const client = new GrafanaClient({ baseUrl: grafana.url, password: 'pipeline-admin' });
       for (const [stack, gnet, source] of [['shop', 'serve', 'grafana.com'], ['fallback', 'offline', 'shipped']] as const) {
         grafana.setGnet(gnet);
-        const provisioned = await provisionGrafana({ client, stack, region: REGION, workspaceId: WORKSPACE, reporter: silentReporter });
+        const provisioned = await provisionGrafana({ client, stack, region: REGION, workspace: { workspaceId: WORKSPACE, prometheusEndpoint: partitionPrometheusEndpoint(REGION, WORKSPACE) }, reporter: silentReporter });
         expect(provisioned.dashboard).toMatchObject({ source, action: 'import' });
         const stored = (await client.get(`/api/dashboards/uid/${provisioned.dashboard.uid}`)).body.dashboard as { panels: Panel[] };
         expect(JSON.stringify(stored)).not.toMatch(/\$\{DS_[A-Z_]+\}/);

@@ -193,6 +193,14 @@ describe('sim: validation rules and wire formats', () => {
       expect(err.Code ?? err.Error?.Code).toBe('DuplicateTargetGroupName');
     });
 
+    it('refuses a security group name starting with sg- (moto takes it)', async () => {
+      const err = await expectAwsError(createSecurityGroup(c, net.vpcId, 'sg-shop-alb'), 'InvalidParameterValue', /Group names may not be in the format sg-\*/);
+      expect(err.message).toBe('Value (sg-shop-alb) for parameter GroupName is invalid. Group names may not be in the format sg-*.');
+      const raw = simClients(sim.motoEndpoint);
+      expect(await createSecurityGroup(raw, net.vpcId, unique('sg-raw'))).toMatch(/^sg-/);
+      expect(await createSecurityGroup(c, net.vpcId, unique('shop-sg'))).toMatch(/^sg-/);
+    });
+
     it('validates load balancer names and requires two subnets in two AZs', async () => {
       const sg = await createSecurityGroup(c, net.vpcId, unique('alb'));
       const two = net.subnets.slice(0, 2).map((s) => s.SubnetId!);
@@ -325,6 +333,52 @@ describe('sim: validation rules and wire formats', () => {
       expect(gone.$metadata.httpStatusCode).toBe(404);
       const remaining = (await c.amp.send(new ListWorkspacesCommand({}))).workspaces ?? [];
       expect(remaining.map((w) => w.workspaceId)).not.toContain(id);
+    });
+
+    it('ListWorkspaces filters alias by prefix, pages at maxResults (default 100) with nextToken, and lists DELETING ones', async () => {
+      const raw = simClients(sim.motoEndpoint);
+      // Straight into moto: 102 aliased pager-…, one exactly pager, one that shares no prefix.
+      for (let i = 0; i < 102; i++) await raw.amp.send(new CreateWorkspaceCommand({ alias: `pager-${i}` }));
+      const exact = (await c.amp.send(new CreateWorkspaceCommand({ alias: 'pager' }))).workspaceId!;
+      await raw.amp.send(new CreateWorkspaceCommand({ alias: 'other-pager' }));
+      // moto itself matches the alias exactly.
+      expect((await raw.amp.send(new ListWorkspacesCommand({ alias: 'pager' }))).workspaces?.map((w) => w.workspaceId)).toEqual([exact]);
+
+      const first = await c.amp.send(new ListWorkspacesCommand({ alias: 'pager' }));
+      expect(first.workspaces).toHaveLength(100);
+      expect(first.nextToken).toBeTruthy();
+      const second = await c.amp.send(new ListWorkspacesCommand({ alias: 'pager', nextToken: first.nextToken }));
+      expect(second.workspaces).toHaveLength(3);
+      expect(second.nextToken).toBeUndefined();
+      const all = [...first.workspaces!, ...second.workspaces!];
+      expect(new Set(all.map((w) => w.workspaceId)).size).toBe(103);
+      expect(all.every((w) => w.alias!.startsWith('pager'))).toBe(true);
+      // Created last, the one aliased exactly `pager` is on the second page.
+      expect(second.workspaces!.map((w) => w.workspaceId)).toContain(exact);
+
+      const small = await c.amp.send(new ListWorkspacesCommand({ alias: 'pager-10', maxResults: 2 }));
+      expect(small.workspaces?.map((w) => w.alias)).toEqual(['pager-10', 'pager-100']);
+      const rest = await c.amp.send(new ListWorkspacesCommand({ alias: 'pager-10', maxResults: 2, nextToken: small.nextToken }));
+      expect(rest.workspaces?.map((w) => w.alias)).toEqual(['pager-101']);
+      await expectAwsError(c.amp.send(new ListWorkspacesCommand({ maxResults: 1001 })), 'ValidationException');
+
+      sim.setTiming({ ampDeleteMs: LONG });
+      await eventually(async () => (await c.amp.send(new DescribeWorkspaceCommand({ workspaceId: exact }))).workspace?.status?.statusCode === 'ACTIVE', 10_000, 'workspace ACTIVE');
+      await c.amp.send(new DeleteWorkspaceCommand({ workspaceId: exact }));
+      const listed = (await c.amp.send(new ListWorkspacesCommand({ alias: 'pager', nextToken: first.nextToken }))).workspaces!;
+      expect(listed.find((w) => w.workspaceId === exact)?.status?.statusCode).toBe('DELETING');
+    });
+
+    it('DescribeWorkspace gives the endpoint host a test sets, to show it is read rather than built', async () => {
+      const id = (await c.amp.send(new CreateWorkspaceCommand({ alias: 'elsewhere' }))).workspaceId!;
+      const endpoint = async () => (await c.amp.send(new DescribeWorkspaceCommand({ workspaceId: id }))).workspace?.prometheusEndpoint;
+      expect(await endpoint()).toBe(`https://aps-workspaces.${REGION}.amazonaws.com/workspaces/${id}/`);
+      sim.setAmpEndpointHost('aps.example.test');
+      try {
+        expect(await endpoint()).toBe(`https://aps.example.test/workspaces/${id}/`);
+      } finally {
+        sim.setAmpEndpointHost(undefined);
+      }
     });
 
     it('answers ResourceNotFoundException when deleting a workspace that does not exist', async () => {

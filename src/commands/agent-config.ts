@@ -1,6 +1,7 @@
 import { parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError } from '../errors.js';
 import { ampWorkspace } from '../resources/amp-workspace.js';
+import { partitionPrometheusEndpoint } from '../stack/endpoints.js';
 import { makeSpec } from '../stack/spec.js';
 import { agentContainerDefinition, remoteWriteUrl, renderAgentConfig, type AgentInput } from '../templates/agent.js';
 import { openSession, resolveRegion } from './session.js';
@@ -18,15 +19,16 @@ export async function agentConfigCommand(raw: RawOptions): Promise<number> {
   if (workspaceId !== undefined && !/^ws-[0-9a-f-]{36}$/.test(workspaceId)) {
     throw new InputError(`--workspace-id: "${workspaceId}" is not an AMP workspace id; pass e.g. --workspace-id ws-12345678-abcd-1234-abcd-123456789012`);
   }
-  const { region, workspace } = workspaceId
-    ? { region: opts.region ?? (await resolveRegion(opts.profile)), workspace: workspaceId }
+  // With --workspace-id there is nothing to ask AWS, so the endpoint is AMP's host in the region's partition.
+  const { region, prometheusEndpoint } = workspaceId
+    ? await givenWorkspace(opts, workspaceId)
     : await stackWorkspace(opts);
   const input: AgentInput = {
     jobName: opts.name,
     appPort: opts.appPort,
     metricsPath: opts.metricsPath,
     scrapeInterval: opts.scrapeInterval,
-    remoteWriteUrl: remoteWriteUrl(region, workspace),
+    remoteWriteUrl: remoteWriteUrl(prometheusEndpoint),
     region,
   };
   if (format === 'yaml') {
@@ -38,15 +40,26 @@ export async function agentConfigCommand(raw: RawOptions): Promise<number> {
   return ExitCode.ok;
 }
 
-/** The AMP workspace of stack --name, found by its alias and tag. */
-async function stackWorkspace(opts: UpOptions): Promise<{ region: string; workspace: string }> {
+interface Found {
+  region: string;
+  prometheusEndpoint: string;
+}
+
+async function givenWorkspace(opts: UpOptions, workspaceId: string): Promise<Found> {
+  const region = opts.region ?? (await resolveRegion(opts.profile));
+  return { region, prometheusEndpoint: partitionPrometheusEndpoint(region, workspaceId) };
+}
+
+/** The AMP workspace of stack --name, found by its alias and tag, with the endpoint AMP gives it. */
+async function stackWorkspace(opts: UpOptions): Promise<Found> {
   const session = await openSession({ ...opts, json: true });
   try {
     const spec = makeSpec(opts.name, session.region);
     // The same lookup up and destroy use; a workspace with the alias but without the stack's tag is not ours.
     const ws = await ampWorkspace(spec.names.workspaceAlias).observe(session.context(spec));
     if (!ws?.owned) throw new CliError(`no AMP workspace of stack ${spec.name} in ${spec.region}; pass --workspace-id, or run \`fargate-prom up\` first`, ExitCode.notFound);
-    return { region: session.region, workspace: ws.state.workspaceId };
+    if (!ws.state.prometheusEndpoint) throw new CliError(`AMP workspace ${ws.state.workspaceId} has no endpoint yet (it is ${ws.state.status}); try again once it is ACTIVE`);
+    return { region: session.region, prometheusEndpoint: ws.state.prometheusEndpoint };
   } finally {
     session.close();
   }

@@ -7,7 +7,7 @@ import { startAmpDataPlane } from '../sim/amp-data-plane.js';
 import { startLocalAppTask } from '../sim/local-task.js';
 import { startSimulation, type Simulation } from '../sim/simulation.js';
 import { freeLoopbackPort as freePort } from '../util/ports.js';
-import { ampQueryBase } from '../stack/endpoints.js';
+import { standInQueryBase } from '../stack/endpoints.js';
 import { makeSpec } from '../stack/spec.js';
 import { setTimeScale, sleep } from '../util/time.js';
 import { destroyCommand } from './destroy.js';
@@ -154,7 +154,7 @@ async function runningAppTask(endpoint: string, stack: string): Promise<string> 
 
 /** Until the first samples of the stack's job are queryable through the data plane (bounded). */
 async function waitForSamples(planeUrl: string, workspaceId: string, job: string, signal: AbortSignal): Promise<void> {
-  const query = new AmpQueryClient(ampQueryBase(REGION, workspaceId, planeUrl), REGION, async () => CREDENTIALS);
+  const query = new AmpQueryClient(standInQueryBase(planeUrl, workspaceId), REGION, async () => CREDENTIALS);
   const deadline = Date.now() + 90_000;
   while (!signal.aborted) {
     const up = await query.instant(`up{job=${JSON.stringify(job)}} == 1`).catch(() => []);

@@ -4,7 +4,7 @@ import { observeAll } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import type { ListenersState } from '../resources/listeners.js';
 import { grafanaStatusSection, renderGrafanaStatus } from '../grafana/status.js';
-import { stackEndpoints } from '../stack/endpoints.js';
+import { stackEndpoints, workspaceEndpoint } from '../stack/endpoints.js';
 import { stackIngestion } from '../stack/ingestion.js';
 import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
@@ -40,7 +40,7 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
       spec,
       stackUrl: endpoints.grafana.url,
       grafanaUrl: conn.grafanaUrl,
-      workspaceId: endpoints.amp.workspaceId,
+      workspace: workspaceEndpoint(ctx),
       endpointUrl: conn.endpointUrl,
       ampEndpointUrl: conn.ampEndpointUrl,
       signal: session.signal,

@@ -5,7 +5,7 @@ import type { ResourceReport } from '../engine/types.js';
 import { checkCertificate } from '../stack/certificate.js';
 import { resolveNetwork } from '../stack/network.js';
 import { makeSpec } from '../stack/spec.js';
-import { stackEndpoints } from '../stack/endpoints.js';
+import { stackEndpoints, workspaceEndpoint } from '../stack/endpoints.js';
 import { grafanaUpStep, renderGrafanaUp, type GrafanaUpReport } from '../grafana/up-step.js';
 import { isInteractive } from '../ui/index.js';
 import { renderApplyFailure, renderPlan, renderUpResult } from '../ui/render.js';
@@ -92,7 +92,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
         signal: session.signal,
         stackUrl: endpoints.grafana.url,
         grafanaUrl: opts.grafanaUrl,
-        workspaceId: endpoints.amp.workspaceId,
+        workspace: workspaceEndpoint(ctx),
         wait: opts.wait,
         endpointUrl: opts.endpointUrl,
         ampEndpointUrl,

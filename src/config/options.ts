@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS, describeMemoryChoices } from './aws-limits.js';
 import { checkProfile, checkRegion } from './aws-environment.js';
+import { refusedStackName } from '../stack/name-rules.js';
 
 import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './defaults.js';
 
@@ -108,6 +109,9 @@ export function parseConnectionOptions(raw: RawOptions): ConnectionOptions {
     'use 1–20 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. --name my-app)',
     DEFAULT_STACK_NAME,
   )!;
+  // Every resource name derives from --name: one AWS would refuse must stop us here, not half-way through up.
+  const refused = refusedStackName(name);
+  if (refused) throw new InputError(`--name ${name}: ${refused}; choose another name`);
   // The SDK takes the region from --region, else AWS_REGION, else the profile (checked when the clients are made).
   const region = str(raw, 'region');
   if (region !== undefined) checkRegion(region, 'flag');

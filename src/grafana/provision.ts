@@ -4,7 +4,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { describeError } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
 import { CliError } from '../errors.js';
-import { ampQueryBase } from '../stack/endpoints.js';
+import { ampQueryBase, type WorkspaceEndpoint } from '../stack/endpoints.js';
 import type { Reporter } from '../ui/reporter.js';
 import { canonicalJson } from '../util/json.js';
 import { GrafanaClient, GrafanaError, grafanaMessage } from './api.js';
@@ -38,14 +38,14 @@ interface DatasourceBody {
  * The AMP datasource: SigV4 with the default credential chain (the Grafana task role), POST queries.
  * `ampEndpointUrl`: a server standing in for AMP's query API (the sandbox's local data plane).
  */
-function desiredDatasource(stack: string, region: string, workspaceId: string, ampEndpointUrl?: string): DatasourceBody {
+function desiredDatasource(stack: string, region: string, workspace: WorkspaceEndpoint, ampEndpointUrl?: string): DatasourceBody {
   const n = grafanaNames(stack);
   return {
     name: n.datasourceName,
     uid: n.datasourceUid,
     type: AMP_DATASOURCE_TYPE,
     access: 'proxy',
-    url: ampQueryBase(region, workspaceId, ampEndpointUrl),
+    url: ampQueryBase(workspace, ampEndpointUrl),
     isDefault: true,
     jsonData: { httpMethod: 'POST', sigV4Auth: true, sigV4AuthType: 'default', sigV4Region: region },
   };
@@ -401,7 +401,7 @@ export interface ProvisionOptions {
   client: GrafanaClient;
   stack: string;
   region: string;
-  workspaceId: string;
+  workspace: WorkspaceEndpoint;
   reporter: Reporter;
   signal?: AbortSignal;
   /** Real-world time to keep re-testing a failing datasource (IAM and plugin start-up settle quickly). */
@@ -420,7 +420,7 @@ export async function provisionGrafana(opts: ProvisionOptions): Promise<Provisio
   const { client, reporter } = opts;
   const n = grafanaNames(opts.stack);
   reporter.phase('Configuring Grafana: the AMP datasource');
-  const ds = await ensureDatasource(client, desiredDatasource(opts.stack, opts.region, opts.workspaceId, opts.ampEndpointUrl));
+  const ds = await ensureDatasource(client, desiredDatasource(opts.stack, opts.region, opts.workspace, opts.ampEndpointUrl));
   reporter.info(`Grafana datasource ${ds.uid}: ${ds.action === 'unchanged' ? 'unchanged' : `${ds.action}d`}${ds.differences?.length ? ` (${ds.differences.join('; ')})` : ''}`);
 
   reporter.phase('Testing the datasource from Grafana');
@@ -474,7 +474,7 @@ export interface InspectOptions {
   url: string;
   stack: string;
   region: string;
-  workspaceId?: string;
+  workspace?: WorkspaceEndpoint;
   /** The server the datasource is expected to query instead of AMP (--amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT). */
   ampEndpointUrl?: string;
   signal?: AbortSignal;
@@ -507,8 +507,8 @@ export async function inspectGrafana(opts: InspectOptions): Promise<GrafanaInspe
     const ds = await client.get(`/api/datasources/uid/${encodeURIComponent(n.datasourceUid)}`, [404]);
     if (ds.status === 200) {
       out.datasource.present = true;
-      if (opts.workspaceId) {
-        const differences = datasourceDifferences(ds.body, desiredDatasource(opts.stack, opts.region, opts.workspaceId, opts.ampEndpointUrl));
+      if (opts.workspace) {
+        const differences = datasourceDifferences(ds.body, desiredDatasource(opts.stack, opts.region, opts.workspace, opts.ampEndpointUrl));
         out.datasource.matches = differences.length === 0;
         if (differences.length) out.datasource.differences = differences;
       }

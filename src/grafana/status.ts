@@ -1,4 +1,5 @@
 import type { AwsClients } from '../aws/clients.js';
+import type { WorkspaceEndpoint } from '../stack/endpoints.js';
 import type { StackSpec } from '../stack/spec.js';
 import { grafanaTarget } from './api.js';
 import { inspectGrafana, type GrafanaInspection } from './provision.js';
@@ -22,8 +23,8 @@ export interface GrafanaStatusInput {
   stackUrl?: string;
   /** --grafana-url */
   grafanaUrl?: string;
-  /** endpoints.amp.workspaceId */
-  workspaceId?: string;
+  /** The stack's workspace and its endpoint, from workspaceEndpoint. */
+  workspace?: WorkspaceEndpoint;
   /** --endpoint-url: a local AWS emulator, whose load balancer names resolve nowhere. */
   endpointUrl?: string;
   /** --amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT: the server the datasource should query instead of AMP. */
@@ -49,7 +50,7 @@ export async function grafanaStatusSection(input: GrafanaStatusInput): Promise<G
     url: where.url,
     stack: input.spec.name,
     region: input.spec.region,
-    workspaceId: input.workspaceId,
+    workspace: input.workspace,
     ampEndpointUrl: input.ampEndpointUrl,
     signal: input.signal,
   });

@@ -1,4 +1,5 @@
 import type { AwsClients } from '../aws/clients.js';
+import type { WorkspaceEndpoint } from '../stack/endpoints.js';
 import type { StackSpec } from '../stack/spec.js';
 import type { Reporter } from '../ui/reporter.js';
 import { GrafanaError, grafanaTarget, isLoopback } from './api.js';
@@ -27,7 +28,8 @@ export interface GrafanaUpInput {
   stackUrl?: string;
   /** --grafana-url */
   grafanaUrl?: string;
-  workspaceId?: string;
+  /** The stack's workspace and its endpoint, from workspaceEndpoint. */
+  workspace?: WorkspaceEndpoint;
   /** False with --no-wait: report the Grafana steps as pending. */
   wait: boolean;
   /** --endpoint-url: a local AWS emulator, whose load balancer names resolve nowhere. */
@@ -52,7 +54,7 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
   if (where.kind === 'emulator') {
     return { ...report, provisioning: 'skipped', reason: 'the load balancer of a local AWS emulator (--endpoint-url) cannot be reached; pass --grafana-url to configure a Grafana' };
   }
-  if (where.kind === 'none' || !input.workspaceId) {
+  if (where.kind === 'none' || !input.workspace) {
     throw new GrafanaError('cannot configure Grafana: the stack has no load balancer or AMP workspace yet; run `fargate-prom up` again');
   }
   const target = where.url;
@@ -72,7 +74,7 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
     client,
     stack: input.spec.name,
     region: input.spec.region,
-    workspaceId: input.workspaceId,
+    workspace: input.workspace,
     reporter: input.reporter,
     signal: input.signal,
     ampEndpointUrl: input.ampEndpointUrl,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { WorkspaceSummary } from '@aws-sdk/client-amp';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
@@ -14,16 +15,35 @@ export interface WorkspaceState {
   arn: string;
   status: string;
   statusReason?: string;
+  /** As DescribeWorkspace gives it (…/workspaces/<id>/): the host differs by partition, so it is read, never built. */
+  prometheusEndpoint?: string;
 }
 
 async function describe(ctx: Context, workspaceId: string): Promise<WorkspaceState | undefined> {
   try {
     const w = (await ctx.aws.amp.send(new DescribeWorkspaceCommand({ workspaceId }))).workspace!;
-    return { workspaceId, arn: w.arn!, status: w.status?.statusCode ?? 'UNKNOWN' };
+    return { workspaceId, arn: w.arn!, status: w.status?.statusCode ?? 'UNKNOWN', prometheusEndpoint: w.prometheusEndpoint };
   } catch (err) {
     if (hasErrorName(err, 'ResourceNotFoundException')) return undefined;
     throw err;
   }
+}
+
+/**
+ * The workspaces aliased exactly `alias` and not being deleted, oldest first. AMP's alias filter is a
+ * prefix ("shop" also lists "shop-staging"), results come in pages and DELETING workspaces are listed:
+ * https://docs.aws.amazon.com/prometheus/latest/APIReference/API_ListWorkspaces.html
+ * Aliases are not unique in AMP, so which of them is the stack's is for the caller to say by the tag.
+ */
+export async function workspacesAliased(ctx: Context, alias: string): Promise<WorkspaceSummary[]> {
+  const found: WorkspaceSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ctx.aws.amp.send(new ListWorkspacesCommand({ alias, nextToken }));
+    found.push(...(out.workspaces ?? []).filter((w) => w.alias === alias && w.status?.statusCode !== 'DELETING'));
+    nextToken = out.nextToken || undefined;
+  } while (nextToken);
+  return found.sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
 }
 
 /** The AMP workspace, found by its alias (the stack name). */
@@ -34,14 +54,16 @@ export function ampWorkspace(alias: string): Resource<WorkspaceState> {
     name: alias,
     dependsOn: [],
     async observe(ctx) {
-      const out = await ctx.aws.amp.send(new ListWorkspacesCommand({ alias }));
-      // Aliases are not unique in AMP; ours is the oldest one carrying the stack's tag.
-      const candidates = (out.workspaces ?? [])
-        .filter((w) => w.alias === alias && w.status?.statusCode !== 'DELETING')
-        .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+      // Ours is the oldest one carrying the stack's tag; one with the alias but not the tag is foreign.
+      const candidates = await workspacesAliased(ctx, alias);
       const w = candidates.find((c) => isOwned(ctx.spec, c.tags)) ?? candidates[0];
       if (!w) return undefined;
-      return observed({ workspaceId: w.workspaceId!, arn: w.arn!, status: w.status?.statusCode ?? 'UNKNOWN' }, isOwned(ctx.spec, w.tags), w.workspaceId!);
+      const owned = isOwned(ctx.spec, w.tags);
+      const summary = { workspaceId: w.workspaceId!, arn: w.arn!, status: w.status?.statusCode ?? 'UNKNOWN' };
+      if (!owned) return observed(summary, false, summary.workspaceId);
+      // ListWorkspaces does not carry the endpoint: ask for ours (gone since it was listed: nothing to find).
+      const state = await describe(ctx, summary.workspaceId);
+      return state && observed(state, true, state.workspaceId);
     },
     async diff() {
       return [];
@@ -57,8 +79,8 @@ export function ampWorkspace(alias: string): Resource<WorkspaceState> {
       return state;
     },
     async settle(ctx, state) {
-      // Already seen ACTIVE (an unchanged up): no need to ask again.
-      if (state.status === 'ACTIVE') return state;
+      // Already seen ACTIVE with its endpoint (an unchanged up): no need to ask again.
+      if (state.status === 'ACTIVE' && state.prometheusEndpoint) return state;
       const final = await pollUntil(
         async () => (await describe(ctx, state.workspaceId)) ?? { ...state, status: 'MISSING' },
         (w) => w.status !== 'CREATING' && w.status !== 'UPDATING',

@@ -9,7 +9,7 @@ import type { LoadBalancerState } from './load-balancer.js';
 import type { LogGroupState } from './log-group.js';
 import type { RoleState } from './iam-role.js';
 import type { SecretState } from './secret.js';
-import type { WorkspaceState } from './amp-workspace.js';
+import { workspaceEndpoint } from '../stack/endpoints.js';
 import { sdk } from '../aws/sdk.js';
 
 const { DeleteTaskDefinitionsCommand, DeregisterTaskDefinitionCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand } = sdk.ecs();
@@ -173,10 +173,12 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
 }
 
 export function appTaskDefinition(family: string): Resource<TaskDefinitionState> {
-  // The remote-write URL holds only the workspace id: no need to wait for it to be ACTIVE.
-  return onceCreated(taskDefinition('taskdef:app', family, ['role:execution', 'role:app-task', 'log:app', 'log:agent', 'workspace'], (ctx) => {
+  // The remote-write URL is the workspace's prometheusEndpoint, which DescribeWorkspace gives once it
+  // settles (CreateWorkspace does not return it), so this waits for the workspace to be ACTIVE.
+  return taskDefinition('taskdef:app', family, ['role:execution', 'role:app-task', 'log:app', 'log:agent', 'workspace'], (ctx) => {
     const o = requireOptions(ctx.spec);
-    const workspace = stateOf<WorkspaceState>(ctx, 'workspace');
+    const workspace = workspaceEndpoint(ctx);
+    if (!workspace) throw new Error('internal: the AMP workspace has no prometheusEndpoint yet');
     const app: ContainerDefinition = {
       name: APP_CONTAINER,
       image: o.appImage,
@@ -189,7 +191,7 @@ export function appTaskDefinition(family: string): Resource<TaskDefinitionState>
       appPort: o.appPort,
       metricsPath: o.metricsPath,
       scrapeInterval: o.scrapeInterval,
-      remoteWriteUrl: remoteWriteUrl(ctx.spec.region, workspace.workspaceId),
+      remoteWriteUrl: remoteWriteUrl(workspace.prometheusEndpoint),
       region: ctx.spec.region,
       logGroup: stateOf<LogGroupState>(ctx, 'log:agent').name,
     });
@@ -202,7 +204,7 @@ export function appTaskDefinition(family: string): Resource<TaskDefinitionState>
       executionRoleArn: stateOf<RoleState>(ctx, 'role:execution').arn,
       containerDefinitions: [app, agent],
     };
-  }), ['workspace']);
+  });
 }
 
 export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionState> {

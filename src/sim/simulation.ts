@@ -36,6 +36,8 @@ export interface Simulation {
   failLaunches(serviceName: string, message: string | undefined): void;
   /** Makes workspaces created with this alias end in CREATION_FAILED; false heals it. */
   failWorkspaces(alias: string, fail: boolean): void;
+  /** Workspaces' prometheusEndpoint on this host (undefined: moto's aps-workspaces.<region>.amazonaws.com). */
+  setAmpEndpointHost(host: string | undefined): void;
   /** Refuses every call signed with this session token as AWS refuses expired credentials; false makes it valid again. */
   expireSessionToken(sessionToken: string, expired: boolean): void;
   /** Kills moto (whole process group) and closes the proxy; idempotent. */
@@ -87,6 +89,7 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
       if (fail) state.failingWorkspaceAliases.add(alias);
       else state.failingWorkspaceAliases.delete(alias);
     },
+    setAmpEndpointHost: (host) => { state.ampEndpointHost = host; },
     expireSessionToken: (sessionToken, expired) => {
       if (expired) state.expiredSessionTokens.add(sessionToken);
       else state.expiredSessionTokens.delete(sessionToken);

@@ -136,6 +136,8 @@ export class SimState {
   readonly workspaces = new Map<string, { createdAt: number; deletingAt?: number; fails?: boolean }>();
   /** Aliases whose next workspaces end in CREATION_FAILED instead of ACTIVE. */
   readonly failingWorkspaceAliases = new Set<string>();
+  /** The host DescribeWorkspace puts in prometheusEndpoint instead of moto's (setAmpEndpointHost). */
+  ampEndpointHost: string | undefined;
   /** Session tokens (temporary credentials) that have expired: every call signed with one is refused. */
   readonly expiredSessionTokens = new Set<string>();
   readonly roleCreatedAt = new Map<string, number>();

@@ -1,7 +1,8 @@
 import type { Context } from '../engine/types.js';
 import type { WorkspaceState } from '../resources/amp-workspace.js';
 import type { LoadBalancerState } from '../resources/load-balancer.js';
-import { remoteWriteUrl, workspaceUrl } from '../templates/agent.js';
+import { partition } from '@aws-sdk/core/client';
+import { remoteWriteUrl } from '../templates/agent.js';
 
 export interface StackEndpoints {
   app: { url?: string };
@@ -12,20 +13,45 @@ export interface StackEndpoints {
 /** The URLs a user wants at the end of `up` and in `status`, from whatever states are known. */
 export function stackEndpoints(ctx: Context, https = Boolean(ctx.spec.options?.certificateArn)): StackEndpoints {
   const alb = ctx.states.get('alb') as LoadBalancerState | undefined;
-  const ws = ctx.states.get('workspace') as WorkspaceState | undefined;
+  const ws = workspaceEndpoint(ctx);
   const origin = alb ? `${https ? 'https' : 'http'}://${alb.dnsName}` : undefined;
   return {
     app: { url: origin ? `${origin}/` : undefined },
     grafana: { url: origin ? `${origin}/dashboard/` : undefined },
-    amp: { workspaceId: ws?.workspaceId, remoteWriteUrl: ws ? remoteWriteUrl(ctx.spec.region, ws.workspaceId) : undefined },
+    amp: { workspaceId: ws?.workspaceId, remoteWriteUrl: ws ? remoteWriteUrl(ws.prometheusEndpoint) : undefined },
   };
 }
 
+/** The stack's workspace with the endpoint AMP gave it, once known (observed or settled). */
+export function workspaceEndpoint(ctx: Context): WorkspaceEndpoint | undefined {
+  const ws = ctx.states.get('workspace') as WorkspaceState | undefined;
+  return ws?.prometheusEndpoint ? { workspaceId: ws.workspaceId, prometheusEndpoint: ws.prometheusEndpoint } : undefined;
+}
+
+/** A workspace as its URLs need it: the id and the endpoint AMP gave it (DescribeWorkspace's prometheusEndpoint). */
+export interface WorkspaceEndpoint {
+  workspaceId: string;
+  prometheusEndpoint: string;
+}
+
 /**
- * Where to send PromQL for a workspace: AMP itself, or — for local use (the sandbox, tests) — the
- * `override` server (--amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, resolved by the command), with the
- * same /workspaces/<id> paths.
+ * A workspace's endpoint when it cannot be asked for (agent-config --workspace-id makes no AWS call):
+ * AMP's host in the region's partition, whose DNS suffix the SDK knows (amazonaws.com.cn in China).
+ * https://docs.aws.amazon.com/general/latest/gr/prometheus-service.html
  */
-export function ampQueryBase(region: string, workspaceId: string, override: string | undefined): string {
-  return override ? `${override.replace(/\/+$/, '')}/workspaces/${workspaceId}` : workspaceUrl(region, workspaceId);
+export function partitionPrometheusEndpoint(region: string, workspaceId: string): string {
+  return `https://aps-workspaces.${region}.${partition(region).dnsSuffix}/workspaces/${workspaceId}/`;
+}
+
+/** A server standing in for AMP's query API (the sandbox's data plane), with AMP's /workspaces/<id> paths. */
+export function standInQueryBase(server: string, workspaceId: string): string {
+  return `${server.replace(/\/+$/, '')}/workspaces/${workspaceId}`;
+}
+
+/**
+ * Where to send PromQL for a workspace: its endpoint, or — for local use (the sandbox, tests) — the
+ * `override` server (--amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, resolved by the command).
+ */
+export function ampQueryBase(workspace: WorkspaceEndpoint, override: string | undefined): string {
+  return override ? standInQueryBase(override, workspace.workspaceId) : workspace.prometheusEndpoint.replace(/\/+$/, '');
 }

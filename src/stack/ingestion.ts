@@ -3,12 +3,11 @@ import { AmpQueryClient } from '../aws/amp-query.js';
 import { checkIngestion, type IngestionReport } from '../aws/ingestion.js';
 import { parseDurationSeconds } from '../config/options.js';
 import type { Context } from '../engine/types.js';
-import type { WorkspaceState } from '../resources/amp-workspace.js';
 import type { ServiceState } from '../resources/ecs-service.js';
 import type { TaskDefinitionState } from '../resources/task-definition.js';
 import { AGENT_CONTAINER } from '../templates/agent.js';
 import { recentAgentErrors, type AgentLogLine } from './agent-log.js';
-import { ampQueryBase } from './endpoints.js';
+import { ampQueryBase, workspaceEndpoint } from './endpoints.js';
 
 export type StackIngestion = (
   | ({ checked: true } & IngestionReport)
@@ -34,7 +33,7 @@ function deployedScrapeInterval(td: TaskDefinitionState | undefined): number | u
  * `ampEndpointUrl`: --amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, a server to query instead of AMP.
  */
 export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Promise<StackIngestion> {
-  const workspace = ctx.states.get('workspace') as WorkspaceState | undefined;
+  const workspace = workspaceEndpoint(ctx);
   const td = ctx.states.get('taskdef:app') as TaskDefinitionState | undefined;
   const service = ctx.states.get('service:app') as ServiceState | undefined;
   const interval = deployedScrapeInterval(td);
@@ -44,7 +43,7 @@ export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Pro
   if (!ampEndpointUrl && ctx.aws.settings.endpointUrl) {
     return { checked: false, skipped: '--endpoint-url points the AWS calls at an emulator, which has no AMP data plane; pass --amp-endpoint-url to check one', healthy: true, problems: [] };
   }
-  const query = new AmpQueryClient(ampQueryBase(ctx.spec.region, workspace.workspaceId, ampEndpointUrl), ctx.spec.region, ctx.aws.credentials());
+  const query = new AmpQueryClient(ampQueryBase(workspace, ampEndpointUrl), ctx.spec.region, ctx.aws.credentials());
   let result: StackIngestion;
   try {
     const report = await checkIngestion(query, { job: ctx.spec.name, expectedTargets: service?.desiredCount ?? 0, scrapeIntervalSeconds: interval });

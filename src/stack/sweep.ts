@@ -1,6 +1,7 @@
 import { hasErrorName } from '../aws/errors.js';
 import { observeAll } from '../engine/engine.js';
 import { ownedRevisions } from '../resources/task-definition.js';
+import { workspacesAliased } from '../resources/amp-workspace.js';
 import type { Context } from '../engine/types.js';
 import { isOwned, STACK_TAG_KEY } from './spec.js';
 import { stackResources } from './resources.js';
@@ -8,7 +9,7 @@ import { sdk } from '../aws/sdk.js';
 
 const { DescribeSecurityGroupsCommand } = sdk.ec2();
 const { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } = sdk.ecs();
-const { DescribeWorkspaceCommand, ListWorkspacesCommand } = sdk.amp();
+const { DescribeWorkspaceCommand } = sdk.amp();
 const { DescribeLogGroupsCommand } = sdk.logs();
 const { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTargetGroupsCommand } = sdk.elbv2();
 const { ListRolesCommand, ListRoleTagsCommand } = sdk.iam();
@@ -70,13 +71,13 @@ async function taggedByService(ctx: Context): Promise<Leftover[]> {
   const n = ctx.spec.names;
   const [groups, workspaces, revisions] = await Promise.all([
     ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: `tag:${STACK_TAG_KEY}`, Values: [ctx.spec.name] }] })),
-    ctx.aws.amp.send(new ListWorkspacesCommand({ alias: n.workspaceAlias })),
+    workspacesAliased(ctx, n.workspaceAlias),
     Promise.all([n.appFamily, n.grafanaFamily].map((family) => ownedRevisions(ctx, family, ['ACTIVE']))),
   ]);
   return [
     ...(groups.SecurityGroups ?? []).map((g) => ({ kind: 'security-group', name: g.GroupName!, id: g.GroupId! })),
-    ...(workspaces.workspaces ?? [])
-      .filter((w) => isOwned(ctx.spec, w.tags) && w.status?.statusCode !== 'DELETING')
+    ...workspaces
+      .filter((w) => isOwned(ctx.spec, w.tags))
       .map((w) => ({ kind: 'amp-workspace', name: w.alias ?? '', id: w.workspaceId! })),
     ...revisions.flat().map((r) => ({ kind: 'task-definition', name: r.arn.split('/').pop()!, id: r.arn })),
   ];

@@ -24,12 +24,9 @@ export interface AgentInput {
   region: string;
 }
 
-export function workspaceUrl(region: string, workspaceId: string): string {
-  return `https://aps-workspaces.${region}.amazonaws.com/workspaces/${workspaceId}`;
-}
-
-export function remoteWriteUrl(region: string, workspaceId: string): string {
-  return `${workspaceUrl(region, workspaceId)}/api/v1/remote_write`;
+/** The remote-write URL of a workspace, from its `prometheusEndpoint` (…/workspaces/<id>/). */
+export function remoteWriteUrl(prometheusEndpoint: string): string {
+  return `${prometheusEndpoint.replace(/\/*$/, '/')}api/v1/remote_write`;
 }
 
 /** The Prometheus agent configuration the sidecar runs (YAML). Same input, same bytes. */

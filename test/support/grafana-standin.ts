@@ -159,7 +159,7 @@ async function pluginHealthProblem(ds: any, credentials: () => AwsKeys): Promise
   if (ds.type !== 'grafana-amazonprometheus-datasource') return `plugin "${ds.type}" is not the AMP datasource`;
   const j = ds.jsonData ?? {};
   const local = LOCAL_WORKSPACE.test(ds.url ?? '');
-  const m = /^https:\/\/aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com\/workspaces\/(ws-[A-Za-z0-9-]+)$/.exec(ds.url ?? '');
+  const m = /^https:\/\/aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/workspaces\/(ws-[A-Za-z0-9-]+)$/.exec(ds.url ?? '');
   if (!m && !local) return `${ds.url} is not an AMP workspace endpoint`;
   if (j.sigV4Auth !== true) return 'unsigned request: 403 Forbidden from AMP (SigV4 is off)';
   if (j.sigV4AuthType !== 'default') return `auth type ${j.sigV4AuthType} is not allowed (allowed_auth_providers = default,keys,credentials) or needs keys`;

@@ -1,4 +1,4 @@
-import { DeleteWorkspaceCommand, DescribeWorkspaceCommand } from '@aws-sdk/client-amp';
+import { DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { isSuccess, replyJson, withBody, type ActionRule, type RuleContext } from '../rule.js';
 import type { SimState } from '../state.js';
 import { AwsError, jsonReply, type Reply } from '../wire.js';
@@ -53,14 +53,50 @@ const createWorkspace: ActionRule = async (ctx) => {
   return rewriteJson(reply, (body) => withStatus(ctx.state, body));
 };
 
+/** AWS decides a workspace's endpoint (its host differs by partition); a test may move it to see it is read, not built. */
+function withEndpoint(state: SimState, workspace: any): any {
+  if (!state.ampEndpointHost || !workspace?.workspaceId) return workspace;
+  return { ...workspace, prometheusEndpoint: `https://${state.ampEndpointHost}/workspaces/${workspace.workspaceId}/` };
+}
+
 const describeWorkspace: ActionRule = async (ctx) => {
   await finishDeletions(ctx);
-  return rewriteJson(await ctx.forward(), (body) => ({ ...body, workspace: withStatus(ctx.state, body.workspace) }));
+  return rewriteJson(await ctx.forward(), (body) => ({ ...body, workspace: withEndpoint(ctx.state, withStatus(ctx.state, body.workspace)) }));
 };
 
+/** Every workspace moto has, in creation order, in ListWorkspaces' wire shape. */
+async function allWorkspaces(ctx: RuleContext): Promise<any[]> {
+  const all: any[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ctx.moto.amp.send(new ListWorkspacesCommand({ maxResults: 1000, nextToken }));
+    for (const w of out.workspaces ?? []) {
+      all.push({ ...w, createdAt: (w.createdAt?.getTime() ?? 0) / 1000 });
+    }
+    nextToken = out.nextToken || undefined;
+  } while (nextToken);
+  return all;
+}
+
+/**
+ * moto matches `alias` exactly; AWS lists the workspaces whose alias STARTS with it (spaces trimmed), in
+ * pages of maxResults (1–1000, default 100) with a nextToken, DELETING ones included.
+ * https://docs.aws.amazon.com/prometheus/latest/APIReference/API_ListWorkspaces.html
+ */
 const listWorkspaces: ActionRule = async (ctx) => {
   await finishDeletions(ctx);
-  return rewriteJson(await ctx.forward(), (body) => ({ ...body, workspaces: (body.workspaces ?? []).map((w: any) => withStatus(ctx.state, w)) }));
+  const alias = ctx.call.query.get('alias')?.trim();
+  const maxResults = Number(ctx.call.query.get('maxResults') ?? 100);
+  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) {
+    throw new AwsError('ValidationException', `1 validation error detected: Value '${ctx.call.query.get('maxResults')}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 1000`);
+  }
+  const token = ctx.call.query.get('nextToken');
+  const start = token ? Number(/^sim-(\d+)$/.exec(token)?.[1] ?? NaN) : 0;
+  if (Number.isNaN(start)) throw new AwsError('ValidationException', 'Invalid nextToken');
+  const matching = (await allWorkspaces(ctx)).filter((w) => !alias || (w.alias ?? '').startsWith(alias));
+  const page = matching.slice(start, start + maxResults).map((w) => withStatus(ctx.state, w));
+  const more = start + maxResults < matching.length;
+  return jsonReply({ workspaces: page, ...(more ? { nextToken: `sim-${start + maxResults}` } : {}) }, 200, 'application/json');
 };
 
 /** A workspace being created, updated or deleted cannot be deleted; it is then DELETING for ampDeleteMs before it is gone. */

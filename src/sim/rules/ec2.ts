@@ -42,7 +42,19 @@ const deleteSecurityGroup: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
-export const ec2Rules: Record<string, ActionRule> = { DeleteSecurityGroup: deleteSecurityGroup };
+/**
+ * moto accepts any group name; AWS refuses one starting with sg- (it would read as a group id).
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
+ */
+const createSecurityGroup: ActionRule = async (ctx) => {
+  const name = String(ctx.call.input.GroupName ?? '');
+  if (name.toLowerCase().startsWith('sg-')) {
+    throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter GroupName is invalid. Group names may not be in the format sg-*.`);
+  }
+  return ctx.forward();
+};
+
+export const ec2Rules: Record<string, ActionRule> = { CreateSecurityGroup: createSecurityGroup, DeleteSecurityGroup: deleteSecurityGroup };
 
 /**
  * moto's default VPC has no internet gateway; AWS's has one, routed from the main route table, which is what

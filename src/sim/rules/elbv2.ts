@@ -9,7 +9,11 @@ import { internetGatewayOf } from './ec2.js';
 
 const validation = (message: string) => new AwsError('ValidationError', message);
 
-/** aws-rules.md §6: ≤32 alphanumerics or hyphens, no hyphen at either end. */
+/**
+ * ≤32 alphanumerics or hyphens, no hyphen at either end (and, for a load balancer, not internal-…):
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+ */
 function checkElbName(kind: 'Load balancer' | 'Target group', name: string | undefined): void {
   if (!name) throw validation(`${kind} name is required`);
   if (name.length > 32) throw validation(`${kind} name '${name}' cannot be longer than '32' characters`);
