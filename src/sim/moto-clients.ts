@@ -3,6 +3,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
 
 /** SDK clients that talk to moto directly (bypassing the rules), so rules can look at current state. */
 export interface MotoClients {
@@ -11,6 +12,7 @@ export interface MotoClients {
   elb: ElasticLoadBalancingV2Client;
   logs: CloudWatchLogsClient;
   amp: AmpClient;
+  route53: Route53Client;
 }
 
 export class MotoClientPool {
@@ -33,6 +35,7 @@ export class MotoClientPool {
         elb: new ElasticLoadBalancingV2Client(config),
         logs: new CloudWatchLogsClient(config),
         amp: new AmpClient(config),
+        route53: new Route53Client(config),
       };
       this.byRegion.set(region, clients);
     }

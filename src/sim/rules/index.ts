@@ -5,6 +5,7 @@ import { ecsRules } from './ecs-services.js';
 import { elbv2Rules } from './elbv2.js';
 import { iamRules } from './iam.js';
 import { logsRules } from './logs.js';
+import { route53Rules } from './route53.js';
 
 /** Every rule, keyed by the SigV4 service name in the credential scope. */
 export const allRules: RuleBook = {
@@ -14,4 +15,5 @@ export const allRules: RuleBook = {
   elasticloadbalancing: { before: defaultVpcGateway, actions: elbv2Rules },
   iam: { actions: iamRules },
   logs: { actions: logsRules },
+  route53: { actions: route53Rules },
 };
