@@ -55,6 +55,7 @@ Run fargate-prom <command> --help for a command's flags.`);
     .option('--subnet-ids <ids>', 'comma-separated subnets in two or more AZs (default: the VPC\'s default subnets)')
     .option('--allow-cidr <cidr>', 'who may reach the ALB (default 0.0.0.0/0, with a warning)')
     .option('--certificate-arn <arn>', 'ACM certificate: adds HTTPS on 443 and redirects 80 to it')
+    .option('--domain <name>', 'host name for HTTPS (covered by the certificate; default: its name); a Route 53 alias is made when a public zone holds it')
     .option('--grafana-url <url>', 'configure Grafana at this URL instead of through the ALB (local or port-forward)')
     .option('--yes', 'never prompt; fail with exit 2 when something required is missing')
     .option('--dry-run', 'print the plan (create / update / unchanged per resource) and change nothing')

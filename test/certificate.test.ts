@@ -2,7 +2,7 @@ import { ACMClient, DescribeCertificateCommand, ResourceNotFoundException } from
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../src/aws/clients.js';
-import { checkCertificate } from '../src/stack/certificate.js';
+import { checkCertificate, covers } from '../src/stack/certificate.js';
 
 // The states moto never holds for long (its requested certificates are issued at once in the simulation).
 const acm = mockClient(ACMClient);
@@ -24,8 +24,23 @@ describe('checkCertificate', () => {
     await expect(checkCertificate(aws(), ARN)).rejects.toMatchObject({ exitCode: 2 });
   });
 
-  it('accepts an ISSUED certificate', async () => {
-    acm.on(DescribeCertificateCommand).resolves({ Certificate: { CertificateArn: ARN, Status: 'ISSUED' } });
-    await expect(checkCertificate(aws(), ARN)).resolves.toBeUndefined();
+  it('accepts an ISSUED certificate and serves under its name, or a --domain it covers', async () => {
+    acm.on(DescribeCertificateCommand).resolves({ Certificate: { CertificateArn: ARN, Status: 'ISSUED', DomainName: 'Shop.example.com', SubjectAlternativeNames: ['shop.example.com', '*.shop.example.com'] } });
+    await expect(checkCertificate(aws(), ARN)).resolves.toBe('shop.example.com');
+    await expect(checkCertificate(aws(), ARN, 'grafana.shop.example.com')).resolves.toBe('grafana.shop.example.com');
+    await expect(checkCertificate(aws(), ARN, 'example.com')).rejects.toThrow('--domain: the certificate covers shop.example.com, *.shop.example.com but not example.com; pass a --domain it covers, or a --certificate-arn for example.com');
+  });
+});
+
+describe('covers: a wildcard stands for exactly one label', () => {
+  it.each([
+    ['a.example.com', 'a.example.com', true],
+    ['a.example.com', 'b.example.com', false],
+    ['*.example.com', 'grafana.example.com', true],
+    ['*.example.com', 'example.com', false],
+    ['*.example.com', 'a.b.example.com', false],
+    ['*.example.com', 'grafana.example.org', false],
+  ])('%s covers %s: %s', (cert, host, expected) => {
+    expect(covers(cert, host)).toBe(expected);
   });
 });

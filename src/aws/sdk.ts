@@ -15,6 +15,7 @@ export const sdk = {
   elbv2: () => load('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2'),
   iam: () => load('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam'),
   logs: () => load('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs'),
+  route53: () => load('@aws-sdk/client-route-53') as typeof import('@aws-sdk/client-route-53'),
   secrets: () => load('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager'),
   tagging: () => load('@aws-sdk/client-resource-groups-tagging-api') as typeof import('@aws-sdk/client-resource-groups-tagging-api'),
 };

@@ -3,6 +3,7 @@ import { CliError, ExitCode, InputError } from '../errors.js';
 import { ApplyError, destroy, observeAll } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import { stackResources } from '../stack/resources.js';
+import { observeDnsRecord } from '../stack/dns.js';
 import { makeSpec } from '../stack/spec.js';
 import { findLeftovers } from '../stack/sweep.js';
 import { isInteractive } from '../ui/index.js';
@@ -23,6 +24,8 @@ export async function destroyCommand(raw: RawOptions): Promise<number> {
     const ctx = session.context(spec);
     reporter.phase(`Finding the resources of stack ${spec.name} in ${spec.region}`);
     const observed = await observeAll(resources, ctx);
+    // The domain's alias record, found through what was observed (Grafana's root URL).
+    await observeDnsRecord(ctx, resources, observed);
     const owned = resources.filter((r) => observed.get(r.id)?.owned);
     if (owned.length === 0) {
       reporter.stop();

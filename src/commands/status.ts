@@ -7,6 +7,7 @@ import { grafanaStatusSection, renderGrafanaStatus } from '../grafana/status.js'
 import { stackEndpoints, workspaceEndpoint } from '../stack/endpoints.js';
 import { stackIngestion } from '../stack/ingestion.js';
 import { stackResources } from '../stack/resources.js';
+import { observeDnsRecord } from '../stack/dns.js';
 import { makeSpec } from '../stack/spec.js';
 import { renderIngestion, renderResourceTable } from '../ui/render.js';
 import { openSession, printJson } from './session.js';
@@ -20,6 +21,8 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
     const ctx = session.context(spec);
     session.reporter.phase(`Inspecting stack ${spec.name} in ${spec.region}`);
     const observed = await observeAll(resources, ctx);
+    // The domain's alias record, found through what was observed (Grafana's root URL).
+    await observeDnsRecord(ctx, resources, observed);
     if (!resources.some((r) => observed.get(r.id)?.owned)) {
       session.reporter.stop();
       if (conn.json) printJson({ stack: spec.name, region: spec.region, healthy: false, found: false, resources: [] });

@@ -2,8 +2,10 @@ import { ampEndpointFromEnv, parseUpOptions, type RawOptions, type UpOptions } f
 import { CliError, ExitCode, InputError } from '../errors.js';
 import { apply, ApplyError, observeAll, plan, type Observation, type PlannedChange } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
+import type { AwsClients } from '../aws/clients.js';
 import { checkCertificate } from '../stack/certificate.js';
 import { resolveNetwork } from '../stack/network.js';
+import { dnsReport, findPublicZone, renderDns } from '../stack/dns.js';
 import { makeSpec } from '../stack/spec.js';
 import { stackEndpoints, workspaceEndpoint } from '../stack/endpoints.js';
 import { grafanaUpStep, renderGrafanaUp, type GrafanaUpReport } from '../grafana/up-step.js';
@@ -38,12 +40,14 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     const resourcesModule = import('../stack/resources.js');
     resourcesModule.catch(() => {}); // awaited below; a failed lookup first must not leave it unhandled
     reporter.phase(opts.certificateArn ? 'Looking up the VPC, subnets and certificate' : 'Looking up the VPC and subnets');
-    const [network] = await Promise.all([
+    const [network, dns] = await Promise.all([
       resolveNetwork(session.aws, opts.vpcId, opts.subnetIds),
-      opts.certificateArn && checkCertificate(session.aws, opts.certificateArn),
+      opts.certificateArn ? domainAndZone(session.aws, opts.certificateArn, opts.domain) : undefined,
     ]);
+    opts.domain = dns?.domain;
     const { stackResources } = await resourcesModule;
     const spec = makeSpec(opts.name, session.region, opts, network);
+    spec.dns = dns;
     const resources = stackResources(spec);
     const ctx = session.context(spec, opts.wait);
 
@@ -81,6 +85,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
       throw err;
     }
     const endpoints = stackEndpoints(ctx);
+    const domain = dnsReport(ctx);
     const resourceReports = reports.map(({ kind, name, id, action, differences }) => ({ kind, name, id, action, ...(differences?.length ? { differences } : {}) }));
     // Grafana over its HTTP API, once the AWS side is in place; a failure here makes no further AWS change.
     let grafana: GrafanaUpReport;
@@ -96,6 +101,8 @@ export async function upCommand(raw: RawOptions): Promise<number> {
         wait: opts.wait,
         endpointUrl: opts.endpointUrl,
         ampEndpointUrl,
+        // Without a Route 53 zone the user creates the record: until it resolves, Grafana cannot be reached by name.
+        awaitingDns: domain?.create ? domain.domain : undefined,
       });
     } catch (err) {
       reporter.stop();
@@ -111,6 +118,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
       region: spec.region,
       resources: resourceReports,
       ...endpoints,
+      ...(domain ? { dns: domain } : {}),
       grafana,
       waited: opts.wait,
       aws: { calls: summary.calls, mutatingCalls: summary.mutatingCalls, retries: summary.retries },
@@ -118,11 +126,17 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     // quietResult: the sandbox runs up in-process and prints only its own result.
     if (raw.quietResult === true) return ExitCode.ok;
     if (opts.json) printJson(result);
-    else process.stdout.write(renderUpResult(result) + renderGrafanaUp(grafana));
+    else process.stdout.write(renderUpResult(result) + renderDns(domain) + renderGrafanaUp(grafana));
     return ExitCode.ok;
   } finally {
     session.close();
   }
+}
+
+/** The host HTTPS is served under (checked against the certificate) and the public zone holding it. Read-only. */
+async function domainAndZone(aws: AwsClients, certificateArn: string, domain: string | undefined) {
+  const served = await checkCertificate(aws, certificateArn, domain);
+  return { domain: served, zone: await findPublicZone(aws, served) };
 }
 
 function planReport(c: PlannedChange, observed: Observation) {

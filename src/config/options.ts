@@ -31,6 +31,8 @@ export interface UpOptions extends ConnectionOptions {
   allowCidr: string;
   allowCidrDefaulted: boolean;
   certificateArn?: string;
+  /** --domain: the name HTTPS is served under (lowercase, no trailing dot); with --certificate-arn only. */
+  domain?: string;
   grafanaUrl?: string;
   /** Let the ALB serve the metrics path like any other (no 404 rule). */
   publicMetrics: boolean;
@@ -50,6 +52,8 @@ const URL_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]{0,1023}$/;
 const PROM_DURATION = /^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+// A host name: dot-separated labels of letters, digits and inner hyphens (at most 63 each, 253 in all), two or more labels.
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ACM_ARN = /^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}):\d{12}:certificate\/[0-9a-f-]{36}$/;
 
 function fail(flag: string, problem: string, fix: string): never {
@@ -182,6 +186,7 @@ export function parseUpOptions(raw: RawOptions): UpOptions {
   if (certificateArn !== undefined) {
     if (!ACM_ARN.test(certificateArn)) fail('--certificate-arn', `"${certificateArn}" is not an ACM certificate ARN`, 'pass e.g. --certificate-arn arn:aws:acm:us-east-1:123456789012:certificate/<uuid>');
   }
+  const domain = parseDomain(str(raw, 'domain'), certificateArn);
   const grafanaUrl = urlFlag(raw, 'grafanaUrl', '--grafana-url', 'http://127.0.0.1:3000/dashboard');
   return {
     ...conn,
@@ -200,6 +205,7 @@ export function parseUpOptions(raw: RawOptions): UpOptions {
     allowCidr,
     allowCidrDefaulted: cidrRaw === undefined,
     certificateArn,
+    domain,
     grafanaUrl,
     publicMetrics,
     yes: raw.yes === true,
@@ -218,6 +224,14 @@ function checkBlockableMetricsPath(path: string): void {
   if (path === '/dashboard' || path.startsWith('/dashboard/')) fail('--metrics-path', `${path} would hide Grafana, which the ALB serves at /dashboard`, fix);
   if (path.includes('*')) fail('--metrics-path', '"*" is a wildcard in ALB path patterns', fix);
   if (path.length > 126) fail('--metrics-path', `ALB path patterns hold 128 characters and "${path.slice(0, 20)}…/*" has ${path.length + 2}`, fix);
+}
+
+function parseDomain(v: string | undefined, certificateArn: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const domain = v.toLowerCase().replace(/\.$/, '');
+  if (!DOMAIN.test(domain)) fail('--domain', `"${v}" is not a host name`, 'pass the name to serve HTTPS under, e.g. --domain grafana.example.com (no wildcard, no scheme)');
+  if (!certificateArn) fail('--domain', 'it names the HTTPS host, which needs a certificate', 'add --certificate-arn with a certificate covering it, or drop --domain');
+  return domain;
 }
 
 function parseSubnetIds(v: string | undefined): string[] | undefined {

@@ -127,7 +127,8 @@ export class GrafanaClient {
     } catch (err) {
       if (this.signal?.aborted) throw this.signal.reason;
       if (timeout.aborted) throw new GrafanaError(`Grafana at ${this.baseUrl} did not answer ${what} within ${Math.round(timeoutMs / 1000)}s`, undefined, true);
-      throw new GrafanaError(`cannot reach Grafana at ${this.baseUrl} (${what}): ${networkReason(err)}`);
+      const reason = networkReason(err);
+      throw new GrafanaError(`cannot reach Grafana at ${this.baseUrl} (${what}): ${reason}`, undefined, reason === CONNECT_TIMED_OUT);
     }
     let parsed: any = text;
     try {
@@ -173,6 +174,8 @@ export function grafanaMessage(body: unknown): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
+const CONNECT_TIMED_OUT = 'the connection timed out';
+
 /** Why a request did not get through, in words (fetch puts the system error in `cause`). */
 export function networkReason(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
@@ -188,7 +191,7 @@ export function networkReason(err: unknown): string {
       return 'the connection was closed';
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'the connection timed out';
+      return CONNECT_TIMED_OUT;
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return 'no route to the host';

@@ -7,6 +7,7 @@ import { CliError } from '../errors.js';
 import { ampQueryBase, type WorkspaceEndpoint } from '../stack/endpoints.js';
 import type { Reporter } from '../ui/reporter.js';
 import { canonicalJson } from '../util/json.js';
+import { formatDuration, scaled } from '../util/time.js';
 import { GrafanaClient, GrafanaError, grafanaMessage } from './api.js';
 import { sdk } from '../aws/sdk.js';
 
@@ -77,6 +78,8 @@ interface ConnectOptions {
   waitMs?: number;
   /** True when the URL is the ALB's (a DNS failure then means "not resolvable from here"). */
   viaAlb?: boolean;
+  /** --allow-cidr: who the ALB admits (named when this machine seems not to be among them). */
+  allowCidr?: string;
 }
 
 interface Connected {
@@ -97,7 +100,8 @@ async function readAdminPassword(aws: AwsClients, secretName: string): Promise<s
   }
 }
 
-type HealthSeen = { ok: true; version?: string } | { ok: false; reason: string };
+/** `timedOut`: no answer at all (a connection or request timeout), as opposed to an HTTP error. */
+type HealthSeen = { ok: true; version?: string } | { ok: false; reason: string; timedOut?: boolean };
 
 async function probeHealth(client: GrafanaClient): Promise<HealthSeen> {
   try {
@@ -105,7 +109,7 @@ async function probeHealth(client: GrafanaClient): Promise<HealthSeen> {
     if (res.status === 200 && res.body && typeof res.body === 'object') return { ok: true, version: res.body.version };
     return { ok: false, reason: res.status === 503 ? 'its database is failing' : `answered ${res.status}` };
   } catch (err) {
-    if (err instanceof GrafanaError) return { ok: false, reason: err.message };
+    if (err instanceof GrafanaError) return { ok: false, reason: err.message, timedOut: err.timedOut };
     throw err;
   }
 }
@@ -135,6 +139,31 @@ function grafanaAccess(opts: { aws: AwsClients; secretName: string; url: string;
   };
 }
 
+// How long only timeouts (never an HTTP answer, not even an error) may last before up stops waiting.
+const UNREACHABLE_MS = 30_000;
+const PROBE_INTERVAL_MS = 5_000;
+
+/**
+ * The health probe through the ALB, stopping the wait after about 30 s in which every probe timed out:
+ * an ALB whose security group drops this machine's packets never answers, while a reachable one answers
+ * at once (502/503 while Grafana starts), so five minutes of waiting would not help.
+ */
+function failFastWhenUnreachable(grafana: GrafanaAccess, allowCidr: string | undefined): () => Promise<HealthSeen> {
+  const start = Date.now();
+  let answered = false;
+  return async () => {
+    const seen = await grafana.probe();
+    answered ||= seen.ok || !seen.timedOut;
+    if (!answered && Date.now() - start + scaled(PROBE_INTERVAL_MS) >= scaled(UNREACHABLE_MS)) {
+      const why = allowCidr && allowCidr !== '0.0.0.0/0'
+        ? `the load balancer admits only --allow-cidr ${allowCidr}, and this machine's address may be outside it: pass --allow-cidr <your ip>/32 (or a block holding it)`
+        : 'something between this machine and the load balancer drops the connections (a firewall or proxy)';
+      throw new GrafanaError(`Grafana at ${grafana.base} did not answer for ${formatDuration(UNREACHABLE_MS)}: every connection timed out; ${why}, or reach Grafana another way with --grafana-url, then run up again`);
+    }
+    return seen;
+  };
+}
+
 /** Waits (bounded, with progress) until Grafana answers /api/health, then signs in with the admin password. */
 export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
   const grafana = grafanaAccess(opts);
@@ -142,10 +171,10 @@ export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
   const waitMs = opts.waitMs ?? 5 * 60_000;
   let seen: HealthSeen;
   try {
-    seen = await pollUntil(grafana.probe, (v) => v.ok, {
+    seen = await pollUntil(opts.viaAlb ? failFastWhenUnreachable(grafana, opts.allowCidr) : grafana.probe, (v) => v.ok, {
       what: `Grafana at ${base}/api/health`,
       timeoutMs: waitMs,
-      intervalMs: 5_000,
+      intervalMs: PROBE_INTERVAL_MS,
       signal: opts.signal,
       onPoll: (v) => opts.reporter.waiting('grafana', `waiting for Grafana at ${base}: ${v.ok ? 'up' : v.reason}`),
       explain: (v) => (v.ok ? 'up' : v.reason),

@@ -3,6 +3,7 @@ import type { WorkspaceEndpoint } from '../stack/endpoints.js';
 import type { StackSpec } from '../stack/spec.js';
 import type { Reporter } from '../ui/reporter.js';
 import { GrafanaError, grafanaTarget, isLoopback } from './api.js';
+import { resolves } from '../stack/dns.js';
 import { connectGrafana, provisionGrafana, type ProvisionResult } from './provision.js';
 
 /** What `up --json` carries under `grafana` (next to `url`, the stack's Grafana URL). */
@@ -34,6 +35,8 @@ export interface GrafanaUpInput {
   wait: boolean;
   /** --endpoint-url: a local AWS emulator, whose load balancer names resolve nowhere. */
   endpointUrl?: string;
+  /** The stack's domain, when its DNS record is the user's to create (no Route 53 zone): Grafana waits until it resolves. */
+  awaitingDns?: string;
   /** FARGATE_PROM_AMP_ENDPOINT: the datasource queries this server instead of AMP (the sandbox's local data plane). */
   ampEndpointUrl?: string;
 }
@@ -58,6 +61,9 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
     throw new GrafanaError('cannot configure Grafana: the stack has no load balancer or AMP workspace yet; run `fargate-prom up` again');
   }
   const target = where.url;
+  if (input.awaitingDns && !input.grafanaUrl && !(await resolves(input.awaitingDns))) {
+    return { ...report, reason: `${input.awaitingDns} does not resolve yet: create the DNS record above, then run \`fargate-prom up\` again (or pass --grafana-url)` };
+  }
   const clearText = plainHttpWarning(target);
   if (clearText) input.reporter.warn(clearText);
   input.reporter.phase(`Waiting for Grafana at ${target}`);
@@ -68,6 +74,7 @@ export async function grafanaUpStep(input: GrafanaUpInput): Promise<GrafanaUpRep
     reporter: input.reporter,
     signal: input.signal,
     viaAlb: !input.grafanaUrl,
+    allowCidr: input.spec.options?.allowCidr,
   });
   if (version) input.reporter.info(`Grafana ${version} is up`);
   const result = await provisionGrafana({

@@ -15,6 +15,8 @@ export interface LoadBalancerState {
   name: string;
   arn: string;
   dnsName: string;
+  /** The zone of the ALB's DNS name: what a Route 53 alias to it names as AliasTarget.HostedZoneId. */
+  canonicalHostedZoneId: string;
   state: string;
   subnetIds: string[];
   securityGroupIds: string[];
@@ -25,6 +27,7 @@ function toState(lb: LoadBalancer): LoadBalancerState {
     name: lb.LoadBalancerName!,
     arn: lb.LoadBalancerArn!,
     dnsName: lb.DNSName!,
+    canonicalHostedZoneId: lb.CanonicalHostedZoneId!,
     state: lb.State?.Code ?? 'unknown',
     subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId!).sort(),
     securityGroupIds: [...(lb.SecurityGroups ?? [])].sort(),

@@ -172,6 +172,13 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
   return self;
 }
 
+/** Grafana's root URL in an observed task definition (where status and destroy learn the stack's domain). */
+export function grafanaRootUrl(state: TaskDefinitionState | undefined): string | undefined {
+  const containers = (state?.fingerprint.containers ?? []) as { name: string; environment: string[] }[];
+  const env = containers.find((c) => c.name === GRAFANA_CONTAINER)?.environment ?? [];
+  return env.find((e) => e.startsWith('GF_SERVER_ROOT_URL='))?.slice('GF_SERVER_ROOT_URL='.length);
+}
+
 export function appTaskDefinition(family: string): Resource<TaskDefinitionState> {
   // The remote-write URL is the workspace's prometheusEndpoint, which DescribeWorkspace gives once it
   // settles (CreateWorkspace does not return it), so this waits for the workspace to be ACTIVE.
@@ -212,7 +219,8 @@ export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionSt
   return onceCreated(taskDefinition('taskdef:grafana', family, ['role:execution', 'role:grafana-task', 'log:grafana', 'secret', 'alb'], (ctx) => {
     const o = requireOptions(ctx.spec);
     const alb = stateOf<LoadBalancerState>(ctx, 'alb');
-    const scheme = o.certificateArn ? 'https' : 'http';
+    // With a certificate, the name it covers (the ALB's own name never is): see stack/certificate.ts.
+    const origin = o.certificateArn && o.domain ? `https://${o.domain}` : `http://${alb.dnsName}`;
     const grafana: ContainerDefinition = {
       name: GRAFANA_CONTAINER,
       image: o.grafanaImage,
@@ -220,7 +228,7 @@ export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionSt
       portMappings: [{ containerPort: 3000, protocol: 'tcp' }],
       environment: [
         // The ALB does not strip /dashboard, so Grafana must serve from the sub path itself.
-        { name: 'GF_SERVER_ROOT_URL', value: `${scheme}://${alb.dnsName}/dashboard/` },
+        { name: 'GF_SERVER_ROOT_URL', value: `${origin}/dashboard/` },
         { name: 'GF_SERVER_SERVE_FROM_SUB_PATH', value: 'true' },
         { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
         { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },

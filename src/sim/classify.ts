@@ -43,6 +43,11 @@ export function classify(method: string, url: string, headers: IncomingHttpHeade
     return { ...base, action, protocol: service === 'ec2' ? 'ec2Query' : 'awsQuery', mutating: isMutating(action), input };
   }
   const pathSegments = parsedUrl.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (service === 'route53') {
+    // Route 53 speaks REST with XML bodies: the rules read the body themselves (see rules/route53.ts).
+    const action = route53Action(method, pathSegments);
+    return { ...base, pathSegments, action, protocol: 'restXml', mutating: isMutating(action), input: { xml: body.toString('utf8') } };
+  }
   const action = restAction(method, pathSegments);
   // REST verbs say it directly: only GET/HEAD read.
   const mutating = method !== 'GET' && method !== 'HEAD';
@@ -63,6 +68,15 @@ function restAction(method: string, segments: string[]): string {
     return ({ GET: 'ListTagsForResource', POST: 'TagResource', DELETE: 'UntagResource' } as Record<string, string>)[method] ?? `${method}Tags`;
   }
   return `${method} /${root ?? ''}`;
+}
+
+/** The Route 53 operations the CLI uses (paths under /2013-04-01/), named as in the API reference. */
+function route53Action(method: string, segments: string[]): string {
+  const [, root, , sub] = segments;
+  if (root === 'hostedzonesbyname') return 'ListHostedZonesByName';
+  if (root === 'hostedzone' && sub === 'rrset') return method === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets';
+  if (root === 'change') return 'GetChange';
+  return `${method} /${segments.slice(1).join('/')}`;
 }
 
 function parseJson(body: Buffer): Record<string, any> {

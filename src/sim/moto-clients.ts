@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Route53Client } from '@aws-sdk/client-route-53';
 
 /** SDK clients that talk to moto directly (bypassing the rules), so rules can look at current state. */
 export interface MotoClients {
@@ -13,6 +14,7 @@ export interface MotoClients {
   logs: CloudWatchLogsClient;
   amp: AmpClient;
   secrets: SecretsManagerClient;
+  route53: Route53Client;
 }
 
 export class MotoClientPool {
@@ -36,6 +38,7 @@ export class MotoClientPool {
         logs: new CloudWatchLogsClient(config),
         amp: new AmpClient(config),
         secrets: new SecretsManagerClient(config),
+        route53: new Route53Client(config),
       };
       this.byRegion.set(region, clients);
     }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 
-/** The four AWS wire protocols the CLI's services speak. */
-export type Protocol = 'awsJson' | 'awsQuery' | 'ec2Query' | 'restJson';
+/** The AWS wire protocols the CLI's services speak (restXml: Route 53). */
+export type Protocol = 'awsJson' | 'awsQuery' | 'ec2Query' | 'restJson' | 'restXml';
 
 /** An HTTP response the proxy sends back (from moto, rewritten, or made up). */
 export interface Reply {
@@ -48,7 +48,8 @@ export function errorReply(protocol: Protocol, code: string, message: string, st
         headers: { 'content-type': 'application/json', 'x-amzn-errortype': code, 'x-amzn-requestid': requestId },
         body: Buffer.from(JSON.stringify({ message, ...extra })),
       };
-    case 'awsQuery': {
+    case 'awsQuery':
+    case 'restXml': {
       const type = status >= 500 ? 'Receiver' : 'Sender';
       return xmlReply(
         `<ErrorResponse><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error>` +

@@ -2,6 +2,7 @@ import type { Context } from '../engine/types.js';
 import type { WorkspaceState } from '../resources/amp-workspace.js';
 import type { LoadBalancerState } from '../resources/load-balancer.js';
 import { partition } from '@aws-sdk/core/client';
+import { stackDomain } from './dns.js';
 import { remoteWriteUrl } from '../templates/agent.js';
 
 export interface StackEndpoints {
@@ -14,7 +15,9 @@ export interface StackEndpoints {
 export function stackEndpoints(ctx: Context, https = Boolean(ctx.spec.options?.certificateArn)): StackEndpoints {
   const alb = ctx.states.get('alb') as LoadBalancerState | undefined;
   const ws = workspaceEndpoint(ctx);
-  const origin = alb ? `${https ? 'https' : 'http'}://${alb.dnsName}` : undefined;
+  // With a certificate the URLs use the name it covers: it never covers the ALB's own name.
+  const domain = stackDomain(ctx);
+  const origin = domain ? `https://${domain}` : alb ? `${https ? 'https' : 'http'}://${alb.dnsName}` : undefined;
   return {
     app: { url: origin ? `${origin}/` : undefined },
     grafana: { url: origin ? `${origin}/dashboard/` : undefined },

@@ -1,6 +1,7 @@
 import type { Context, Resource } from '../engine/types.js';
 import { ampWorkspace, type WorkspaceState } from '../resources/amp-workspace.js';
 import { ecsCluster } from '../resources/cluster.js';
+import { dnsRecord } from '../resources/dns-record.js';
 import { onceCreated, stateOf } from '../resources/common.js';
 import { appService, grafanaService } from '../resources/ecs-service.js';
 import { iamRole, policy, TASK_EXECUTION_POLICY_ARN } from '../resources/iam-role.js';
@@ -58,5 +59,7 @@ export function stackResources(spec: StackSpec): Resource[] {
     grafanaTaskDefinition(n.grafanaFamily),
     appService(n.appService),
     grafanaService(n.grafanaService),
+    // Only with a public hosted zone for the domain; without one, up prints the record to create.
+    ...(spec.dns?.zone ? [dnsRecord(spec.dns.domain, spec.dns.zone)] : []),
   ];
 }

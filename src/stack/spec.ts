@@ -1,4 +1,5 @@
 import type { UpOptions } from '../config/options.js';
+import type { HostedZone } from './dns.js';
 
 export const STACK_TAG_KEY = 'fargate-prom:stack';
 
@@ -17,6 +18,8 @@ export interface StackSpec {
   /** Present for `up`; status and destroy only find and inspect. */
   options?: UpOptions;
   network?: Network;
+  /** The domain HTTPS is served under, and the public Route 53 zone holding it when there is one. */
+  dns?: { domain: string; zone?: HostedZone };
 }
 
 export type StackNames = ReturnType<typeof stackNames>;

@@ -6,6 +6,7 @@ import { elbv2Rules } from './elbv2.js';
 import { iamRules, roleNotYetVisible } from './iam.js';
 import { logsRules } from './logs.js';
 import { secretsManagerRules } from './secretsmanager.js';
+import { route53Rules } from './route53.js';
 
 /** Every rule, keyed by the SigV4 service name in the credential scope. */
 export const allRules: RuleBook = {
@@ -16,4 +17,5 @@ export const allRules: RuleBook = {
   iam: { before: roleNotYetVisible, actions: iamRules },
   logs: { actions: logsRules },
   secretsmanager: { actions: secretsManagerRules },
+  route53: { actions: route53Rules },
 };
