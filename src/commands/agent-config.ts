@@ -45,7 +45,7 @@ async function stackWorkspace(opts: UpOptions): Promise<{ region: string; worksp
     const spec = makeSpec(opts.name, session.region);
     // The same lookup up and destroy use; a workspace with the alias but without the stack's tag is not ours.
     const ws = await ampWorkspace(spec.names.workspaceAlias).observe(session.context(spec));
-    if (!ws?.owned) throw new CliError(`no AMP workspace of stack ${spec.name} in ${spec.region}; pass --workspace-id, or run \`fargate-prom up\` first`, ExitCode.notFound);
+    if (!ws?.owned) throw new CliError(`no AMP workspace of stack ${spec.name} in ${spec.region}; pass --workspace-id, or run \`fargate-prom up\` first`, 'NOT_FOUND');
     return { region: session.region, workspace: ws.state.workspaceId };
   } finally {
     session.close();

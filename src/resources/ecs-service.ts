@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Deployment, Service } from '@aws-sdk/client-ecs';
-import { CliError } from '../errors.js';
+import { CliError, TimeoutError } from '../errors.js';
 import { errorMessage } from '../aws/errors.js';
 import { pollUntil, retryWhile } from '../aws/retry.js';
 import type { Context, Health, Resource } from '../engine/types.js';
@@ -67,6 +67,8 @@ const CANNOT_ASSUME_ROLE = /unable to assume (the )?role/i;
 
 /** Errors that time fixes while a new stack settles (see aws-rules.md §2, §4 and §7). */
 export function settlingReason(err: unknown): string | undefined {
+  // ECS answers all of these with InvalidParameterException (or a task's stoppedReason): only AWS's
+  // own message tells them apart.
   const m = errorMessage(err);
   if (/does not have an associated load balancer/i.test(m)) return 'the load balancer is still attaching the target group';
   if (CANNOT_ASSUME_ROLE.test(m) || /unable to assume the service linked role/i.test(m)) return 'IAM is still propagating the new roles';
@@ -305,7 +307,7 @@ async function waitSteady(ctx: Context, id: string, cluster: string, name: strin
     }
     if (Date.now() > deadline) {
       const why = await diagnoseService(ctx, cluster, name);
-      throw new CliError(`timed out after ${formatDuration(STEADY_TIMEOUT_MS)} waiting for ECS service ${name} to become steady (${s.row.running}/${s.row.desired} running, rollout ${s.row.rollout}, targets ${s.row.targets}).\n${why}`);
+      throw new TimeoutError(`ECS service ${name} to become steady`, STEADY_TIMEOUT_MS, ` (${s.row.running}/${s.row.desired} running, rollout ${s.row.rollout}, targets ${s.row.targets}).\n${why}`);
     }
     await sleep(scaled(5_000), ctx.signal);
   }
