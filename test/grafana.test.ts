@@ -15,7 +15,8 @@ import { AMP_DATASOURCE_TYPE, GNET_TIMEOUT_MS, connectGrafana, prepareDashboard,
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
 import { freeClosedPort } from './support/ports.js';
 import { runCli, simEnv, type CliRun } from './support/cli.js';
-import { FIXTURES, startGrafanaStandin, validateAgainstSpec, type GrafanaStandin, type StandinOptions } from './support/grafana-standin.js';
+import { startGrafanaStandin, validateAgainstSpec, type GrafanaStandin, type StandinOptions } from './support/grafana-standin.js';
+import { FIXTURES } from './support/environment.js';
 
 const STACK = 'graf';
 const REGION = 'us-east-1';

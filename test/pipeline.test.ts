@@ -20,13 +20,13 @@ import { startSigningProxy, type SigningProxy } from '../src/sim/sigv4-proxy.js'
 import { Tracker, promQuery, type Proc } from './support/pipeline-procs.js';
 import { eventually } from './support/sim-fixtures.js';
 import { startGrafanaStandin } from './support/grafana-standin.js';
-import { underCi } from './support/environment.js';
+import { FIXTURES, underCi } from './support/environment.js';
 
 const exec = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
 const START_SCRIPT = join(ROOT, 'src/templates/agent-start.sh');
 const APP = join(ROOT, 'docker/metrics-app/server.js');
-const DASHBOARD = resolve(ROOT, '../shared/fixtures/dashboard-11159.json');
+const DASHBOARD = resolve(FIXTURES, 'dashboard-11159.json');
 const REGION = 'eu-west-1';
 const CREDENTIALS = { accessKeyId: 'PIPELINE-TEST-KEY-0001', secretAccessKey: 'pipeline-test-secret-key-0001' };
 

@@ -62,10 +62,15 @@ async function describe(ctx: Context, cluster: string, name: string): Promise<Se
   return out.services?.find((s) => s.serviceName === name && s.status !== 'INACTIVE');
 }
 
-// How ECS words a task role it cannot assume (yet): a stopped-task reason or an API error (aws-rules.md §4).
+// How ECS words a task role it cannot assume (yet): a stopped-task reason or an API error
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
 const CANNOT_ASSUME_ROLE = /unable to assume (the )?role/i;
 
-/** Errors that time fixes while a new stack settles (see aws-rules.md §2, §4 and §7). */
+/**
+ * Errors that time fixes while a new stack settles: a target group not yet attached to the ALB
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LoadBalancer.html), IAM propagation (see above), and EC2
+ * throttling (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html).
+ */
 export function settlingReason(err: unknown): string | undefined {
   // ECS answers all of these with InvalidParameterException (or a task's stoppedReason): only AWS's
   // own message tells them apart.

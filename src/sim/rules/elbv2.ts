@@ -9,7 +9,7 @@ import { internetGatewayOf } from './ec2.js';
 
 const validation = (message: string) => new AwsError('ValidationError', message);
 
-/** aws-rules.md §6: ≤32 alphanumerics or hyphens, no hyphen at either end. */
+/** ≤32 alphanumerics or hyphens, no hyphen at either end: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html */
 function checkElbName(kind: 'Load balancer' | 'Target group', name: string | undefined): void {
   if (!name) throw validation(`${kind} name is required`);
   if (name.length > 32) throw validation(`${kind} name '${name}' cannot be longer than '32' characters`);
@@ -57,7 +57,7 @@ function checkTwoZones(subnetIds: string[], subnets: Subnet[]): void {
   if (zones.size < subnets.length) throw validation('You can specify only one subnet per Availability Zone');
 }
 
-/** aws-rules.md §6: an internet-facing load balancer needs a VPC with an internet gateway. */
+/** An internet-facing load balancer needs a VPC with an internet gateway: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html */
 async function checkInternetGateway(ctx: RuleContext, subnets: Subnet[]): Promise<void> {
   const vpcId = subnets[0]?.VpcId;
   if (vpcId && !(await internetGatewayOf(ctx.moto, vpcId))) throw new AwsError('InvalidSubnet', `VPC ${vpcId} has no internet gateway`);
@@ -116,7 +116,7 @@ const createListener: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
-/** Remember which SGs the ALB's ENIs held: they linger after the delete (aws-rules.md §7). */
+/** Remember which SGs the ALB's ENIs held: they linger after the delete (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html). */
 const deleteLoadBalancer: ActionRule = async (ctx) => {
   const arn = ctx.call.input.LoadBalancerArn;
   const before = await ctx.moto.elb
