@@ -7,6 +7,7 @@ import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { freeLoopbackPort } from '../src/util/ports.js';
 import { runCli, simEnv } from './support/cli.js';
 import { eventually } from './support/sim-fixtures.js';
+import { underCi } from './support/environment.js';
 
 // The agent signing for itself: Debian 13's prometheus 2.53.3 (fetched by scripts/ensure-test-deps.sh;
 // Debian 12's 2.42 does not sign), run with the config and start script `up` registered, writing
@@ -24,7 +25,6 @@ const status = () => runCli(['status', '--name', STACK, '--endpoint-url', sim.en
 // Without the binary, a machine skips this; CI fails instead: it must not pass without the only proof
 // that the agent signs its own writes.
 const haveSigningPrometheus = existsSync(SIGNING_PROMETHEUS);
-const underCi = Boolean(process.env.CI) && process.env.CI !== 'false';
 
 describe.skipIf(!haveSigningPrometheus && !underCi)('the agent signs its remote writes itself (Prometheus 2.53.3)', () => {
   beforeAll(async () => {

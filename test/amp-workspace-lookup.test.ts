@@ -120,7 +120,7 @@ describe('the stack\'s workspace among a hundred aliased <stack>-… and one bei
     const run = await cli(['destroy', '--name', STACK, '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
     await eventually(async () => (await ours()).length === 0, 15_000, 'our workspace deleted');
-    const left = (await motoWorkspaces()).map((w) => w.workspaceId).sort();
+    const left = (await motoWorkspaces()).map((w) => w.workspaceId!).sort();
     expect(left).toEqual(expect.arrayContaining(foreignIds));
     expect(left.filter((id) => !foreignIds.includes(id))).toEqual([]);
   }, 120_000);

@@ -21,7 +21,7 @@ describe('checkCertificate', () => {
 
   it('refuses one ACM does not have', async () => {
     acm.on(DescribeCertificateCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
-    await expect(checkCertificate(aws(), ARN)).rejects.toMatchObject({ exitCode: 2 });
+    await expect(checkCertificate(aws(), ARN)).rejects.toMatchObject({ code: 'INVALID_INPUT', exitCode: 2 });
   });
 
   it('accepts an ISSUED certificate and serves under its name, or a --domain it covers', async () => {

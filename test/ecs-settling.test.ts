@@ -13,7 +13,7 @@ import { setTimeScale } from '../src/util/time.js';
 setTimeScale(0.001);
 
 const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: {} });
-// ECS passes EC2's throttling on in its own, non-retryable error (aws-rules.md §7).
+// ECS passes EC2's throttling on in its own, non-retryable error (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html).
 const WRAPPED_THROTTLE = 'Error retrieving security group information for [sg-0abc]: Request limit exceeded. (ErrorCode: RequestLimitExceeded)';
 
 const ecs = mockClient(ECSClient);

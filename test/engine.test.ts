@@ -55,7 +55,7 @@ describe('runGraph', () => {
     }, controller.signal);
     expect(started).toEqual(['a']);
     expect(result.skipped).toEqual(['b']);
-    expect(result.failed[0].error).toMatchObject({ exitCode: 130 });
+    expect(result.failed[0].error).toMatchObject({ code: 'INTERRUPTED', exitCode: 130 });
   });
 });
 
@@ -208,6 +208,7 @@ describe('observe, plan, apply, destroy', () => {
     const observed = await observeAll(resources, c);
     const err = (await apply(await plan(resources, observed, c), observed, c).catch((e: unknown) => e)) as ApplyError;
     expect(err).toBeInstanceOf(ApplyError);
+    expect(err.code).toBe('INTERRUPTED');
     expect(err.exitCode).toBe(130);
     expect(err.completed.map((r) => `${r.action} ${r.name}`)).toEqual(['create ws']);
     expect(err.notStarted.map((r) => r.id)).toEqual(['svc']);

@@ -4,7 +4,8 @@ import { DeleteSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { AwsClients } from '../src/aws/clients.js';
 import { describeError } from '../src/aws/errors.js';
-import { retryWhile } from '../src/aws/retry.js';
+import { pollUntil, retryWhile } from '../src/aws/retry.js';
+import { TimeoutError } from '../src/errors.js';
 import type { Context } from '../src/engine/types.js';
 import { albSecurityGroup } from '../src/resources/security-group.js';
 import { makeSpec } from '../src/stack/spec.js';
@@ -59,7 +60,22 @@ describe('error paths (SDK mocked)', () => {
       throw awsError('InvalidParameterException', 'The target group does not have an associated load balancer.');
     }, { what: 'creating ECS service x', budgetMs: 400_000, firstDelayMs: 5_000, maxDelayMs: 50_000, retryWhen: () => 'attaching' }); // × the 0.001 time scale
     await expect(attempt).rejects.toThrow(/creating ECS service x: still failing after .*does not have an associated load balancer/);
+    await expect(attempt).rejects.toMatchObject({ code: 'RETRIES_EXHAUSTED', exitCode: 1 });
     expect(calls).toBeGreaterThan(1);
+  });
+
+  it('pollUntil gives up with a TimeoutError (code TIMEOUT) naming what it waited for and the last state seen', async () => {
+    let polls = 0;
+    const err = await pollUntil(async () => `CREATING ${++polls}`, () => false, {
+      what: 'workspace x to become ACTIVE',
+      timeoutMs: 60_000, // × the 0.001 time scale
+      intervalMs: 5_000,
+      explain: (v) => v,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ code: 'TIMEOUT', exitCode: 1, what: 'workspace x to become ACTIVE', timeoutMs: 60_000 });
+    expect((err as TimeoutError).message).toBe(`timed out after 1m00s waiting for workspace x to become ACTIVE; last seen: CREATING ${polls}`);
+    expect(polls).toBeGreaterThan(1);
   });
 
   it('retryWhile does not retry what time will not fix', async () => {

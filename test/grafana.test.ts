@@ -5,17 +5,18 @@ import { DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { startSimulation, type Simulation } from '../src/sim/simulation.js';
 import { AwsClients } from '../src/aws/clients.js';
-import { isLoopback, networkReason } from '../src/grafana/api.js';
+import { GrafanaClient, isLoopback, networkReason } from '../src/grafana/api.js';
 import { grafanaStatusSection } from '../src/grafana/status.js';
 import { grafanaUpStep, plainHttpWarning } from '../src/grafana/up-step.js';
 import { makeSpec } from '../src/stack/spec.js';
 import type { Reporter } from '../src/ui/reporter.js';
 import { silentReporter } from '../src/ui/reporter.js';
-import { AMP_DATASOURCE_TYPE, GNET_TIMEOUT_MS, prepareDashboard, shippedDashboard } from '../src/grafana/provision.js';
+import { AMP_DATASOURCE_TYPE, GNET_TIMEOUT_MS, connectGrafana, prepareDashboard, shippedDashboard } from '../src/grafana/provision.js';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
 import { freeClosedPort } from './support/ports.js';
 import { runCli, simEnv, type CliRun } from './support/cli.js';
-import { FIXTURES, startGrafanaStandin, validateAgainstSpec, type GrafanaStandin, type StandinOptions } from './support/grafana-standin.js';
+import { startGrafanaStandin, validateAgainstSpec, type GrafanaStandin, type StandinOptions } from './support/grafana-standin.js';
+import { FIXTURES } from './support/environment.js';
 
 const STACK = 'graf';
 const REGION = 'us-east-1';
@@ -657,6 +658,20 @@ describe('pure parts', () => {
     expect(networkReason(fetchError('UND_ERR_SOCKET'))).toBe('the connection was closed');
     expect(networkReason(fetchError('UND_ERR_CONNECT_TIMEOUT'))).toBe('the connection timed out');
     expect(networkReason(new Error('something else'))).toBe('something else');
+  });
+
+  it('a name that does not resolve is flagged on the error, and the wait for Grafana ends with the DNS hint', async () => {
+    const fetchError = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('getaddrinfo ENOTFOUND shop-alb.example'), { code: 'ENOTFOUND' }) });
+    const fetchMock = vi.spyOn(globalThis, 'fetch').mockRejectedValue(fetchError);
+    try {
+      const url = 'http://shop-alb.example/dashboard';
+      await expect(new GrafanaClient({ baseUrl: url }).get('/api/health')).rejects.toMatchObject({ code: 'GRAFANA', unresolved: true, timedOut: false });
+      const wait = connectGrafana({ aws: new AwsClients({ region: 'us-east-1' }), secretName: 'unused', url, reporter: silentReporter, waitMs: 1, viaAlb: true });
+      await expect(wait).rejects.toMatchObject({ code: 'GRAFANA' });
+      await expect(wait).rejects.toThrow(/^timed out after .* waiting for Grafana at http:\/\/shop-alb\.example\/dashboard\/api\/health; last seen: .*does not resolve \(DNS\); the load balancer's name does not resolve from here/);
+    } finally {
+      fetchMock.mockRestore();
+    }
   });
 
   it('plain HTTP is only fine on loopback', () => {

@@ -21,12 +21,13 @@ import { startSigningProxy, type SigningProxy } from '../src/sim/sigv4-proxy.js'
 import { Tracker, promQuery, type Proc } from './support/pipeline-procs.js';
 import { eventually } from './support/sim-fixtures.js';
 import { startGrafanaStandin } from './support/grafana-standin.js';
+import { FIXTURES, underCi } from './support/environment.js';
 
 const exec = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
 const START_SCRIPT = join(ROOT, 'src/templates/agent-start.sh');
 const APP = join(ROOT, 'docker/metrics-app/server.js');
-const DASHBOARD = resolve(ROOT, '../shared/fixtures/dashboard-11159.json');
+const DASHBOARD = resolve(FIXTURES, 'dashboard-11159.json');
 const REGION = 'eu-west-1';
 const CREDENTIALS = { accessKeyId: 'PIPELINE-TEST-KEY-0001', secretAccessKey: 'pipeline-test-secret-key-0001' };
 
@@ -57,7 +58,8 @@ function agentInput(over: Partial<AgentInput> = {}): AgentInput {
 
 /**
  * The POSIX shells the start script runs under, named explicitly: dash (Debian's /bin/sh), and busybox
- * sh, the shell of the Prometheus image, where this machine has busybox.
+ * sh, the shell of the Prometheus image. A machine without busybox skips its cases; CI (which installs
+ * it) fails them instead: the image's own shell is the one that matters.
  */
 interface Shell { name: string; argv: string[]; missing?: string }
 const DASH: Shell = { name: 'dash', argv: ['dash'] };
@@ -67,7 +69,13 @@ const BUSYBOX: Shell = {
   missing: spawnSync('sh', ['-c', 'command -v busybox']).status === 0 ? undefined : 'busybox is not installed on this machine',
 };
 const SHELLS = [DASH, BUSYBOX];
-const underShell = (shell: Shell, what: string) => `${what}, under ${shell.name}${shell.missing ? ` (skipped: ${shell.missing})` : ''}`;
+const underShell = (shell: Shell, what: string) => `${what}, under ${shell.name}${shell.missing && !underCi ? ` (skipped: ${shell.missing})` : ''}`;
+const skipShell = (shell: Shell) => Boolean(shell.missing) && !underCi;
+
+/** Fails the cases under a missing shell (reached only under CI, where they are not skipped). */
+function requireShell(shell: Shell): void {
+  if (shell.missing) throw new Error(`${shell.missing}: install it (Debian: apt-get install busybox); CI must run the start script under the image's shell`);
+}
 
 /** The start script under `shell`, with only the env given. */
 function runStartScript(name: string, dir: string, env: Record<string, string | undefined>, shell: Shell = DASH): Proc {
@@ -129,11 +137,12 @@ describe('generated agent configs pass promtool check config --agent', () => {
 });
 
 for (const shell of SHELLS) {
-  describe.skipIf(Boolean(shell.missing))(underShell(shell, 'the start script picks the agent flag from the Prometheus version'), () => {
+  describe.skipIf(skipShell(shell))(underShell(shell, 'the start script picks the agent flag from the Prometheus version'), () => {
     // A fake Prometheus: prints a version (or the real binary's) and records the argv it is exec'd with.
     let fakeDir: string;
     let fakeBin: string;
     beforeAll(() => {
+      requireShell(shell);
       fakeDir = tracker.tempDir('fake-prom');
       fakeBin = join(fakeDir, 'prometheus');
       writeFileSync(fakeBin, [
@@ -206,7 +215,9 @@ for (const shell of SHELLS) {
     });
   });
 
-  describe.skipIf(Boolean(shell.missing))(underShell(shell, 'the start script and the task metadata endpoint'), () => {
+  describe.skipIf(skipShell(shell))(underShell(shell, 'the start script and the task metadata endpoint'), () => {
+    beforeAll(() => requireShell(shell));
+
     afterEach(async () => {
       await tracker.stopAll();
     });

@@ -15,6 +15,9 @@ const FAST: SimTiming = {
   roleWarmupMs: 150,
   drainMs: 150,
   eniLingerMs: 200,
+  secretDeletionMs: 200,
+  iamPropagationMs: 0,
+  logGroupListingMs: 0,
 };
 
 // The stack an uninterrupted `up` makes; every resumed `up` must make exactly the same. It stays up

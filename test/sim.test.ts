@@ -73,6 +73,9 @@ const FAST: SimTiming = {
   roleWarmupMs: 300,
   drainMs: 300,
   eniLingerMs: 400,
+  secretDeletionMs: 200,
+  iamPropagationMs: 0,
+  logGroupListingMs: 0,
 };
 const LONG = 60_000;
 

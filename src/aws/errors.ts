@@ -21,6 +21,7 @@ const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', '
 export function describeError(err: unknown): string {
   // Our own errors are already written for the user.
   if (err instanceof CliError) return err.message;
+  // The SDK and AWS name some of these only in their message text; matching it is the only way.
   const name = errorName(err);
   const message = errorMessage(err);
   const code = (err as { code?: string })?.code ?? '';

@@ -1,4 +1,4 @@
-import { CliError } from '../errors.js';
+import { CliError, TimeoutError } from '../errors.js';
 import { describeError } from './errors.js';
 import { formatDuration, scaled, sleep } from '../util/time.js';
 
@@ -33,7 +33,7 @@ export async function retryWhile<T>(fn: () => Promise<T>, opts: RetryOptions): P
       const elapsed = Date.now() - start;
       if (!reason) throw err;
       if (elapsed + delay > budget) {
-        throw new CliError(`${opts.what}: still failing after ${formatDuration(elapsed / scaleOf(opts.budgetMs, budget))}: ${(opts.explain ?? describeError)(err)}`);
+        throw new CliError(`${opts.what}: still failing after ${formatDuration(elapsed / scaleOf(opts.budgetMs, budget))}: ${(opts.explain ?? describeError)(err)}`, 'RETRIES_EXHAUSTED');
       }
       opts.onRetry?.(reason, elapsed);
       await sleep(delay, opts.signal);
@@ -53,7 +53,7 @@ export interface PollOptions<T> {
   explain?: (value: T) => string;
 }
 
-/** Polls until `done` says so, or fails with what it was waiting for and the last state seen. */
+/** Polls until `done` says so, or fails with a TimeoutError naming what it waited for and the last state seen. */
 export async function pollUntil<T>(check: () => Promise<T>, done: (v: T) => boolean, opts: PollOptions<T>): Promise<T> {
   const start = Date.now();
   const timeout = scaled(opts.timeoutMs);
@@ -64,7 +64,7 @@ export async function pollUntil<T>(check: () => Promise<T>, done: (v: T) => bool
     const elapsed = Date.now() - start;
     if (elapsed + interval > timeout) {
       const last = opts.explain ? `; last seen: ${opts.explain(value)}` : '';
-      throw new CliError(`timed out after ${formatDuration(opts.timeoutMs)} waiting for ${opts.what}${last}`);
+      throw new TimeoutError(opts.what, opts.timeoutMs, last);
     }
     opts.onPoll?.(value, elapsed);
     await sleep(interval, opts.signal);

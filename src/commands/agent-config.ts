@@ -57,7 +57,7 @@ async function stackWorkspace(opts: UpOptions): Promise<Found> {
     const spec = makeSpec(opts.name, session.region);
     // The same lookup up and destroy use; a workspace with the alias but without the stack's tag is not ours.
     const ws = await ampWorkspace(spec.names.workspaceAlias).observe(session.context(spec));
-    if (!ws?.owned) throw new CliError(`no AMP workspace of stack ${spec.name} in ${spec.region}; pass --workspace-id, or run \`fargate-prom up\` first`, ExitCode.notFound);
+    if (!ws?.owned) throw new CliError(`no AMP workspace of stack ${spec.name} in ${spec.region}; pass --workspace-id, or run \`fargate-prom up\` first`, 'NOT_FOUND');
     if (!ws.state.prometheusEndpoint) throw new CliError(`AMP workspace ${ws.state.workspaceId} has no endpoint yet (it is ${ws.state.status}); try again once it is ACTIVE`);
     return { region: session.region, prometheusEndpoint: ws.state.prometheusEndpoint };
   } finally {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { AmpQueryClient } from '../aws/amp-query.js';
 import { sdk } from '../aws/sdk.js';
 import type { RawOptions } from '../config/options.js';
-import { CliError, ExitCode, InputError } from '../errors.js';
+import { CliError, InputError } from '../errors.js';
 import { startAmpDataPlane } from '../sim/amp-data-plane.js';
 import { startLocalAppTask } from '../sim/local-task.js';
 import { startSimulation, type Simulation } from '../sim/simulation.js';
@@ -38,7 +38,7 @@ class Teardown {
 
 function requireOnPath(bin: string, install: string) {
   if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
-    throw new CliError(`--sandbox needs ${bin} on PATH: ${install}`, ExitCode.invalidInput);
+    throw new CliError(`--sandbox needs ${bin} on PATH: ${install}`, 'INVALID_INPUT');
   }
 }
 
@@ -159,7 +159,7 @@ async function waitForSamples(planeUrl: string, workspaceId: string, job: string
   while (!signal.aborted) {
     const up = await query.instant(`up{job=${JSON.stringify(job)}} == 1`).catch(() => []);
     if (up.length) return;
-    if (Date.now() > deadline) throw new CliError('no samples reached the local AMP data plane within 90s; rerun with FARGATE_PROM_SANDBOX_VERBOSE=1 to see the agent\'s log');
+    if (Date.now() > deadline) throw new CliError('no samples reached the local AMP data plane within 90s; rerun with FARGATE_PROM_SANDBOX_VERBOSE=1 to see the agent\'s log', 'TIMEOUT');
     await sleep(500);
   }
 }

@@ -4,7 +4,7 @@ import { sdk } from '../aws/sdk.js';
 import { describeError } from '../aws/errors.js';
 import { checkRegion } from '../config/aws-environment.js';
 import type { ConnectionOptions } from '../config/options.js';
-import { CliError, ExitCode, InputError } from '../errors.js';
+import { CliError, ExitCode, InputError, InterruptedError } from '../errors.js';
 import type { Context } from '../engine/types.js';
 import type { StackSpec } from '../stack/spec.js';
 import { makeReporter } from '../ui/index.js';
@@ -36,7 +36,7 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
     await aws.ecs.config.credentials();
   } catch (err) {
     aws.destroy();
-    throw new CliError(describeError(err), ExitCode.invalidInput);
+    throw new CliError(describeError(err), 'INVALID_INPUT');
   }
   const reporter = conn.json ? new PlainReporter() : makeReporter();
   let interrupts = 0;
@@ -48,7 +48,7 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
       process.exit(ExitCode.interrupted);
     }
     reporter.warn('interrupted: starting nothing new, letting the AWS calls in flight finish (cut off after 5 s); Ctrl-C again to quit at once');
-    controller.abort(new CliError('interrupted', ExitCode.interrupted));
+    controller.abort(new InterruptedError());
     setTimeout(() => inFlight.abort(), IN_FLIGHT_GRACE_MS).unref();
   };
   process.on('SIGINT', onSigint);

@@ -26,7 +26,7 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
     if (!resources.some((r) => observed.get(r.id)?.owned)) {
       session.reporter.stop();
       if (conn.json) printJson({ stack: spec.name, region: spec.region, healthy: false, found: false, resources: [] });
-      throw new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, ExitCode.notFound);
+      throw new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, 'NOT_FOUND');
     }
     const metrics = stackIngestion(ctx, conn.ampEndpointUrl);
     const reports: ResourceReport[] = await Promise.all(resources.map(async (r) => {

@@ -1,5 +1,6 @@
 // Values AWS enforces server-side; checked here so a bad flag fails before any AWS call.
-// Source: ../shared/reference/aws-rules.md §1 (Fargate) and §5 (CloudWatch Logs).
+// Sources: https://docs.aws.amazon.com/AmazonECS/latest/userguide/task-cpu-memory-error.html (Fargate cpu/memory) and
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html (log retention).
 
 /** Fargate task cpu units → allowed memory (MiB). */
 export const FARGATE_MEMORY_BY_CPU: Record<number, number[]> = {

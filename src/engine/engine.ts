@@ -1,4 +1,4 @@
-import { CliError, ForeignResourceError } from '../errors.js';
+import { CliError, ExitCode, ForeignResourceError } from '../errors.js';
 import { describeError } from '../aws/errors.js';
 import { runGraph } from './graph.js';
 import type { Context, Observed, Resource, ResourceReport, UpAction } from './types.js';
@@ -177,10 +177,10 @@ export class ApplyError extends CliError {
     readonly notStarted: Resource[],
   ) {
     super(
-      cause instanceof CliError && cause.exitCode !== 1
+      cause instanceof CliError && cause.exitCode !== ExitCode.failed
         ? cause.message
         : `${resource.kind} ${resource.name}: ${describeError(cause)}`,
-      cause instanceof CliError ? cause.exitCode : 1,
+      cause instanceof CliError ? cause.code : 'FAILED',
     );
     this.name = 'ApplyError';
   }

@@ -9,9 +9,18 @@ interface GrafanaResponse<T = any> {
 
 /** One line naming the route and what Grafana (or the network) said. Never carries credentials. */
 export class GrafanaError extends CliError {
-  /** `status`: Grafana's answer, when it answered; `timedOut`: no answer within the request's bound. */
-  constructor(message: string, readonly status?: number, readonly timedOut = false) {
-    super(message);
+  /** Grafana's answer, when it answered. */
+  readonly status?: number;
+  /** No answer within the request's bound. */
+  readonly timedOut: boolean;
+  /** Grafana's host name does not resolve (DNS). */
+  readonly unresolved: boolean;
+
+  constructor(message: string, status?: number, why: { timedOut?: boolean; unresolved?: boolean } = {}) {
+    super(message, 'GRAFANA');
+    this.status = status;
+    this.timedOut = why.timedOut ?? false;
+    this.unresolved = why.unresolved ?? false;
     this.name = 'GrafanaError';
   }
 }
@@ -126,9 +135,12 @@ export class GrafanaClient {
       text = await res.text();
     } catch (err) {
       if (this.signal?.aborted) throw this.signal.reason;
-      if (timeout.aborted) throw new GrafanaError(`Grafana at ${this.baseUrl} did not answer ${what} within ${Math.round(timeoutMs / 1000)}s`, undefined, true);
-      const reason = networkReason(err);
-      throw new GrafanaError(`cannot reach Grafana at ${this.baseUrl} (${what}): ${reason}`, undefined, reason === CONNECT_TIMED_OUT);
+      if (timeout.aborted) throw new GrafanaError(`Grafana at ${this.baseUrl} did not answer ${what} within ${Math.round(timeoutMs / 1000)}s`, undefined, { timedOut: true });
+      const code = networkCode(err) ?? '';
+      throw new GrafanaError(`cannot reach Grafana at ${this.baseUrl} (${what}): ${networkReason(err)}`, undefined, {
+        timedOut: CONNECT_TIMEOUT.includes(code),
+        unresolved: UNRESOLVED.includes(code),
+      });
     }
     let parsed: any = text;
     try {
@@ -174,16 +186,21 @@ export function grafanaMessage(body: unknown): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
-const CONNECT_TIMED_OUT = 'the connection timed out';
+/** The system error code of a failed fetch (fetch puts the system error in `cause`). */
+function networkCode(err: unknown): string | undefined {
+  return (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
+}
 
-/** Why a request did not get through, in words (fetch puts the system error in `cause`). */
+// The codes of a host name that does not resolve, and of a connection that was never answered.
+const UNRESOLVED = ['ENOTFOUND', 'EAI_AGAIN'];
+const CONNECT_TIMEOUT = ['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'];
+
+/** Why a request did not get through, in words. */
 export function networkReason(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const code = cause?.code ?? (err as { code?: string })?.code;
+  const cause = (err as { cause?: { message?: string } })?.cause;
+  const code = networkCode(err);
+  if (code && UNRESOLVED.includes(code)) return 'its host name does not resolve (DNS)';
   switch (code) {
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'its host name does not resolve (DNS)';
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':
@@ -191,7 +208,7 @@ export function networkReason(err: unknown): string {
       return 'the connection was closed';
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return CONNECT_TIMED_OUT;
+      return 'the connection timed out';
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return 'no route to the host';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AwsClients } from '../aws/clients.js';
 import { describeError } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
-import { CliError } from '../errors.js';
+import { CliError, TimeoutError } from '../errors.js';
 import { ampQueryBase, type WorkspaceEndpoint } from '../stack/endpoints.js';
 import type { Reporter } from '../ui/reporter.js';
 import { canonicalJson } from '../util/json.js';
@@ -100,8 +100,8 @@ async function readAdminPassword(aws: AwsClients, secretName: string): Promise<s
   }
 }
 
-/** `timedOut`: no answer at all (a connection or request timeout), as opposed to an HTTP error. */
-type HealthSeen = { ok: true; version?: string } | { ok: false; reason: string; timedOut?: boolean };
+/** `timedOut`: no answer at all (a connection or request timeout), as opposed to an HTTP error; `unresolved`: DNS. */
+type HealthSeen = { ok: true; version?: string } | { ok: false; reason: string; timedOut?: boolean; unresolved?: boolean };
 
 async function probeHealth(client: GrafanaClient): Promise<HealthSeen> {
   try {
@@ -109,14 +109,9 @@ async function probeHealth(client: GrafanaClient): Promise<HealthSeen> {
     if (res.status === 200 && res.body && typeof res.body === 'object') return { ok: true, version: res.body.version };
     return { ok: false, reason: res.status === 503 ? 'its database is failing' : `answered ${res.status}` };
   } catch (err) {
-    if (err instanceof GrafanaError) return { ok: false, reason: err.message, timedOut: err.timedOut };
+    if (err instanceof GrafanaError) return { ok: false, reason: err.message, timedOut: err.timedOut, unresolved: err.unresolved };
     throw err;
   }
-}
-
-/** pollUntil's own timeout (not a GrafanaError, not an interrupt). */
-function isPollTimeout(err: unknown): err is CliError {
-  return err instanceof CliError && !(err instanceof GrafanaError) && /^timed out/.test(err.message);
 }
 
 interface GrafanaAccess {
@@ -169,9 +164,10 @@ export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
   const grafana = grafanaAccess(opts);
   const base = grafana.base;
   const waitMs = opts.waitMs ?? 5 * 60_000;
-  let seen: HealthSeen;
+  let seen: HealthSeen | undefined;
   try {
-    seen = await pollUntil(opts.viaAlb ? failFastWhenUnreachable(grafana, opts.allowCidr) : grafana.probe, (v) => v.ok, {
+    const probe = opts.viaAlb ? failFastWhenUnreachable(grafana, opts.allowCidr) : grafana.probe;
+    seen = await pollUntil(async () => (seen = await probe()), (v) => v.ok, {
       what: `Grafana at ${base}/api/health`,
       timeoutMs: waitMs,
       intervalMs: PROBE_INTERVAL_MS,
@@ -181,8 +177,8 @@ export async function connectGrafana(opts: ConnectOptions): Promise<Connected> {
     });
   } catch (err) {
     // Only pollUntil's own timeout gets the hint; an interrupt (exit 130) passes through as it is.
-    if (!isPollTimeout(err)) throw err;
-    const dns = /does not resolve/.test(err.message);
+    if (!(err instanceof TimeoutError)) throw err;
+    const dns = seen?.ok === false && seen.unresolved;
     const hint = dns
       ? opts.viaAlb
         ? '; the load balancer\'s name does not resolve from here: reach Grafana another way with --grafana-url (e.g. a port-forward)'
@@ -464,7 +460,7 @@ export async function provisionGrafana(opts: ProvisionOptions): Promise<Provisio
     });
   } catch (err) {
     // Still failing when the wait ends: warned below with the last answer. Anything else passes through.
-    if (!isPollTimeout(err)) throw err;
+    if (!(err instanceof TimeoutError)) throw err;
   }
   if (health.healthy) reporter.info(`Grafana datasource ${ds.uid} is healthy: ${health.message}`);
   else reporter.warn(`Grafana's test of datasource ${ds.uid} failed: ${health.message} (check the Grafana task role's AMP permissions; \`fargate-prom status\` tests it again)`);

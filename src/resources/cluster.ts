@@ -36,6 +36,7 @@ export function ecsCluster(name: string): Resource<ClusterState> {
           what: `creating ECS cluster ${name}`,
           budgetMs: 60_000,
           signal: ctx.signal,
+          // AWS's own wording: ECS gives this no code of its own (moto never says it).
           retryWhen: (err) => (/service linked role/i.test(errorMessage(err)) ? 'ECS is creating its service-linked role (first use in this account)' : undefined),
           onRetry: (reason) => ctx.reporter.waiting('cluster', reason),
         },

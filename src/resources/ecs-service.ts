@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Deployment, Service } from '@aws-sdk/client-ecs';
-import { CliError } from '../errors.js';
+import { CliError, TimeoutError } from '../errors.js';
 import { errorMessage } from '../aws/errors.js';
 import { pollUntil, retryWhile } from '../aws/retry.js';
 import type { Context, Health, Resource } from '../engine/types.js';
@@ -63,11 +63,18 @@ async function describe(ctx: Context, cluster: string, name: string): Promise<Se
   return out.services?.find((s) => s.serviceName === name && s.status !== 'INACTIVE');
 }
 
-// How ECS words a task role it cannot assume (yet): a stopped-task reason or an API error (aws-rules.md §4).
+// How ECS words a task role it cannot assume (yet): a stopped-task reason or an API error
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
 const CANNOT_ASSUME_ROLE = /unable to assume (the )?role/i;
 
-/** Errors that time fixes while a new stack settles (see aws-rules.md §2, §4 and §7). */
+/**
+ * Errors that time fixes while a new stack settles: a target group not yet attached to the ALB
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LoadBalancer.html), IAM propagation (see above), and EC2
+ * throttling (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html).
+ */
 export function settlingReason(err: unknown): string | undefined {
+  // ECS answers all of these with InvalidParameterException (or a task's stoppedReason): only AWS's
+  // own message tells them apart.
   const m = errorMessage(err);
   if (/does not have an associated load balancer/i.test(m)) return 'the load balancer is still attaching the target group';
   if (CANNOT_ASSUME_ROLE.test(m) || /unable to assume the service linked role/i.test(m)) return 'IAM is still propagating the new roles';
@@ -318,7 +325,7 @@ async function waitSteady(ctx: Context, id: string, cluster: string, name: strin
     }
     if (Date.now() > deadline) {
       const why = await diagnoseService(ctx, cluster, name);
-      throw new CliError(`timed out after ${formatDuration(STEADY_TIMEOUT_MS)} waiting for ECS service ${name} to become steady (${s.row.running}/${s.row.desired} running, rollout ${s.row.rollout}, targets ${s.row.targets}).\n${why}`);
+      throw new TimeoutError(`ECS service ${name} to become steady`, STEADY_TIMEOUT_MS, ` (${s.row.running}/${s.row.desired} running, rollout ${s.row.rollout}, targets ${s.row.targets}).\n${why}`);
     }
     await sleep(scaled(5_000), ctx.signal);
   }

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { AmpQueryClient } from '../../src/aws/amp-query.js';
+import { FIXTURES } from './environment.js';
 
 /**
  * A stand-in for Grafana's HTTP API where the CLI depends on it, on 127.0.0.1 (port 0). It behaves like
@@ -27,7 +28,6 @@ import { AmpQueryClient } from '../../src/aws/amp-query.js';
  * to unknown properties, since Grafana silently ignores them); violations are recorded.
  */
 
-export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures');
 const SUB_PATH = '/dashboard';
 
 export type FailureMode = { kind: 'status'; status: number; message?: string } | { kind: 'hang' } | { kind: 'close' };

@@ -45,8 +45,8 @@ export interface StackView {
   clusters: object[];
   services: object[];
   taskDefinitions: { family: string; revision: number; status?: string }[];
-  roles: object[];
-  logGroups: object[];
+  roles: { name?: string; managedPolicies: (string | undefined)[]; inlinePolicies: Record<string, unknown> }[];
+  logGroups: { name?: string; retentionInDays?: number }[];
   secrets: object[];
   workspaces: object[];
 }

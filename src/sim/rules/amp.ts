@@ -35,7 +35,7 @@ function rewriteJson(reply: Reply, change: (body: any) => any): Reply {
 const notFound = (workspaceId: string) =>
   new AwsError('ResourceNotFoundException', `Workspace ${workspaceId} not found.`, 404, { resourceId: workspaceId, resourceType: 'WORKSPACE' });
 
-/** moto answers ACTIVE at once; AWS starts in CREATING (aws-rules.md §8, §13.5). */
+/** moto answers ACTIVE at once; AWS starts in CREATING (https://docs.aws.amazon.com/prometheus/latest/APIReference/API_WorkspaceStatus.html). */
 const createWorkspace: ActionRule = async (ctx) => {
   // AWS honours clientToken: a retried call returns the first call's workspace (moto makes another).
   const token = ctx.call.input.clientToken ? `aps:${ctx.call.input.clientToken}` : undefined;

@@ -29,7 +29,8 @@ async function securityGroupDependent(ctx: RuleContext, groupId: string, groups:
   return ctx.state.securityGroupBlocker(groupId);
 }
 
-/** moto deletes any SG at once; AWS refuses while anything depends on it (aws-rules.md §7, §13.6). */
+/** moto deletes any SG at once; AWS refuses while anything depends on it, Fargate and ALB ENIs included, which
+ * are released asynchronously (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsvpc.html). */
 const deleteSecurityGroup: ActionRule = async (ctx) => {
   const { GroupId, GroupName } = ctx.call.input;
   const groups = (await ctx.moto.ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? [];
@@ -58,7 +59,7 @@ export const ec2Rules: Record<string, ActionRule> = { CreateSecurityGroup: creat
 
 /**
  * moto's default VPC has no internet gateway; AWS's has one, routed from the main route table, which is what
- * makes its subnets public (aws-rules.md §6, §7). Give it one, once per region after each reset, before any
+ * makes its subnets public (https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html). Give it one, once per region after each reset, before any
  * EC2 or ELB call of that region is answered.
  */
 export const defaultVpcGateway: ServiceHook = ({ moto, state, call: { region } }) => {

@@ -1,7 +1,8 @@
 import { AwsError } from '../wire.js';
 
 /**
- * aws-rules.md §1: valid Fargate task memory (MiB) for each task cpu (units). Deliberately not shared
+ * Valid Fargate task memory (MiB) for each task cpu (units), https://docs.aws.amazon.com/AmazonECS/latest/userguide/task-cpu-memory-error.html.
+ * Deliberately not shared
  * with src/config/aws-limits.ts: the stand-in must not inherit a mistake in the CLI's own table.
  */
 const FARGATE_MEMORY_BY_CPU: Record<number, number[]> = {
@@ -17,7 +18,7 @@ const FARGATE_MEMORY_BY_CPU: Record<number, number[]> = {
 const FARGATE_LOG_DRIVERS = ['awslogs', 'splunk', 'awsfirelens'];
 const CPU_ARCHITECTURES = ['X86_64', 'ARM64'];
 
-/** Container health check limits (seconds / count), aws-rules.md §1. */
+/** Container health check limits (seconds / count): https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_healthcheck */
 const HEALTH_CHECK_LIMITS: Array<[field: string, min: number, max: number]> = [
   ['interval', 5, 300],
   ['timeout', 2, 60],
@@ -47,7 +48,7 @@ export function parseMemory(value: string): number {
   return gb ? Math.round(Number(gb[1]) * 1024) : Number(value);
 }
 
-/** RegisterTaskDefinition rules AWS enforces and moto does not (aws-rules.md §1, §13.1). */
+/** RegisterTaskDefinition rules AWS enforces and moto does not: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html */
 export function validateTaskDefinition(input: Record<string, any>): void {
   const containers: any[] = input.containerDefinitions ?? [];
   const fargate = (input.requiresCompatibilities ?? []).includes('FARGATE');
@@ -65,7 +66,8 @@ export function validateTaskDefinition(input: Record<string, any>): void {
   validateDependencies(containers);
 }
 
-/** aws-rules.md §1 dependsOn: COMPLETE/SUCCESS only on non-essential containers, HEALTHY needs a healthCheck. */
+/** dependsOn: COMPLETE/SUCCESS only on non-essential containers, HEALTHY needs a healthCheck
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_dependson). */
 function validateDependencies(containers: any[]): void {
   const byName = new Map(containers.map((c) => [c.name, c]));
   for (const container of containers) {

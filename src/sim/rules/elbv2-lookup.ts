@@ -44,7 +44,7 @@ async function isAttachedToLoadBalancer(ctx: RuleContext, group: TargetGroup): P
   return false;
 }
 
-/** Why ECS would refuse this target group for a service (aws-rules.md §2), or undefined. */
+/** Why ECS would refuse this target group for a service (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LoadBalancer.html), or undefined. */
 export async function targetGroupProblem(ctx: RuleContext, arn: string, networkMode: string | undefined): Promise<string | undefined> {
   const group = await motoTargetGroup(ctx, arn);
   if (!group) return `The target group with targetGroupArn ${arn} does not exist.`;

@@ -61,7 +61,7 @@ function checkTwoZones(subnetIds: string[], subnets: Subnet[]): void {
   if (zones.size < subnets.length) throw validation('You can specify only one subnet per Availability Zone');
 }
 
-/** aws-rules.md §6: an internet-facing load balancer needs a VPC with an internet gateway. */
+/** An internet-facing load balancer needs a VPC with an internet gateway: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html */
 async function checkInternetGateway(ctx: RuleContext, subnets: Subnet[]): Promise<void> {
   const vpcId = subnets[0]?.VpcId;
   if (vpcId && !(await internetGatewayOf(ctx.moto, vpcId))) throw new AwsError('InvalidSubnet', `VPC ${vpcId} has no internet gateway`);
@@ -156,7 +156,7 @@ const checkRule: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
-/** Remember which SGs the ALB's ENIs held: they linger after the delete (aws-rules.md §7). */
+/** Remember which SGs the ALB's ENIs held: they linger after the delete (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html). */
 const deleteLoadBalancer: ActionRule = async (ctx) => {
   const arn = ctx.call.input.LoadBalancerArn;
   const before = await ctx.moto.elb

@@ -3,7 +3,7 @@ import { AwsError } from '../wire.js';
 
 const ROLE_NAME = /^[\w+=,.@-]+$/;
 
-/** aws-rules.md §4: role name 1–64 of [\w+=,.@-]; moto accepts any trust policy text. */
+/** Role name 1–64 of [\w+=,.@-] (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html); moto accepts any trust policy text. */
 const createRole: ActionRule = async (ctx) => {
   const { RoleName: name = '', AssumeRolePolicyDocument: trust = '' } = ctx.call.input;
   const constraint = (detail: string) =>
@@ -18,7 +18,8 @@ const createRole: ActionRule = async (ctx) => {
   }
   const reply = await ctx.forward();
   const arn = /<Arn>([^<]+)<\/Arn>/.exec(reply.body.toString('utf8'))?.[1];
-  // ECS cannot assume a fresh role for a while (eventual consistency, aws-rules.md §4).
+  // ECS cannot assume a fresh role for a while (eventual consistency:
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
   if (isSuccess(reply) && arn) {
     ctx.state.roleCreatedAt.set(arn, ctx.state.now());
     ctx.state.roleNameCreatedAt.set(name, ctx.state.now());

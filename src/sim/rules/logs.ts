@@ -1,7 +1,8 @@
 import { isSuccess, replyJson, withBody, type ActionRule } from '../rule.js';
 import { AwsError } from '../wire.js';
 
-/** aws-rules.md §5: the only retention values CloudWatch Logs accepts (independent of the CLI's copy, on purpose). */
+/** The only retention values CloudWatch Logs accepts (independent of the CLI's copy, on purpose):
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html */
 export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const putRetentionPolicy: ActionRule = async (ctx) => {
