@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, hasErrorName } from './aws/errors.js';
-import { CliError, ExitCode } from './errors.js';
+import { CliError, ExitCode, InputError } from './errors.js';
 import { DEFAULT_GRAFANA_IMAGE, DEFAULT_STACK_NAME } from './config/defaults.js';
+import type { RawOptions } from './config/options.js';
+import type { CommandIo } from './ui/io.js';
 
 // Only commander is loaded up front: each command imports its code (and the AWS SDK) when it runs,
 // so `--help` stays instant.
-type Handler = (opts: Record<string, unknown>) => Promise<number>;
+type Handler = (opts: RawOptions, io: CommandIo) => Promise<number>;
 
 /** --name and the AWS connection flags; `json: false` leaves out --json (for a command whose output is not a report). */
 function withConnection(cmd: Command, { json = true }: { json?: boolean } = {}): Command {
@@ -18,10 +20,38 @@ function withConnection(cmd: Command, { json = true }: { json?: boolean } = {}):
 }
 
 function run(load: () => Promise<Handler>) {
-  return async (opts: Record<string, unknown>) => {
-    process.exitCode = await (await load())(opts);
+  return async (opts: RawOptions) => {
+    const [handler, { processIo }] = await Promise.all([load(), import('./ui/io.js')]);
+    process.exitCode = await handler(opts, processIo());
   };
 }
+
+// Each command: flags → typed options (bad input stops here, before any AWS call) → run → show → exit code.
+const upHandler: Handler = async (raw, io) => {
+  if (raw.sandbox === true) return (await import('./commands/sandbox.js')).sandboxCommand(raw, io);
+  if (raw.once === true) throw new InputError('--once: it only applies to the sandbox; add --sandbox or drop --once');
+  const [{ parseUpOptions }, { runUp }, { showUp }, { settle }] = await Promise.all([import('./config/options.js'), import('./commands/up.js'), import('./ui/results.js'), import('./commands/result.js')]);
+  const opts = parseUpOptions(raw);
+  const result = await runUp(opts, io);
+  showUp(result, opts.json, io);
+  return settle(result);
+};
+
+const statusHandler: Handler = async (raw, io) => {
+  const [{ parseStatusOptions }, { runStatus, statusExitCode }, { showStatus }, { settle }] = await Promise.all([import('./config/options.js'), import('./commands/status.js'), import('./ui/results.js'), import('./commands/result.js')]);
+  const opts = parseStatusOptions(raw);
+  const result = await runStatus(opts, io);
+  showStatus(result, opts.json, io);
+  return settle(result, statusExitCode(result));
+};
+
+const destroyHandler: Handler = async (raw, io) => {
+  const [{ parseDestroyOptions }, { runDestroy }, { showDestroy }, { settle }] = await Promise.all([import('./config/options.js'), import('./commands/destroy.js'), import('./ui/results.js'), import('./commands/result.js')]);
+  const opts = parseDestroyOptions(raw);
+  const result = await runDestroy(opts, io);
+  showDestroy(result, opts.json, io);
+  return settle(result);
+};
 
 export function buildProgram(): Command {
   const program = new Command('fargate-prom')
@@ -68,7 +98,7 @@ Examples:
   $ fargate-prom up --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:1.4 --region us-east-1
   $ fargate-prom up --name shop --app-image ghcr.io/acme/shop:1.4 --desired-count 2 --allow-cidr 203.0.113.0/24
   $ fargate-prom up --name shop --app-image ghcr.io/acme/shop:1.4 --dry-run`)
-    .action(run(async () => (await import('./commands/up.js')).upOrSandbox));
+    .action(run(async () => upHandler));
 
   withConnection(program.command('status').description('every resource, its health, and whether metrics arrive in AMP'))
     .option('--grafana-url <url>', 'check Grafana at this URL instead of through the ALB')
@@ -79,7 +109,7 @@ Exit codes: 0 healthy, 3 something is unhealthy or missing (including metrics no
 Examples:
   $ fargate-prom status --name shop --region us-east-1
   $ fargate-prom status --name shop --json | jq .healthy`)
-    .action(run(async () => (await import('./commands/status.js')).statusCommand));
+    .action(run(async () => statusHandler));
 
   withConnection(program.command('destroy').description('delete everything the stack created, in a safe order, and nothing else'))
     .option('--yes', 'do not ask for the stack name to be typed')
@@ -87,7 +117,7 @@ Examples:
 Examples:
   $ fargate-prom destroy --name shop --region us-east-1
   $ fargate-prom destroy --name shop --region us-east-1 --yes --json`)
-    .action(run(async () => (await import('./commands/destroy.js')).destroyCommand));
+    .action(run(async () => destroyHandler));
 
   // Its output is the config itself, so no --json; with --workspace-id it makes no AWS call.
   withConnection(program.command('agent-config').description('print the agent sidecar\'s Prometheus config or ECS container definition, exactly as up deploys it'), { json: false })

@@ -18,6 +18,8 @@ export interface AwsSettings {
   region: string;
   profile?: string;
   endpointUrl?: string;
+  /** Fixed keys instead of the SDK's credential chain (the sandbox's local AWS). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Aborts every call in flight (a second look at Ctrl-C: see session.ts). */
   signal?: AbortSignal;
   /** Once aborted (Ctrl-C), no new call starts; calls already sent finish (or `signal` cuts them off). */
@@ -71,6 +73,7 @@ export class AwsClients {
         region: this.settings.region,
         ...(this.settings.profile ? { profile: this.settings.profile } : {}),
         ...(this.settings.endpointUrl ? { endpoint: this.settings.endpointUrl } : {}),
+        ...(this.settings.credentials ? { credentials: this.settings.credentials } : {}),
         maxAttempts: MAX_ATTEMPTS,
         // AWS control-plane calls answer in seconds; an endpoint that accepts and never answers must
         // not hold a command for minutes (each attempt is bounded, and so are the attempts).

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { AmpQueryClient } from '../aws/amp-query.js';
 import { sdk } from '../aws/sdk.js';
-import type { RawOptions } from '../config/options.js';
+import { parseUpOptions, type RawOptions } from '../config/options.js';
 import { CliError, InputError } from '../errors.js';
 import { startAmpDataPlane } from '../sim/amp-data-plane.js';
 import { startLocalAppTask } from '../sim/local-task.js';
@@ -9,14 +9,21 @@ import { startSimulation, type Simulation } from '../sim/simulation.js';
 import { freeLoopbackPort as freePort } from '../util/ports.js';
 import { standInQueryBase } from '../stack/endpoints.js';
 import { makeSpec } from '../stack/spec.js';
-import { setTimeScale, sleep } from '../util/time.js';
-import { destroyCommand } from './destroy.js';
-import { statusCommand } from './status.js';
-import { upCommand } from './up.js';
+import type { CommandIo } from '../ui/io.js';
+import { showDestroy, showStatus, showUp } from '../ui/results.js';
+import { sleep } from '../util/time.js';
+import { runDestroy } from './destroy.js';
+import { settle } from './result.js';
+import { runStatus, statusExitCode } from './status.js';
+import { runUp } from './up.js';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'SANDBOXACCESSKEY', secretAccessKey: 'sandbox-secret-key-not-a-real-one' };
 const SAMPLE_IMAGE = 'fargate-prom/metrics-app:sandbox';
+// The sandbox's options come from its own settings, never from the user's AWS_* or FARGATE_PROM_* variables.
+const SANDBOX_ENV: NodeJS.ProcessEnv = {};
+// AWS's minutes are the simulation's milliseconds.
+const TIME_SCALE = 0.01;
 
 /** Things to stop, newest first, whatever happens. */
 class Teardown {
@@ -48,7 +55,7 @@ function requireOnPath(bin: string, install: string) {
  * the sample app, the agent with the config and start script `up` put in the task definition, and a
  * local Prometheus as AMP's data plane.
  */
-export async function sandboxCommand(raw: RawOptions): Promise<number> {
+export async function sandboxCommand(raw: RawOptions, io: CommandIo): Promise<number> {
   for (const flag of ['region', 'profile', 'endpointUrl', 'appImage', 'vpcId', 'subnetIds', 'certificateArn'] as const) {
     if (raw[flag] !== undefined) {
       throw new InputError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: the sandbox runs its own local AWS and sample app; drop this flag or drop --sandbox`);
@@ -56,15 +63,16 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
   }
   requireOnPath('moto_server', "install moto with \"pip install 'moto[server]==5.2.1'\"");
   requireOnPath('prometheus', 'install Prometheus (Debian/Ubuntu: apt-get install prometheus)');
-  const name = String(raw.name ?? 'fargate-prom');
+  // Of the user's flags, up takes --name, --grafana-url and --scrape-interval; the rest is the sandbox's.
+  // The port is the app's free port, filled in once known. The credentials are dummies the local AWS accepts.
+  const opts = {
+    ...parseUpOptions({ name: raw.name, region: REGION, yes: true, grafanaUrl: raw.grafanaUrl, appImage: SAMPLE_IMAGE, desiredCount: '1', scrapeInterval: raw.scrapeInterval ?? '5s' }, SANDBOX_ENV),
+    credentials: CREDENTIALS,
+  };
+  const { name } = opts;
   const json = raw.json === true;
-  const say = (line: string) => process.stderr.write(`sandbox: ${line}\n`);
-
-  // AWS's minutes are the simulation's milliseconds; credentials are dummies the local AWS accepts.
-  setTimeScale(0.01);
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: REGION });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
+  const sandboxIo: CommandIo = { ...io, timeScale: TIME_SCALE };
+  const say = (line: string) => io.stderr.write(`sandbox: ${line}\n`);
 
   const teardown = new Teardown();
   const interrupted = new AbortController();
@@ -83,23 +91,18 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
 
     const appPort = await freePort();
     // ampEndpointUrl: up points Grafana's datasource at the local data plane; status queries it and expects that datasource.
-    const common = { name, endpointUrl: sim.endpoint, region: REGION, yes: true, grafanaUrl: raw.grafanaUrl, ampEndpointUrl: plane.url };
-    const upOptions = {
-      ...common,
-      appImage: SAMPLE_IMAGE,
-      appPort: String(appPort),
-      desiredCount: '1',
-      scrapeInterval: String(raw.scrapeInterval ?? '5s'),
-    };
+    const common = { ...opts, endpointUrl: sim.endpoint, ampEndpointUrl: plane.url };
     const credentialsEnv = `AWS_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${CREDENTIALS.secretAccessKey} AWS_REGION=${REGION}`;
     if (raw.grafanaUrl) {
       // The datasource signs its queries with Grafana's own credential chain; the local data plane knows only the sandbox's keys.
       say(`Grafana's AMP datasource will query the local data plane; start Grafana with ${credentialsEnv} in its environment`);
     }
     stackUp = true;
-    // The plan goes with the progress, to stderr: with --json, stdout carries the status document alone.
-    const upCode = await upCommand({ ...upOptions, json: false, showPlan: true, quietResult: json });
-    if (upCode !== 0) return upCode;
+    // The plan goes with the progress, to stderr: with --json, stdout carries the status document alone
+    // (up's and destroy's failures are shown either way).
+    const upResult = await runUp({ ...common, appPort, json: false, showPlan: true }, sandboxIo);
+    if (!json || upResult.outcome === 'failed') showUp(upResult, false, io);
+    settle(upResult);
     if (!raw.grafanaUrl) say('Grafana is skipped in the sandbox (no Grafana server here); pass --grafana-url to configure one');
 
     say('starting the sample app and the agent sidecar, as the app task runs them');
@@ -110,7 +113,7 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
       taskArn: await runningAppTask(sim.endpoint, name),
       // Only warnings, errors and the start script's own lines; routine logs would drown the status.
       onLine: (container, line) => {
-        if (verbose || /level=(error|warn)|^fargate-prom-agent:|error/i.test(line)) process.stderr.write(`  [${container}] ${line}\n`);
+        if (verbose || /level=(error|warn)|^fargate-prom-agent:|error/i.test(line)) io.stderr.write(`  [${container}] ${line}\n`);
       },
     });
     teardown.add('the app task (sample app, agent, metadata endpoint)', task.stop);
@@ -118,7 +121,9 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
 
     say('waiting for the first samples to arrive');
     await waitForSamples(plane.url, workspaceId, name, interrupted.signal);
-    const statusCode = await statusCommand({ ...common, json });
+    const statusResult = await runStatus({ ...common, json }, sandboxIo);
+    showStatus(statusResult, json, io);
+    const statusCode = settle(statusResult, statusExitCode(statusResult));
     if (raw.once !== true) {
       say(`running; from another shell: ${credentialsEnv} fargate-prom status --name ${name} --endpoint-url ${sim.endpoint} --amp-endpoint-url ${plane.url}`);
       say('press Ctrl-C to tear everything down');
@@ -131,7 +136,12 @@ export async function sandboxCommand(raw: RawOptions): Promise<number> {
     process.off('SIGTERM', onSigint);
     if (sim && stackUp) {
       say('destroying the stack');
-      await destroyCommand({ name, endpointUrl: sim.endpoint, region: REGION, yes: true, json: false, quietResult: json }).catch((err) => say(`destroy failed: ${(err as Error).message}`));
+      await runDestroy({ ...opts, endpointUrl: sim.endpoint, json: false }, sandboxIo)
+        .then((result) => {
+          if (!json || result.outcome === 'failed') showDestroy(result, false, io);
+          settle(result);
+        })
+        .catch((err) => say(`destroy failed: ${(err as Error).message}`));
     }
     await teardown.runAll(say);
   }

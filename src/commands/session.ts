@@ -7,8 +7,7 @@ import type { ConnectionOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError, InterruptedError } from '../errors.js';
 import type { Context } from '../engine/types.js';
 import type { StackSpec } from '../stack/spec.js';
-import { makeReporter } from '../ui/index.js';
-import { PlainReporter } from '../ui/plain-reporter.js';
+import { processIo, type CommandIo } from '../ui/io.js';
 import type { Reporter } from '../ui/reporter.js';
 
 /** What every AWS-facing command shares: clients, reporter, and a Ctrl-C that stops cleanly. */
@@ -23,7 +22,7 @@ export interface Session {
 
 const IN_FLIGHT_GRACE_MS = 5_000;
 
-export async function openSession(conn: ConnectionOptions): Promise<Session> {
+export async function openSession(conn: ConnectionOptions, io: CommandIo = processIo()): Promise<Session> {
   const region = conn.region ?? (await resolveRegion(conn.profile));
   // Ctrl-C first stops new work and lets calls in flight finish; calls still hanging after a grace
   // period are cut off, so an endpoint that never answers cannot hold the exit.
@@ -31,20 +30,20 @@ export async function openSession(conn: ConnectionOptions): Promise<Session> {
   const inFlight = new AbortController();
   // Every concurrent AWS call and wait listens on these: many listeners is by design, not a leak.
   setMaxListeners(0, controller.signal, inFlight.signal);
-  const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl, signal: inFlight.signal, stopSignal: controller.signal });
+  const aws = new AwsClients({ region, profile: conn.profile, endpointUrl: conn.endpointUrl, credentials: conn.credentials, signal: inFlight.signal, stopSignal: controller.signal });
   try {
     await aws.ecs.config.credentials();
   } catch (err) {
     aws.destroy();
     throw new CliError(describeError(err), 'INVALID_INPUT');
   }
-  const reporter = conn.json ? new PlainReporter() : makeReporter();
+  const reporter = io.reporter(conn.json);
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) {
       reporter.stop();
-      process.stderr.write('interrupted again: exiting now; run the same command again to finish the job\n');
+      io.stderr.write('interrupted again: exiting now; run the same command again to finish the job\n');
       process.exit(ExitCode.interrupted);
     }
     reporter.warn('interrupted: starting nothing new, letting the AWS calls in flight finish (cut off after 5 s); Ctrl-C again to quit at once');
@@ -84,8 +83,4 @@ export async function resolveRegion(profile: string | undefined): Promise<string
   }
   if (!process.env.AWS_REGION) checkRegion(region, { profile: profile ?? process.env.AWS_PROFILE ?? 'default' });
   return region;
-}
-
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

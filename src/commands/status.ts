@@ -1,20 +1,39 @@
-import { parseStatusOptions, type RawOptions } from '../config/options.js';
+import type { StatusOptions } from '../config/options.js';
 import { CliError, ExitCode } from '../errors.js';
 import { observeAll } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import type { ListenersState } from '../resources/listeners.js';
-import { grafanaStatusSection, renderGrafanaStatus } from '../grafana/status.js';
-import { stackEndpoints, workspaceEndpoint } from '../stack/endpoints.js';
-import { stackIngestion } from '../stack/ingestion.js';
+import { grafanaStatusSection, type GrafanaStatus } from '../grafana/status.js';
+import { stackEndpoints, workspaceEndpoint, type StackEndpoints } from '../stack/endpoints.js';
+import { stackIngestion, type StackIngestion } from '../stack/ingestion.js';
 import { stackResources } from '../stack/resources.js';
 import { observeDnsRecord } from '../stack/dns.js';
 import { makeSpec } from '../stack/spec.js';
-import { renderIngestion, renderResourceTable } from '../ui/render.js';
-import { openSession, printJson } from './session.js';
+import type { CommandIo } from '../ui/io.js';
+import { withTimeScale } from '../util/time.js';
+import { openSession } from './session.js';
 
-export async function statusCommand(raw: RawOptions): Promise<number> {
-  const conn = parseStatusOptions(raw);
-  const session = await openSession(conn);
+/** `status --json` for a stack that exists, field for field. */
+export type StatusReport = { stack: string; region: string; healthy: boolean; found: true; resources: ResourceReport[] } &
+  Omit<StackEndpoints, 'grafana'> & { grafana: StackEndpoints['grafana'] & GrafanaStatus; metrics: StackIngestion };
+
+/** What `status` found; `error`, when set, is reported after the result is shown. */
+export type StatusResult =
+  | { outcome: 'checked'; report: StatusReport; endpoints: StackEndpoints; grafana: GrafanaStatus; error?: undefined }
+  | { outcome: 'not-found'; report: { stack: string; region: string; healthy: false; found: false; resources: [] }; error: CliError };
+
+/** 0 when everything is healthy, 3 when something is not (a missing stack is its error's 4). */
+export function statusExitCode(result: StatusResult): number {
+  return result.outcome === 'checked' && result.report.healthy ? ExitCode.ok : ExitCode.unhealthy;
+}
+
+/** Every resource's health, Grafana's, and whether metrics arrive in AMP. */
+export function runStatus(opts: StatusOptions, io: CommandIo): Promise<StatusResult> {
+  return withTimeScale(io.timeScale, () => status(opts, io));
+}
+
+async function status(conn: StatusOptions, io: CommandIo): Promise<StatusResult> {
+  const session = await openSession(conn, io);
   try {
     const spec = makeSpec(conn.name, session.region);
     const resources = stackResources(spec);
@@ -25,8 +44,11 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
     await observeDnsRecord(ctx, resources, observed);
     if (!resources.some((r) => observed.get(r.id)?.owned)) {
       session.reporter.stop();
-      if (conn.json) printJson({ stack: spec.name, region: spec.region, healthy: false, found: false, resources: [] });
-      throw new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, 'NOT_FOUND');
+      return {
+        outcome: 'not-found',
+        report: { stack: spec.name, region: spec.region, healthy: false, found: false, resources: [] },
+        error: new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, 'NOT_FOUND'),
+      };
     }
     const metrics = stackIngestion(ctx, conn.ampEndpointUrl);
     const reports: ResourceReport[] = await Promise.all(resources.map(async (r) => {
@@ -52,29 +74,12 @@ export async function statusCommand(raw: RawOptions): Promise<number> {
     const grafana = await grafanaCheck;
     const healthy = reports.every((r) => r.healthy) && ingestion.healthy && grafana.healthy;
     session.reporter.stop();
-    const result = { stack: spec.name, region: spec.region, healthy, found: true, resources: reports, ...endpoints, grafana: { ...endpoints.grafana, ...grafana }, metrics: ingestion };
-    if (conn.json) {
-      printJson(result);
-    } else {
-      const problems = [...reports.filter((r) => !r.healthy), ...ingestion.problems, ...grafana.problems];
-      process.stdout.write([
-        `Stack ${spec.name} in ${spec.region}: ${healthy ? 'healthy' : `${problems.length} problem${problems.length === 1 ? '' : 's'}`}`,
-        '',
-        renderResourceTable(reports, 'state'),
-        '',
-        ...reports.filter((r) => r.kind === 'ecs-service' && r.detail).map((r) =>
-          `  ${r.name}: ${r.detail!.running}/${r.detail!.desired} running, ${r.detail!.pending} pending, rollout ${r.detail!.rolloutState}, targets ${r.detail!.targets ?? '-'}${r.detail!.recentFailure ? ` — ${r.detail!.recentFailure}` : ''}`),
-        '',
-        `  App:      ${endpoints.app.url ?? '(no load balancer)'}`,
-        `  Grafana:  ${endpoints.grafana.url ?? '(no load balancer)'}`,
-        renderGrafanaStatus(grafana),
-        `  AMP:      ${endpoints.amp.workspaceId ?? '(no workspace)'}  ${endpoints.amp.remoteWriteUrl ?? ''}`,
-        '',
-        renderIngestion(ingestion),
-        '',
-      ].join('\n'));
-    }
-    return healthy ? ExitCode.ok : ExitCode.unhealthy;
+    return {
+      outcome: 'checked',
+      report: { stack: spec.name, region: spec.region, healthy, found: true, resources: reports, ...endpoints, grafana: { ...endpoints.grafana, ...grafana }, metrics: ingestion },
+      endpoints,
+      grafana,
+    };
   } finally {
     session.close();
   }

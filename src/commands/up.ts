@@ -1,38 +1,57 @@
-import { ampEndpointFromEnv, parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
-import { CliError, ExitCode, InputError } from '../errors.js';
+import { parseUpOptions, type UpOptions } from '../config/options.js';
+import { CliError, InputError } from '../errors.js';
 import { apply, ApplyError, observeAll, plan, type Observation, type PlannedChange } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
 import type { AwsClients } from '../aws/clients.js';
 import { checkCertificate } from '../stack/certificate.js';
 import { resolveNetwork } from '../stack/network.js';
-import { dnsReport, findPublicZone, renderDns } from '../stack/dns.js';
+import { dnsReport, findPublicZone, type DnsReport } from '../stack/dns.js';
 import { makeSpec } from '../stack/spec.js';
-import { stackEndpoints, workspaceEndpoint } from '../stack/endpoints.js';
-import { grafanaUpStep, renderGrafanaUp, type GrafanaUpReport } from '../grafana/up-step.js';
-import { isInteractive } from '../ui/index.js';
-import { renderApplyFailure, renderPlan, renderUpResult } from '../ui/render.js';
-import { openSession, printJson, resolveRegion } from './session.js';
+import { stackEndpoints, workspaceEndpoint, type StackEndpoints } from '../stack/endpoints.js';
+import { grafanaUpStep, type GrafanaUpReport } from '../grafana/up-step.js';
+import type { CommandIo } from '../ui/io.js';
+import { renderPlan } from '../ui/render.js';
+import { withTimeScale } from '../util/time.js';
+import { awsSummary, type AwsSummary } from './result.js';
+import { openSession, resolveRegion } from './session.js';
 
-/** `up`, or with --sandbox the whole job on this machine. */
-export async function upOrSandbox(raw: RawOptions): Promise<number> {
-  if (raw.sandbox === true) return (await import('./sandbox.js')).sandboxCommand(raw);
-  if (raw.once === true) throw new InputError('--once: it only applies to the sandbox; add --sandbox or drop --once');
-  return upCommand(raw);
+/** What `up` is asked to do: the parsed flags, and how the sandbox wants it run. */
+export interface UpRun extends UpOptions {
+  /** Show the plan with the progress (on stderr) before applying it: the sandbox does. */
+  showPlan?: boolean;
 }
 
-export async function upCommand(raw: RawOptions): Promise<number> {
-  const opts = parseUpOptions(raw);
-  // Where Grafana's datasource sends its queries instead of AMP (local use): FARGATE_PROM_AMP_ENDPOINT,
-  // or the sandbox's local data plane, which the sandbox passes in-process (up has no such flag).
-  const ampEndpointUrl = typeof raw.ampEndpointUrl === 'string' ? raw.ampEndpointUrl : ampEndpointFromEnv();
+type Stack = { stack: string; region: string };
+export type PlanItem = Pick<ResourceReport, 'kind' | 'name' | 'id' | 'action' | 'differences'>;
+/** `up --json` on success, field for field. */
+export type UpReport = Stack & { resources: PlanItem[] } & Omit<StackEndpoints, 'grafana'> & {
+  dns?: DnsReport;
+  grafana: GrafanaUpReport;
+  waited: boolean;
+  aws: AwsSummary;
+};
+
+/** What `up` did; `error`, when set, is reported after the result is shown. */
+export type UpResult =
+  | { outcome: 'planned'; changes: PlannedChange[]; report: Stack & { dryRun: true; resources: PlanItem[] } & StackEndpoints; error?: undefined }
+  | { outcome: 'applied'; report: UpReport; error?: undefined }
+  /** AWS changes stopped (ApplyError) or Grafana refused after them: what is known, then the error. */
+  | { outcome: 'failed'; report: Stack & { error: string; resources: ResourceReport[] } & StackEndpoints; error: CliError };
+
+/** Create or update the stack; prompts (the app image) go through `io`. */
+export function runUp(opts: UpRun, io: CommandIo): Promise<UpResult> {
+  return withTimeScale(io.timeScale, () => up({ ...opts }, io));
+}
+
+async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
   // The region is resolved before the prompt so a certificate from another region fails first.
   opts.region ??= await resolveRegion(opts.profile);
   const certificateRegion = opts.certificateArn?.split(':')[3];
   if (certificateRegion && certificateRegion !== opts.region) {
     throw new InputError(`--certificate-arn: the certificate is in ${certificateRegion} but the stack is in ${opts.region}; use a certificate from the same region (ALBs only accept those)`);
   }
-  if (!opts.appImage) opts.appImage = await askAppImage(opts);
-  const session = await openSession(opts);
+  if (!opts.appImage) opts.appImage = await askAppImage(opts, io);
+  const session = await openSession(opts, io);
   const { reporter } = session;
   try {
     // The resource modules bring the SDK clients of every service (a few hundred ms to load): they load
@@ -62,14 +81,12 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     if (!opts.certificateArn) {
       reporter.warn('no --certificate-arn: the app and Grafana (and its admin password, when the CLI signs in) are served over plain HTTP');
     }
+    const stack = { stack: spec.name, region: spec.region };
     if (opts.dryRun) {
       reporter.stop();
-      if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx) });
-      else process.stdout.write(renderPlan(spec.name, spec.region, changes));
-      return ExitCode.ok;
+      return { outcome: 'planned', changes, report: { ...stack, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx) } };
     }
-    // The sandbox shows what it is about to apply, with the progress.
-    if (raw.showPlan === true) reporter.block(renderPlan(spec.name, spec.region, changes, false));
+    if (opts.showPlan) reporter.block(renderPlan(spec.name, spec.region, changes, false));
     const pending = changes.filter((c) => c.action !== 'unchanged').length;
     reporter.phase(pending ? `Applying ${pending} change${pending === 1 ? '' : 's'}` : 'Checking that everything is ready');
 
@@ -77,12 +94,9 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     try {
       reports = await apply(changes, observed, ctx);
     } catch (err) {
-      if (err instanceof ApplyError) {
-        reporter.stop();
-        process.stderr.write(renderApplyFailure('up', err));
-        if (opts.json) printJson({ stack: spec.name, region: spec.region, error: err.message, resources: err.completed, ...stackEndpoints(ctx) });
-      }
-      throw err;
+      if (!(err instanceof ApplyError)) throw err;
+      reporter.stop();
+      return { outcome: 'failed', report: { ...stack, error: err.message, resources: err.completed, ...stackEndpoints(ctx) }, error: err };
     }
     const endpoints = stackEndpoints(ctx);
     const domain = dnsReport(ctx);
@@ -100,34 +114,29 @@ export async function upCommand(raw: RawOptions): Promise<number> {
         workspace: workspaceEndpoint(ctx),
         wait: opts.wait,
         endpointUrl: opts.endpointUrl,
-        ampEndpointUrl,
+        ampEndpointUrl: opts.ampEndpointUrl,
         // Without a Route 53 zone the user creates the record: until it resolves, Grafana cannot be reached by name.
         awaitingDns: domain?.create ? domain.domain : undefined,
       });
     } catch (err) {
       reporter.stop();
-      if (opts.json && raw.quietResult !== true && err instanceof CliError) {
-        printJson({ stack: spec.name, region: spec.region, error: err.message, resources: resourceReports, ...endpoints, grafana: { ...endpoints.grafana, provisioning: 'failed', error: err.message } });
-      }
-      throw err;
+      if (!(err instanceof CliError)) throw err;
+      const report = { ...stack, error: err.message, resources: resourceReports, ...endpoints, grafana: { ...endpoints.grafana, provisioning: 'failed' as const, error: err.message } };
+      return { outcome: 'failed', report, error: err };
     }
     reporter.stop();
-    const summary = session.aws.stats.summary();
-    const result = {
-      stack: spec.name,
-      region: spec.region,
-      resources: resourceReports,
-      ...endpoints,
-      ...(domain ? { dns: domain } : {}),
-      grafana,
-      waited: opts.wait,
-      aws: { calls: summary.calls, mutatingCalls: summary.mutatingCalls, retries: summary.retries },
+    return {
+      outcome: 'applied',
+      report: {
+        ...stack,
+        resources: resourceReports,
+        ...endpoints,
+        ...(domain ? { dns: domain } : {}),
+        grafana,
+        waited: opts.wait,
+        aws: awsSummary(session.aws),
+      },
     };
-    // quietResult: the sandbox runs up in-process and prints only its own result.
-    if (raw.quietResult === true) return ExitCode.ok;
-    if (opts.json) printJson(result);
-    else process.stdout.write(renderUpResult(result) + renderDns(domain) + renderGrafanaUp(grafana));
-    return ExitCode.ok;
   } finally {
     session.close();
   }
@@ -144,17 +153,14 @@ function planReport(c: PlannedChange, observed: Observation) {
   return { kind: c.resource.kind, name: c.resource.name, ...(id ? { id } : {}), action: c.action, ...(c.differences.length ? { differences: c.differences } : {}) };
 }
 
-async function askAppImage(opts: UpOptions): Promise<string> {
-  if (opts.yes || opts.json || !isInteractive()) {
+async function askAppImage(opts: UpOptions, io: CommandIo): Promise<string> {
+  if (opts.yes || opts.json || !io.interactive) {
     throw new InputError('--app-image: required when there is no prompt (--yes, --json or no terminal); pass the image to deploy, e.g. --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0');
   }
-  const { default: inquirer } = await import('inquirer');
-  const { image } = await inquirer.prompt<{ image: string }>([{
-    type: 'input',
-    name: 'image',
+  const image = await io.ask({
     message: 'Container image of your app (it must serve Prometheus metrics):',
-    validate: (v: string) => (parseImage(v) ? true : 'an image reference such as ghcr.io/me/app:1.0'),
-  }]);
+    validate: (v) => (parseImage(v) ? true : 'an image reference such as ghcr.io/me/app:1.0'),
+  });
   return parseImage(image)!;
 }
 

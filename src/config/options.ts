@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   profile?: string;
   endpointUrl?: string;
   json: boolean;
+  /** Keys to sign with instead of the SDK's credential chain (the sandbox's local AWS); no flag sets them. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface UpOptions extends ConnectionOptions {
@@ -34,6 +36,8 @@ export interface UpOptions extends ConnectionOptions {
   /** --domain: the name HTTPS is served under (lowercase, no trailing dot); with --certificate-arn only. */
   domain?: string;
   grafanaUrl?: string;
+  /** Where Grafana's datasource sends its queries instead of AMP (local use): FARGATE_PROM_AMP_ENDPOINT, or the sandbox's data plane. */
+  ampEndpointUrl?: string;
   /** Let the ALB serve the metrics path like any other (no 404 rule). */
   publicMetrics: boolean;
   yes: boolean;
@@ -107,7 +111,8 @@ export function parseDurationSeconds(d: string): number {
   return total;
 }
 
-export function parseConnectionOptions(raw: RawOptions): ConnectionOptions {
+/** `env` is where the AWS_* and FARGATE_PROM_* variables are read: the process's, or the sandbox's own. */
+export function parseConnectionOptions(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
   const name = matchFlag(
     raw, 'name', '--name', STACK_NAME,
     'use 1–20 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. --name my-app)',
@@ -119,13 +124,13 @@ export function parseConnectionOptions(raw: RawOptions): ConnectionOptions {
   // The SDK takes the region from --region, else AWS_REGION, else the profile (checked when the clients are made).
   const region = str(raw, 'region');
   if (region !== undefined) checkRegion(region, 'flag');
-  else if (process.env.AWS_REGION) checkRegion(process.env.AWS_REGION, 'env');
+  else if (env.AWS_REGION) checkRegion(env.AWS_REGION, 'env');
   const profile = matchFlag(raw, 'profile', '--profile', PROFILE, 'pass the name of a profile from ~/.aws/config');
-  if (profile !== undefined) checkProfile(profile, 'flag');
-  else if (process.env.AWS_PROFILE) checkProfile(process.env.AWS_PROFILE, 'env');
+  if (profile !== undefined) checkProfile(profile, 'flag', env);
+  else if (env.AWS_PROFILE) checkProfile(env.AWS_PROFILE, 'env', env);
   // AWS_ENDPOINT_URL counts as --endpoint-url: the SDK would use it anyway, and the CLI must know it is
   // talking to an emulator (no real ALB or AMP to reach for Grafana and the ingestion check).
-  const endpointEnv = process.env.AWS_ENDPOINT_URL || undefined;
+  const endpointEnv = env.AWS_ENDPOINT_URL || undefined;
   const endpointUrl = urlFlag(raw, 'endpointUrl', '--endpoint-url', 'http://127.0.0.1:5000')
     ?? (endpointEnv && checkUrl(endpointEnv, 'AWS_ENDPOINT_URL', 'set it to an http(s) URL such as http://127.0.0.1:5000, or unset it'));
   return { name, region, profile, endpointUrl, json: raw.json === true };
@@ -138,8 +143,17 @@ export interface StatusOptions extends ConnectionOptions {
 }
 
 /** FARGATE_PROM_AMP_ENDPOINT: a server standing in for AMP's query API (local use); unset or empty: AMP. */
-export function ampEndpointFromEnv(): string | undefined {
-  return process.env.FARGATE_PROM_AMP_ENDPOINT || undefined;
+export function ampEndpointFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.FARGATE_PROM_AMP_ENDPOINT || undefined;
+}
+
+export interface DestroyOptions extends ConnectionOptions {
+  /** Delete without asking for the stack name. */
+  yes: boolean;
+}
+
+export function parseDestroyOptions(raw: RawOptions): DestroyOptions {
+  return { ...parseConnectionOptions(raw), yes: raw.yes === true };
 }
 
 export function parseStatusOptions(raw: RawOptions): StatusOptions {
@@ -150,8 +164,8 @@ export function parseStatusOptions(raw: RawOptions): StatusOptions {
   };
 }
 
-export function parseUpOptions(raw: RawOptions): UpOptions {
-  const conn = parseConnectionOptions(raw);
+export function parseUpOptions(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): UpOptions {
+  const conn = parseConnectionOptions(raw, env);
   const appImage = matchFlag(raw, 'appImage', '--app-image', IMAGE, 'pass an image reference such as --app-image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0 (up to 255 characters)');
   const appPort = intFlag(raw, 'appPort', '--app-port', 8080, 1, 65535);
   if (appPort === 3000) fail('--app-port', '3000 is the port Grafana listens on in this stack', 'choose another port, e.g. --app-port 8080');
@@ -207,6 +221,7 @@ export function parseUpOptions(raw: RawOptions): UpOptions {
     certificateArn,
     domain,
     grafanaUrl,
+    ampEndpointUrl: ampEndpointFromEnv(env),
     publicMetrics,
     yes: raw.yes === true,
     dryRun: raw.dryRun === true,
