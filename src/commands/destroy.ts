@@ -20,16 +20,17 @@ export async function destroyCommand(raw: RawOptions): Promise<number> {
   const { reporter } = session;
   try {
     const spec = makeSpec(conn.name, session.region);
-    const resources = stackResources(spec);
+    const stack = stackResources(spec);
+    const resources = stack.all;
     const ctx = session.context(spec);
     reporter.phase(`Finding the resources of stack ${spec.name} in ${spec.region}`);
     const observed = await observeAll(resources, ctx);
     // The domain's alias record, found through what was observed (Grafana's root URL).
-    await observeDnsRecord(ctx, resources, observed);
-    const owned = resources.filter((r) => observed.get(r.id)?.owned);
+    await observeDnsRecord(ctx, stack, observed);
+    const owned = resources.filter((r) => observed.get(r)?.owned);
     if (owned.length === 0) {
       reporter.stop();
-      const none = resources.map((r) => ({ kind: r.kind, name: r.name, action: observed.get(r.id) ? 'skipped' : 'absent' }));
+      const none = resources.map((r) => ({ kind: r.kind, name: r.name, action: observed.get(r) ? 'skipped' : 'absent' }));
       if (conn.json) printJson({ stack: spec.name, region: spec.region, resources: none, leftovers: [] });
       else process.stdout.write(`Nothing to delete: no resource of stack ${spec.name} in ${spec.region} carries its tag.\n`);
       return ExitCode.ok;
@@ -37,7 +38,7 @@ export async function destroyCommand(raw: RawOptions): Promise<number> {
     if (!yes) {
       reporter.stop();
       process.stderr.write(`This deletes ${owned.length} resources of stack ${spec.name} in ${spec.region}:\n\n` +
-        `${renderResourceTable(owned.map((r) => ({ kind: r.kind, name: r.name, id: observed.get(r.id)!.id })), 'action')}\n\n`);
+        `${renderResourceTable(owned.map((r) => ({ kind: r.kind, name: r.name, id: observed.get(r)!.id })), 'action')}\n\n`);
       const { default: inquirer } = await import('inquirer');
       const { typed } = await inquirer.prompt<{ typed: string }>([{ type: 'input', name: 'typed', message: `Type the stack name (${spec.name}) to delete it:` }]);
       if (typed.trim() !== spec.name) throw new CliError('cancelled: the name did not match; nothing was deleted');

@@ -48,7 +48,8 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     const { stackResources } = await resourcesModule;
     const spec = makeSpec(opts.name, session.region, opts, network);
     spec.dns = dns;
-    const resources = stackResources(spec);
+    const stack = stackResources(spec);
+    const resources = stack.all;
     const ctx = session.context(spec, opts.wait);
 
     reporter.phase(`Observing ${resources.length} resources of stack ${spec.name} in ${spec.region}`);
@@ -64,7 +65,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
     }
     if (opts.dryRun) {
       reporter.stop();
-      if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx) });
+      if (opts.json) printJson({ stack: spec.name, region: spec.region, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx, stack) });
       else process.stdout.write(renderPlan(spec.name, spec.region, changes));
       return ExitCode.ok;
     }
@@ -80,12 +81,12 @@ export async function upCommand(raw: RawOptions): Promise<number> {
       if (err instanceof ApplyError) {
         reporter.stop();
         process.stderr.write(renderApplyFailure('up', err));
-        if (opts.json) printJson({ stack: spec.name, region: spec.region, error: err.message, resources: err.completed, ...stackEndpoints(ctx) });
+        if (opts.json) printJson({ stack: spec.name, region: spec.region, error: err.message, resources: err.completed, ...stackEndpoints(ctx, stack) });
       }
       throw err;
     }
-    const endpoints = stackEndpoints(ctx);
-    const domain = dnsReport(ctx);
+    const endpoints = stackEndpoints(ctx, stack);
+    const domain = dnsReport(ctx, stack);
     const resourceReports = reports.map(({ kind, name, id, action, differences }) => ({ kind, name, id, action, ...(differences?.length ? { differences } : {}) }));
     // Grafana over its HTTP API, once the AWS side is in place; a failure here makes no further AWS change.
     let grafana: GrafanaUpReport;
@@ -97,7 +98,7 @@ export async function upCommand(raw: RawOptions): Promise<number> {
         signal: session.signal,
         stackUrl: endpoints.grafana.url,
         grafanaUrl: opts.grafanaUrl,
-        workspace: workspaceEndpoint(ctx),
+        workspace: workspaceEndpoint(stack.workspace.peek(ctx)),
         wait: opts.wait,
         endpointUrl: opts.endpointUrl,
         ampEndpointUrl,
@@ -140,7 +141,7 @@ async function domainAndZone(aws: AwsClients, certificateArn: string, domain: st
 }
 
 function planReport(c: PlannedChange, observed: Observation) {
-  const id = observed.get(c.resource.id)?.id;
+  const id = observed.get(c.resource)?.id;
   return { kind: c.resource.kind, name: c.resource.name, ...(id ? { id } : {}), action: c.action, ...(c.differences.length ? { differences: c.differences } : {}) };
 }
 
