@@ -3,8 +3,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CreateServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { AwsClients } from '../src/aws/clients.js';
 import { parseUpOptions } from '../src/config/options.js';
-import type { Context } from '../src/engine/types.js';
-import { appService, settlingReason } from '../src/resources/ecs-service.js';
+import { newContext } from '../src/resources/context.js';
+import { settlingReason } from '../src/resources/ecs-service.js';
+import { stackResources } from '../src/stack/resources.js';
 import { LaunchFailureWatch, isLaunchFailure, pendingLaunchFailures } from '../src/resources/ecs-launch-failures.js';
 import { makeSpec } from '../src/stack/spec.js';
 import { silentReporter, type Reporter } from '../src/ui/reporter.js';
@@ -19,24 +20,19 @@ const WRAPPED_THROTTLE = 'Error retrieving security group information for [sg-0a
 const ecs = mockClient(ECSClient);
 afterEach(() => ecs.reset());
 
-function context(waits: string[]): Context {
+/** The stack's app service, with the states its create reads (cluster, task definition, security group, target group). */
+function appServiceReady(waits: string[]) {
   const reporter: Reporter = { ...silentReporter, waiting: (_k, text) => waits.push(text) };
   const spec = makeSpec('unit', 'us-east-1', parseUpOptions({ appImage: 'ghcr.io/acme/shop:1.4', desiredCount: '1' }), {
     vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'], assignPublicIp: true,
   });
-  return {
-    aws: new AwsClients({ region: 'us-east-1' }),
-    spec,
-    states: new Map<string, unknown>([
-      ['cluster', { name: 'unit', arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/unit' }],
-      ['taskdef:app', { family: 'unit-app', arn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/unit-app:1', revision: 1, fingerprint: {} }],
-      ['sg:tasks', { groupId: 'sg-0abc', vpcId: 'vpc-0abc1234', ingress: [] }],
-      ['tg:app', { name: 'unit-app', arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/unit-app/0123456789abcdef' }],
-    ]),
-    reporter,
-    signal: new AbortController().signal,
-    wait: true,
-  };
+  const ctx = newContext({ aws: new AwsClients({ region: 'us-east-1' }), spec, reporter, signal: new AbortController().signal, wait: true });
+  const stack = stackResources(spec);
+  ctx.states.set(stack.cluster, { name: 'unit', arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/unit' });
+  ctx.states.set(stack.appTaskDefinition, { family: 'unit-app', arn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/unit-app:1', revision: 1, fingerprint: {} });
+  ctx.states.set(stack.tasksSecurityGroup, { groupId: 'sg-0abc', vpcId: 'vpc-0abc1234', ingress: [] });
+  ctx.states.set(stack.appTargetGroup, { name: 'unit-app', arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/unit-app/0123456789abcdef' });
+  return { ctx, service: stack.appService };
 }
 
 describe('errors ECS returns while a new stack settles', () => {
@@ -52,7 +48,8 @@ describe('errors ECS returns while a new stack settles', () => {
       .rejectsOnce(awsError('InvalidParameterException', WRAPPED_THROTTLE))
       .resolves({ service: { serviceName: 'unit-app', serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/unit/unit-app', status: 'ACTIVE', taskDefinition: 'td', desiredCount: 1 } });
     const waits: string[] = [];
-    const state = await appService('unit-app').create(context(waits));
+    const { ctx, service } = appServiceReady(waits);
+    const state = await service.create(ctx);
     expect(state.arn).toMatch(/service\/unit\/unit-app$/);
     expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(2);
     // Both attempts carry the same client token, so a retry can never make a second service.

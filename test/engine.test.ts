@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runGraph } from '../src/engine/graph.js';
 import { apply, ApplyError, destroy, observeAll, plan } from '../src/engine/engine.js';
-import type { Context, Resource } from '../src/engine/types.js';
+import { defineResource, type EngineContext, type Resource } from '../src/engine/types.js';
 import { silentReporter } from '../src/ui/reporter.js';
-import { makeSpec } from '../src/stack/spec.js';
 import { ForeignResourceError } from '../src/errors.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -60,9 +59,9 @@ describe('runGraph', () => {
 });
 
 /** An in-memory resource kind, to test the engine's ordering, not AWS. */
-function fake(world: Map<string, { owned: boolean; value: number }>, events: string[], id: string, dependsOn: string[], want: number): Resource<number> {
-  return {
-    id,
+function fake(world: Map<string, { owned: boolean; value: number }>, events: string[], id: string, dependsOn: Resource[], want: number, more: Partial<Resource<number>> = {}): Resource<number> {
+  return defineResource<number, EngineContext>({
+    key: id,
     kind: 'fake',
     name: id,
     dependsOn,
@@ -90,23 +89,24 @@ function fake(world: Map<string, { owned: boolean; value: number }>, events: str
       world.delete(id);
     },
     identify: (s) => `${id}=${s}`,
-  };
+    ...more,
+  });
 }
 
-const ctx = (): Context => ({
-  aws: undefined as never,
-  spec: makeSpec('unit', 'us-east-1'),
+// The engine needs no AWS: its context is only states, a reporter and a signal.
+const ctx = (): EngineContext => ({
   states: new Map(),
   reporter: silentReporter,
   signal: new AbortController().signal,
-  wait: true,
 });
 
 describe('observe, plan, apply, destroy', () => {
   it('creates in dependency order, then a second run is all unchanged, and destroy runs backwards', async () => {
     const world = new Map<string, { owned: boolean; value: number }>();
     const events: string[] = [];
-    const resources = [fake(world, events, 'net', [], 1), fake(world, events, 'lb', ['net'], 1), fake(world, events, 'svc', ['lb', 'net'], 1)];
+    const net = fake(world, events, 'net', [], 1);
+    const lb = fake(world, events, 'lb', [net], 1);
+    const resources = [net, lb, fake(world, events, 'svc', [lb, net], 1)];
     let c = ctx();
     let observed = await observeAll(resources, c);
     const first = await apply(await plan(resources, observed, c), observed, c);
@@ -125,10 +125,31 @@ describe('observe, plan, apply, destroy', () => {
     expect(world.size).toBe(0);
   });
 
+  it('a dependent reads its dependency\'s state through the reference, typed, once the engine has it', async () => {
+    const world = new Map<string, { owned: boolean; value: number }>();
+    const events: string[] = [];
+    const net = fake(world, events, 'net', [], 7);
+    const seen: number[] = [];
+    const lb = fake(world, events, 'lb', [net], 1, {
+      async create(c) {
+        seen.push(net.state(c) + 1);
+        return 1;
+      },
+    });
+    const c = ctx();
+    expect(net.peek(c)).toBeUndefined();
+    expect(() => net.state(c)).toThrow(/net has no state yet/);
+    const observed = await observeAll([net, lb], c);
+    await apply(await plan([net, lb], observed, c), observed, c);
+    expect(seen).toEqual([8]);
+    expect(lb.state(c)).toBe(1);
+  });
+
   it('updates only what differs', async () => {
     const world = new Map([['a', { owned: true, value: 1 }], ['b', { owned: true, value: 1 }]]);
     const events: string[] = [];
-    const resources = [fake(world, events, 'a', [], 1), fake(world, events, 'b', ['a'], 2)];
+    const a = fake(world, events, 'a', [], 1);
+    const resources = [a, fake(world, events, 'b', [a], 2)];
     const c = ctx();
     const observed = await observeAll(resources, c);
     const changes = await plan(resources, observed, c);
@@ -140,7 +161,8 @@ describe('observe, plan, apply, destroy', () => {
   it('plans nothing when a resource is foreign, and destroy skips it', async () => {
     const world = new Map([['a', { owned: false, value: 1 }], ['b', { owned: true, value: 1 }]]);
     const events: string[] = [];
-    const resources = [fake(world, events, 'a', [], 1), fake(world, events, 'b', ['a'], 1)];
+    const a = fake(world, events, 'a', [], 1);
+    const resources = [a, fake(world, events, 'b', [a], 1)];
     const c = ctx();
     const observed = await observeAll(resources, c);
     await expect(plan(resources, observed, c)).rejects.toBeInstanceOf(ForeignResourceError);
@@ -150,8 +172,7 @@ describe('observe, plan, apply, destroy', () => {
   });
 
   /** A workspace-like resource that takes a while to settle, or never does. */
-  const settling = (world: Map<string, { owned: boolean; value: number }>, events: string[], fails = false): Resource<number> => ({
-    ...fake(world, events, 'ws', [], 1),
+  const settling = (world: Map<string, { owned: boolean; value: number }>, events: string[], fails = false, more: Partial<Resource<number>> = {}): Resource<number> => fake(world, events, 'ws', [], 1, {
     async settle(_ctx, state) {
       events.push('settling ws');
       await tick();
@@ -160,12 +181,14 @@ describe('observe, plan, apply, destroy', () => {
       events.push('settled ws');
       return state;
     },
+    ...more,
   });
 
   it('a dependent that needs a resource only created starts while it settles; the others wait for the settle', async () => {
     const world = new Map<string, { owned: boolean; value: number }>();
     const events: string[] = [];
-    const resources = [settling(world, events), { ...fake(world, events, 'role', ['ws'], 1), needsCreated: ['ws'] }, fake(world, events, 'svc', ['ws'], 1)];
+    const ws = settling(world, events);
+    const resources = [ws, fake(world, events, 'role', [ws], 1, { needsCreated: [ws] }), fake(world, events, 'svc', [ws], 1)];
     const c = ctx();
     const observed = await observeAll(resources, c);
     const reports = await apply(await plan(resources, observed, c), observed, c);
@@ -178,16 +201,17 @@ describe('observe, plan, apply, destroy', () => {
   it('when a settle fails: that resource is the failure, what was created meanwhile is done, its other dependents never start', async () => {
     const world = new Map<string, { owned: boolean; value: number }>();
     const events: string[] = [];
-    const resources = [settling(world, events, true), { ...fake(world, events, 'role', ['ws'], 1), needsCreated: ['ws'] }, fake(world, events, 'svc', ['ws'], 1)];
+    const ws = settling(world, events, true);
+    const resources = [ws, fake(world, events, 'role', [ws], 1, { needsCreated: [ws] }), fake(world, events, 'svc', [ws], 1)];
     const c = ctx();
     const observed = await observeAll(resources, c);
     const err = await apply(await plan(resources, observed, c), observed, c).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplyError);
     const failure = err as ApplyError;
-    expect(failure.resource.id).toBe('ws');
+    expect(failure.resource).toBe(ws);
     expect(failure.message).toMatch(/still CREATING/);
     expect(failure.completed.map((r) => `${r.action} ${r.name}`)).toEqual(['create role']);
-    expect(failure.notStarted.map((r) => r.id)).toEqual(['svc']);
+    expect(failure.notStarted.map((r) => r.key)).toEqual(['svc']);
     expect(events).not.toContain('create svc');
   });
 
@@ -195,15 +219,14 @@ describe('observe, plan, apply, destroy', () => {
     const world = new Map<string, { owned: boolean; value: number }>();
     const events: string[] = [];
     const controller = new AbortController();
-    const first: Resource<number> = {
-      ...settling(world, events),
+    const first = settling(world, events, false, {
       async create() {
         world.set('ws', { owned: true, value: 1 });
         controller.abort(); // Ctrl-C while CreateWorkspace is answered
         return 1;
       },
-    };
-    const resources = [first, fake(world, events, 'svc', ['ws'], 1)];
+    });
+    const resources = [first, fake(world, events, 'svc', [first], 1)];
     const c = { ...ctx(), signal: controller.signal };
     const observed = await observeAll(resources, c);
     const err = (await apply(await plan(resources, observed, c), observed, c).catch((e: unknown) => e)) as ApplyError;
@@ -211,7 +234,7 @@ describe('observe, plan, apply, destroy', () => {
     expect(err.code).toBe('INTERRUPTED');
     expect(err.exitCode).toBe(130);
     expect(err.completed.map((r) => `${r.action} ${r.name}`)).toEqual(['create ws']);
-    expect(err.notStarted.map((r) => r.id)).toEqual(['svc']);
+    expect(err.notStarted.map((r) => r.key)).toEqual(['svc']);
     expect(events).not.toContain('settling ws');
   });
 });

@@ -6,7 +6,7 @@ import { AwsClients } from '../src/aws/clients.js';
 import { describeError } from '../src/aws/errors.js';
 import { pollUntil, retryWhile } from '../src/aws/retry.js';
 import { TimeoutError } from '../src/errors.js';
-import type { Context } from '../src/engine/types.js';
+import type { Context } from '../src/resources/context.js';
 import { albSecurityGroup } from '../src/resources/security-group.js';
 import { makeSpec } from '../src/stack/spec.js';
 import type { Reporter } from '../src/ui/reporter.js';

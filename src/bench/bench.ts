@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const timing: SimTiming = { ...DEFAULT_TIMING };
-  const resources = stackResources(makeSpec('bench', REGION));
+  const resources = stackResources(makeSpec('bench', REGION)).all;
   const commands: Command[] = ['up', 'up-unchanged', 'status', 'destroy'];
   const bounds = Object.fromEntries(commands.map((c) => [c, lowerBound(c, resources, opts.latencyMs, timing)])) as Record<Command, BoundResult>;
   const missing = unmodelled(resources);

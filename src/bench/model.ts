@@ -200,22 +200,24 @@ const fixed = (name: string, calls: number, latencyMs: number): BoundResult => (
 
 export type Command = 'up' | 'up-unchanged' | 'status' | 'destroy';
 
+const keys = (rs: Resource[]) => rs.map((r) => r.key);
+
 /** The lower bound of one command against a stack of `resources`, at `latencyMs` per call. */
 export function lowerBound(command: Command, resources: Resource[], latencyMs: number, timing: SimTiming): BoundResult {
   const graph = (step: (id: string) => Step, deps: (r: Resource) => string[], createdOnly?: (r: Resource) => string[] | undefined): Node[] =>
-    resources.map((r) => ({ id: r.id, step: step(r.id), deps: deps(r), createdOnly: createdOnly?.(r) }));
+    resources.map((r) => ({ id: r.key, step: step(r.key), deps: deps(r), createdOnly: createdOnly?.(r) }));
   const stepOf = (table: Record<string, Step>, fallback: Step) => (id: string) => figure(table, id) ?? fallback;
   // DescribeVpcs → DescribeSubnets ∥ DescribeRouteTables
   const network = fixed('resolve network', 2, latencyMs);
   // Fresh stack: every lookup by name at once; listeners and rules are not looked for without an ALB.
   const observeFresh = fixed('observe (nothing exists)', 1, latencyMs);
   const observeExisting = longestChain(
-    graph((id) => ({ calls: figure(OBSERVE_EXISTING, id) ?? 1 }), (r) => OBSERVE_NEEDS[r.id] ?? []),
+    graph((id) => ({ calls: figure(OBSERVE_EXISTING, id) ?? 1 }), (r) => OBSERVE_NEEDS[r.key] ?? []),
     latencyMs, timing, [], (id) => `observe ${id}`,
   );
   switch (command) {
     case 'up': {
-      const apply = longestChain(graph(stepOf(CREATE(timing), { calls: 1 }), (r) => r.dependsOn, (r) => r.needsCreated), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
+      const apply = longestChain(graph(stepOf(CREATE(timing), { calls: 1 }), (r) => keys(r.dependsOn), (r) => r.needsCreated && keys(r.needsCreated)), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
       return sequence([network, observeFresh, apply]);
     }
     case 'up-unchanged':
@@ -225,9 +227,9 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
       // Health of every resource: one round of Describe calls, all at once.
       return sequence([observeExisting, fixed('health', 1, latencyMs)]);
     case 'destroy': {
-      const dependents = new Map<string, string[]>(resources.map((r) => [r.id, []]));
-      for (const r of resources) for (const d of r.dependsOn) dependents.get(d)?.push(r.id);
-      const del = longestChain(graph(stepOf(DELETE(timing), { calls: 1 }), (r) => dependents.get(r.id)!), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
+      const dependents = new Map<string, string[]>(resources.map((r) => [r.key, []]));
+      for (const r of resources) for (const d of r.dependsOn) dependents.get(d.key)?.push(r.key);
+      const del = longestChain(graph(stepOf(DELETE(timing), { calls: 1 }), (r) => dependents.get(r.key)!), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
       // Sweep: lookups by name and tag, all at once (nothing is left to describe further).
       return sequence([observeExisting, del, fixed('sweep', 1, latencyMs)]);
     }
@@ -236,5 +238,5 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
 
 /** Resource ids the model has no figures for (a resource added since): they count as one call. */
 export function unmodelled(resources: Resource[]): string[] {
-  return resources.map((r) => r.id).filter((id) => figure(OBSERVE_EXISTING, id) === undefined);
+  return resources.map((r) => r.key).filter((id) => figure(OBSERVE_EXISTING, id) === undefined);
 }

@@ -35,23 +35,24 @@ async function destroyStack(conn: DestroyOptions, io: CommandIo): Promise<Destro
   const { reporter } = session;
   try {
     const spec = makeSpec(conn.name, session.region);
-    const stack = { stack: spec.name, region: spec.region };
-    const resources = stackResources(spec);
+    const header = { stack: spec.name, region: spec.region };
+    const stack = stackResources(spec);
+    const resources = stack.all;
     const ctx = session.context(spec);
     reporter.phase(`Finding the resources of stack ${spec.name} in ${spec.region}`);
     const observed = await observeAll(resources, ctx);
     // The domain's alias record, found through what was observed (Grafana's root URL).
-    await observeDnsRecord(ctx, resources, observed);
-    const owned = resources.filter((r) => observed.get(r.id)?.owned);
+    await observeDnsRecord(ctx, stack, observed);
+    const owned = resources.filter((r) => observed.get(r)?.owned);
     if (owned.length === 0) {
       reporter.stop();
-      const none = resources.map((r) => ({ kind: r.kind, name: r.name, action: observed.get(r.id) ? 'skipped' : 'absent' }));
-      return { outcome: 'nothing', report: { ...stack, resources: none, leftovers: [] } };
+      const none = resources.map((r) => ({ kind: r.kind, name: r.name, action: observed.get(r) ? 'skipped' : 'absent' }));
+      return { outcome: 'nothing', report: { ...header, resources: none, leftovers: [] } };
     }
     if (!conn.yes) {
       reporter.stop();
       io.stderr.write(`This deletes ${owned.length} resources of stack ${spec.name} in ${spec.region}:\n\n` +
-        `${renderResourceTable(owned.map((r) => ({ kind: r.kind, name: r.name, id: observed.get(r.id)!.id })), 'action')}\n\n`);
+        `${renderResourceTable(owned.map((r) => ({ kind: r.kind, name: r.name, id: observed.get(r)!.id })), 'action')}\n\n`);
       const typed = await io.ask({ message: `Type the stack name (${spec.name}) to delete it:` });
       if (typed.trim() !== spec.name) throw new CliError('cancelled: the name did not match; nothing was deleted');
     }
@@ -62,7 +63,7 @@ async function destroyStack(conn: DestroyOptions, io: CommandIo): Promise<Destro
     } catch (err) {
       if (!(err instanceof ApplyError)) throw err;
       reporter.stop();
-      return { outcome: 'failed', report: { ...stack, error: err.message, resources: err.completed }, error: err };
+      return { outcome: 'failed', report: { ...header, error: err.message, resources: err.completed }, error: err };
     }
     reporter.phase('Sweeping for anything tagged with the stack that is still there');
     const leftovers = await findLeftovers(session.context(spec));
@@ -70,7 +71,7 @@ async function destroyStack(conn: DestroyOptions, io: CommandIo): Promise<Destro
     const error = leftovers.length > 0
       ? new CliError(`still there after destroy (tagged fargate-prom:stack=${spec.name}): ${leftovers.map((l) => `${l.kind} ${l.name} (${l.id})`).join(', ')}; run destroy again in a few minutes`)
       : undefined;
-    return { outcome: 'deleted', report: { ...stack, resources: reports, leftovers, aws: awsSummary(session.aws) }, error };
+    return { outcome: 'deleted', report: { ...header, resources: reports, leftovers, aws: awsSummary(session.aws) }, error };
   } finally {
     session.close();
   }

@@ -5,7 +5,7 @@ import { describeError } from '../aws/errors.js';
 import { checkRegion } from '../config/aws-environment.js';
 import type { ConnectionOptions } from '../config/options.js';
 import { CliError, ExitCode, InputError, InterruptedError } from '../errors.js';
-import type { Context } from '../engine/types.js';
+import { newContext, type Context } from '../resources/context.js';
 import type { StackSpec } from '../stack/spec.js';
 import { processIo, type CommandIo } from '../ui/io.js';
 import type { Reporter } from '../ui/reporter.js';
@@ -57,7 +57,7 @@ export async function openSession(conn: ConnectionOptions, io: CommandIo = proce
     region,
     reporter,
     signal: controller.signal,
-    context: (spec, wait = true) => ({ aws, spec, states: new Map(), reporter, signal: controller.signal, wait }),
+    context: (spec, wait = true) => newContext({ aws, spec, reporter, signal: controller.signal, wait }),
     close() {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);

@@ -2,7 +2,6 @@ import type { StatusOptions } from '../config/options.js';
 import { CliError, ExitCode } from '../errors.js';
 import { observeAll } from '../engine/engine.js';
 import type { ResourceReport } from '../engine/types.js';
-import type { ListenersState } from '../resources/listeners.js';
 import { grafanaStatusSection, type GrafanaStatus } from '../grafana/status.js';
 import { stackEndpoints, workspaceEndpoint, type StackEndpoints } from '../stack/endpoints.js';
 import { stackIngestion, type StackIngestion } from '../stack/ingestion.js';
@@ -36,13 +35,14 @@ async function status(conn: StatusOptions, io: CommandIo): Promise<StatusResult>
   const session = await openSession(conn, io);
   try {
     const spec = makeSpec(conn.name, session.region);
-    const resources = stackResources(spec);
+    const stack = stackResources(spec);
+    const resources = stack.all;
     const ctx = session.context(spec);
     session.reporter.phase(`Inspecting stack ${spec.name} in ${spec.region}`);
     const observed = await observeAll(resources, ctx);
     // The domain's alias record, found through what was observed (Grafana's root URL).
-    await observeDnsRecord(ctx, resources, observed);
-    if (!resources.some((r) => observed.get(r.id)?.owned)) {
+    await observeDnsRecord(ctx, stack, observed);
+    if (!resources.some((r) => observed.get(r)?.owned)) {
       session.reporter.stop();
       return {
         outcome: 'not-found',
@@ -50,22 +50,22 @@ async function status(conn: StatusOptions, io: CommandIo): Promise<StatusResult>
         error: new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, 'NOT_FOUND'),
       };
     }
-    const metrics = stackIngestion(ctx, conn.ampEndpointUrl);
+    const metrics = stackIngestion(ctx, stack, conn.ampEndpointUrl);
     const reports: ResourceReport[] = await Promise.all(resources.map(async (r) => {
-      const found = observed.get(r.id);
+      const found = observed.get(r);
       if (!found) return { kind: r.kind, name: r.name, state: r.optional ? 'none' : 'missing', healthy: Boolean(r.optional) };
       if (!found.owned) return { kind: r.kind, name: r.name, id: found.id, state: 'not owned by this stack', healthy: false };
       const h = r.health ? await r.health(ctx, found.state) : { healthy: true, state: 'present' };
       return { kind: r.kind, name: r.name, id: found.id, state: h.state, healthy: h.healthy, ...(h.detail ? { detail: h.detail } : {}) };
     }));
-    const listeners = ctx.states.get('listeners') as ListenersState | undefined;
-    const endpoints = stackEndpoints(ctx, Boolean(listeners?.listeners.some((l) => l.port === 443)));
+    const listeners = stack.listeners.peek(ctx);
+    const endpoints = stackEndpoints(ctx, stack, Boolean(listeners?.listeners.some((l) => l.port === 443)));
     const grafanaCheck = grafanaStatusSection({
       aws: session.aws,
       spec,
       stackUrl: endpoints.grafana.url,
       grafanaUrl: conn.grafanaUrl,
-      workspace: workspaceEndpoint(ctx),
+      workspace: workspaceEndpoint(stack.workspace.peek(ctx)),
       endpointUrl: conn.endpointUrl,
       ampEndpointUrl: conn.ampEndpointUrl,
       signal: session.signal,

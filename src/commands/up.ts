@@ -21,10 +21,10 @@ export interface UpRun extends UpOptions {
   showPlan?: boolean;
 }
 
-type Stack = { stack: string; region: string };
+type ReportHeader = { stack: string; region: string };
 export type PlanItem = Pick<ResourceReport, 'kind' | 'name' | 'id' | 'action' | 'differences'>;
 /** `up --json` on success, field for field. */
-export type UpReport = Stack & { resources: PlanItem[] } & Omit<StackEndpoints, 'grafana'> & {
+export type UpReport = ReportHeader & { resources: PlanItem[] } & Omit<StackEndpoints, 'grafana'> & {
   dns?: DnsReport;
   grafana: GrafanaUpReport;
   waited: boolean;
@@ -33,10 +33,10 @@ export type UpReport = Stack & { resources: PlanItem[] } & Omit<StackEndpoints, 
 
 /** What `up` did; `error`, when set, is reported after the result is shown. */
 export type UpResult =
-  | { outcome: 'planned'; changes: PlannedChange[]; report: Stack & { dryRun: true; resources: PlanItem[] } & StackEndpoints; error?: undefined }
+  | { outcome: 'planned'; changes: PlannedChange[]; report: ReportHeader & { dryRun: true; resources: PlanItem[] } & StackEndpoints; error?: undefined }
   | { outcome: 'applied'; report: UpReport; error?: undefined }
   /** AWS changes stopped (ApplyError) or Grafana refused after them: what is known, then the error. */
-  | { outcome: 'failed'; report: Stack & { error: string; resources: ResourceReport[] } & StackEndpoints; error: CliError };
+  | { outcome: 'failed'; report: ReportHeader & { error: string; resources: ResourceReport[] } & StackEndpoints; error: CliError };
 
 /** Create or update the stack; prompts (the app image) go through `io`. */
 export function runUp(opts: UpRun, io: CommandIo): Promise<UpResult> {
@@ -67,7 +67,8 @@ async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
     const { stackResources } = await resourcesModule;
     const spec = makeSpec(opts.name, session.region, opts, network);
     spec.dns = dns;
-    const resources = stackResources(spec);
+    const stack = stackResources(spec);
+    const resources = stack.all;
     const ctx = session.context(spec, opts.wait);
 
     reporter.phase(`Observing ${resources.length} resources of stack ${spec.name} in ${spec.region}`);
@@ -81,10 +82,10 @@ async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
     if (!opts.certificateArn) {
       reporter.warn('no --certificate-arn: the app and Grafana (and its admin password, when the CLI signs in) are served over plain HTTP');
     }
-    const stack = { stack: spec.name, region: spec.region };
+    const header = { stack: spec.name, region: spec.region };
     if (opts.dryRun) {
       reporter.stop();
-      return { outcome: 'planned', changes, report: { ...stack, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx) } };
+      return { outcome: 'planned', changes, report: { ...header, dryRun: true, resources: changes.map((c) => planReport(c, observed)), ...stackEndpoints(ctx, stack) } };
     }
     if (opts.showPlan) reporter.block(renderPlan(spec.name, spec.region, changes, false));
     const pending = changes.filter((c) => c.action !== 'unchanged').length;
@@ -96,10 +97,10 @@ async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
     } catch (err) {
       if (!(err instanceof ApplyError)) throw err;
       reporter.stop();
-      return { outcome: 'failed', report: { ...stack, error: err.message, resources: err.completed, ...stackEndpoints(ctx) }, error: err };
+      return { outcome: 'failed', report: { ...header, error: err.message, resources: err.completed, ...stackEndpoints(ctx, stack) }, error: err };
     }
-    const endpoints = stackEndpoints(ctx);
-    const domain = dnsReport(ctx);
+    const endpoints = stackEndpoints(ctx, stack);
+    const domain = dnsReport(ctx, stack);
     const resourceReports = reports.map(({ kind, name, id, action, differences }) => ({ kind, name, id, action, ...(differences?.length ? { differences } : {}) }));
     // Grafana over its HTTP API, once the AWS side is in place; a failure here makes no further AWS change.
     let grafana: GrafanaUpReport;
@@ -111,7 +112,7 @@ async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
         signal: session.signal,
         stackUrl: endpoints.grafana.url,
         grafanaUrl: opts.grafanaUrl,
-        workspace: workspaceEndpoint(ctx),
+        workspace: workspaceEndpoint(stack.workspace.peek(ctx)),
         wait: opts.wait,
         endpointUrl: opts.endpointUrl,
         ampEndpointUrl: opts.ampEndpointUrl,
@@ -121,14 +122,14 @@ async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
     } catch (err) {
       reporter.stop();
       if (!(err instanceof CliError)) throw err;
-      const report = { ...stack, error: err.message, resources: resourceReports, ...endpoints, grafana: { ...endpoints.grafana, provisioning: 'failed' as const, error: err.message } };
+      const report = { ...header, error: err.message, resources: resourceReports, ...endpoints, grafana: { ...endpoints.grafana, provisioning: 'failed' as const, error: err.message } };
       return { outcome: 'failed', report, error: err };
     }
     reporter.stop();
     return {
       outcome: 'applied',
       report: {
-        ...stack,
+        ...header,
         resources: resourceReports,
         ...endpoints,
         ...(domain ? { dns: domain } : {}),
@@ -149,7 +150,7 @@ async function domainAndZone(aws: AwsClients, certificateArn: string, domain: st
 }
 
 function planReport(c: PlannedChange, observed: Observation) {
-  const id = observed.get(c.resource.id)?.id;
+  const id = observed.get(c.resource)?.id;
   return { kind: c.resource.kind, name: c.resource.name, ...(id ? { id } : {}), action: c.action, ...(c.differences.length ? { differences: c.differences } : {}) };
 }
 

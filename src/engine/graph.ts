@@ -1,34 +1,36 @@
 import { InterruptedError } from '../errors.js';
 
-export interface GraphFailure {
-  id: string;
+export interface GraphFailure<N = string> {
+  id: N;
   error: unknown;
 }
 
-export interface GraphResult {
-  done: string[];
-  failed: GraphFailure[];
+export interface GraphResult<N = string> {
+  done: N[];
+  failed: GraphFailure<N>[];
   /** Not started because something failed first or the run was interrupted. */
-  skipped: string[];
+  skipped: N[];
 }
 
 /**
  * Runs `work` for every node once all nodes it waits for are done, as many at once as the graph
  * allows. On the first failure (or an abort) it starts nothing new, lets running work finish, and
- * reports what was done, what failed and what was never started.
+ * reports what was done, what failed and what was never started. Nodes are compared by identity;
+ * `label` names them in a cycle's error.
  */
-export async function runGraph(
-  ids: string[],
-  waitsFor: (id: string) => string[],
-  work: (id: string) => Promise<void>,
+export async function runGraph<N>(
+  ids: N[],
+  waitsFor: (id: N) => N[],
+  work: (id: N) => Promise<void>,
   signal?: AbortSignal,
-): Promise<GraphResult> {
+  label: (id: N) => string = String,
+): Promise<GraphResult<N>> {
   const known = new Set(ids);
   const pending = new Map(ids.map((id) => [id, new Set(waitsFor(id).filter((d) => known.has(d)))]));
-  assertAcyclic(ids, (id) => [...pending.get(id)!]);
-  const done: string[] = [];
-  const failed: GraphFailure[] = [];
-  const running = new Map<string, Promise<void>>();
+  assertAcyclic(ids, (id) => [...pending.get(id)!], label);
+  const done: N[] = [];
+  const failed: GraphFailure<N>[] = [];
+  const running = new Map<N, Promise<void>>();
   let stopping = false;
 
   const startReady = () => {
@@ -62,11 +64,11 @@ export async function runGraph(
   return { done, failed, skipped };
 }
 
-function assertAcyclic(ids: string[], deps: (id: string) => string[]): void {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (id: string, path: string[]) => {
+function assertAcyclic<N>(ids: N[], deps: (id: N) => N[], label: (id: N) => string): void {
+  const state = new Map<N, 'visiting' | 'done'>();
+  const visit = (id: N, path: N[]) => {
     if (state.get(id) === 'done') return;
-    if (state.get(id) === 'visiting') throw new Error(`dependency cycle: ${[...path, id].join(' -> ')}`);
+    if (state.get(id) === 'visiting') throw new Error(`dependency cycle: ${[...path, id].map(label).join(' -> ')}`);
     state.set(id, 'visiting');
     for (const d of deps(id)) visit(d, [...path, id]);
     state.set(id, 'done');

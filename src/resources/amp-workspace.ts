@@ -3,7 +3,7 @@ import type { WorkspaceSummary } from '@aws-sdk/client-amp';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { createOrAdopt, observed } from './common.js';
 import { sdk } from '../aws/sdk.js';
@@ -48,8 +48,8 @@ export async function workspacesAliased(ctx: Context, alias: string): Promise<Wo
 
 /** The AMP workspace, found by its alias (the stack name). */
 export function ampWorkspace(alias: string): Resource<WorkspaceState> {
-  const self: Resource<WorkspaceState> = {
-    id: 'workspace',
+  const self: Resource<WorkspaceState> = resource<WorkspaceState>({
+    key: 'workspace',
     kind: 'amp-workspace',
     name: alias,
     dependsOn: [],
@@ -128,6 +128,6 @@ export function ampWorkspace(alias: string): Resource<WorkspaceState> {
       return { healthy: w?.status === 'ACTIVE', state: w?.status ?? 'MISSING' };
     },
     identify: (s) => s.workspaceId,
-  };
+  });
   return self;
 }

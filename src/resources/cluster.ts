@@ -1,6 +1,6 @@
 import { errorMessage, hasErrorName } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
-import type { Resource } from '../engine/types.js';
+import { resource, type Resource } from './context.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { deleteIgnoringMissing, observed } from './common.js';
 import { sdk } from '../aws/sdk.js';
@@ -13,8 +13,8 @@ export interface ClusterState {
 }
 
 export function ecsCluster(name: string): Resource<ClusterState> {
-  const self: Resource<ClusterState> = {
-    id: 'cluster',
+  const self: Resource<ClusterState> = resource<ClusterState>({
+    key: 'cluster',
     kind: 'ecs-cluster',
     name,
     dependsOn: [],
@@ -64,6 +64,6 @@ export function ecsCluster(name: string): Resource<ClusterState> {
       return { healthy: status === 'ACTIVE', state: status };
     },
     identify: (s) => s.arn,
-  };
+  });
   return self;
 }

@@ -1,6 +1,7 @@
 import { ForeignResourceError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
-import type { Context, Observed, Resource } from '../engine/types.js';
+import type { Observed } from '../engine/types.js';
+import type { Context, Resource } from './context.js';
 
 /**
  * Creates a resource; when AWS says it already exists (a retried call whose first attempt went
@@ -48,17 +49,11 @@ function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function stateOf<T>(ctx: Context, id: string): T {
-  const s = ctx.states.get(id);
-  if (s === undefined) throw new Error(`internal: ${id} has no state yet`);
-  return s as T;
-}
-
 /**
- * `resource` may start once `ids` (among its dependencies) exist, without waiting for them to settle:
+ * `resource` may start once `created` (among its dependencies) exist, without waiting for them to settle:
  * it needs only their identifiers (ARN, id, DNS name), so, say, IAM propagates a task role while AMP
  * creates the workspace.
  */
-export function onceCreated<R extends Resource>(resource: R, ids: string[]): R {
-  return Object.assign(resource, { needsCreated: ids });
+export function onceCreated<R extends Resource>(resource: R, created: Resource[]): R {
+  return Object.assign(resource, { needsCreated: created });
 }

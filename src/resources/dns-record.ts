@@ -1,10 +1,11 @@
 import type { AliasTarget, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { hasErrorName } from '../aws/errors.js';
 import { sdk } from '../aws/sdk.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import type { HostedZone } from '../stack/dns.js';
-import { createOrAdopt, fieldDiffs, observed, onceCreated, stateOf } from './common.js';
+import { createOrAdopt, fieldDiffs, observed, onceCreated } from './common.js';
 import type { LoadBalancerState } from './load-balancer.js';
+import type { TaskDefinitionState } from './task-definition.js';
 
 // Loaded on first use: only a stack with a domain in a public hosted zone calls Route 53.
 const route53 = () => sdk.route53();
@@ -26,39 +27,40 @@ const aliasHost = (alias: AliasTarget | undefined) => dnsName(alias?.DNSName ?? 
  * The alias names the ALB's DNS name and the ALB's canonical hosted zone (not the record's zone).
  * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html
  */
-function desiredAlias(ctx: Context): AliasTarget {
-  const alb = stateOf<LoadBalancerState>(ctx, 'alb');
+function desiredAlias(ctx: Context, loadBalancer: Resource<LoadBalancerState>): AliasTarget {
+  const alb = loadBalancer.state(ctx);
   return { DNSName: alb.dnsName, HostedZoneId: alb.canonicalHostedZoneId, EvaluateTargetHealth: false };
 }
 
 /** The alias A record of the stack's domain in its public hosted zone, pointing at the stack's ALB. */
-export function dnsRecord(domain: string, zone: HostedZone): Resource<DnsRecordState> {
+export function dnsRecord(domain: string, zone: HostedZone, refs: { loadBalancer: Resource<LoadBalancerState>; grafanaTaskDefinition: Resource<TaskDefinitionState> }): Resource<DnsRecordState> {
+  const { loadBalancer } = refs;
   const change = (ctx: Context, Action: 'CREATE' | 'UPSERT' | 'DELETE', record: ResourceRecordSet) =>
     ctx.aws.route53.send(new (route53().ChangeResourceRecordSetsCommand)({
       HostedZoneId: zone.id,
       ChangeBatch: { Comment: `fargate-prom stack ${ctx.spec.name}`, Changes: [{ Action, ResourceRecordSet: record }] },
     }));
-  const wanted = (ctx: Context): ResourceRecordSet => ({ Name: domain, Type: 'A', AliasTarget: desiredAlias(ctx) });
-  const self: Resource<DnsRecordState> = {
-    id: 'dns-record',
+  const wanted = (ctx: Context): ResourceRecordSet => ({ Name: domain, Type: 'A', AliasTarget: desiredAlias(ctx, loadBalancer) });
+  const self: Resource<DnsRecordState> = resource<DnsRecordState>({
+    key: 'dns-record',
     kind: 'dns-record',
     name: domain,
     // Deleted before Grafana's task definition, whose root URL is where destroy finds the domain.
-    dependsOn: ['alb', 'taskdef:grafana'],
-    observeAfter: ['alb'],
+    dependsOn: [loadBalancer, refs.grafanaTaskDefinition],
+    observeAfter: [loadBalancer],
     async observe(ctx) {
       const out = await ctx.aws.route53.send(new (route53().ListResourceRecordSetsCommand)({ HostedZoneId: zone.id, StartRecordName: domain, StartRecordType: 'A', MaxItems: 2 }));
       // An A record of the name, or a CNAME (which would block one).
       const record = (out.ResourceRecordSets ?? []).find((r) => dnsName(r.Name ?? '') === domain && (r.Type === 'A' || r.Type === 'CNAME'));
       if (!record) return undefined;
-      const alb = ctx.states.get('alb') as LoadBalancerState | undefined;
+      const alb = loadBalancer.peek(ctx);
       const target = record.AliasTarget ? aliasHost(record.AliasTarget) : (record.ResourceRecords ?? []).map((r) => r.Value).join(',');
       const owned = record.Type === 'A' && alb !== undefined && target === dnsName(alb.dnsName);
       return observed({ zoneId: zone.id, record }, owned, `${domain} ${record.Type} → ${target}`);
     },
     async diff(ctx, state) {
       const have = state.record.AliasTarget;
-      const want = desiredAlias(ctx);
+      const want = desiredAlias(ctx, loadBalancer);
       return fieldDiffs([
         ['alias zone', have?.HostedZoneId, want.HostedZoneId],
         ['evaluate target health', have?.EvaluateTargetHealth, want.EvaluateTargetHealth],
@@ -89,6 +91,6 @@ export function dnsRecord(domain: string, zone: HostedZone): Resource<DnsRecordS
       return { healthy: true, state: `alias → ${aliasHost(state.record.AliasTarget)}` };
     },
     identify: (s) => `${domain} A → ${aliasHost(s.record.AliasTarget)}`,
-  };
-  return onceCreated(self, ['alb', 'taskdef:grafana']);
+  });
+  return onceCreated(self, [loadBalancer, refs.grafanaTaskDefinition]);
 }

@@ -1,5 +1,5 @@
 import { describeError } from '../aws/errors.js';
-import type { Context } from '../engine/types.js';
+import type { Context } from './context.js';
 import { sdk } from '../aws/sdk.js';
 
 const { DescribeTaskDefinitionCommand, DescribeTasksCommand, ListTasksCommand } = sdk.ecs();

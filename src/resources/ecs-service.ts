@@ -3,11 +3,12 @@ import type { Deployment, Service } from '@aws-sdk/client-ecs';
 import { CliError, TimeoutError } from '../errors.js';
 import { errorMessage } from '../aws/errors.js';
 import { pollUntil, retryWhile } from '../aws/retry.js';
-import type { Context, Health, Resource } from '../engine/types.js';
+import type { Health } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { formatDuration, scaled, sleep } from '../util/time.js';
 import type { ServiceRow } from '../ui/reporter.js';
-import { deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
+import { deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
 import type { ClusterState } from './cluster.js';
 import type { RoleState } from './iam-role.js';
 import type { SecurityGroupState } from './security-group.js';
@@ -33,9 +34,19 @@ export interface ServiceState {
   gracePeriod?: number;
 }
 
-interface ServiceDesire {
-  taskDefinitionId: string;
-  targetGroupId: string;
+/** The resources a service runs with. */
+export interface ServiceRefs {
+  cluster: Resource<ClusterState>;
+  taskDefinition: Resource<TaskDefinitionState>;
+  targetGroup: Resource<TargetGroupState>;
+  securityGroup: Resource<SecurityGroupState>;
+  /** The roles its task definition names: tasks ECS cannot start while IAM propagates new ones are excused. */
+  roles: Resource<RoleState>[];
+}
+
+interface ServiceDesire extends ServiceRefs {
+  /** What else it waits for, for order only (its traffic path, the workspace its agent writes to). */
+  waitsFor: Resource[];
   containerName: string;
   containerPort: (ctx: Context) => number;
   desiredCount: (ctx: Context) => number;
@@ -91,16 +102,16 @@ const LAUNCH_FAILURE_WINDOW_MS = 2 * 60_000;
 
 /** An ECS service on Fargate behind the ALB, with the deployment circuit breaker on. */
 function ecsService(id: string, name: string, desire: ServiceDesire): Resource<ServiceState> {
-  const cluster = (ctx: Context) => stateOf<ClusterState>(ctx, 'cluster').arn;
+  const cluster = (ctx: Context) => desire.cluster.state(ctx).arn;
   const wanted = (ctx: Context) => {
     const net = ctx.spec.network!;
     return {
-      taskDefinition: stateOf<TaskDefinitionState>(ctx, desire.taskDefinitionId).arn,
+      taskDefinition: desire.taskDefinition.state(ctx).arn,
       desiredCount: desire.desiredCount(ctx),
       subnets: [...net.subnetIds].sort(),
-      securityGroups: [stateOf<SecurityGroupState>(ctx, 'sg:tasks').groupId],
+      securityGroups: [desire.securityGroup.state(ctx).groupId],
       assignPublicIp: net.assignPublicIp ? 'ENABLED' : 'DISABLED',
-      targetGroupArn: stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn,
+      targetGroupArn: desire.targetGroup.state(ctx).arn,
       gracePeriod: desire.gracePeriodSeconds,
     };
   };
@@ -124,16 +135,15 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
     maximumPercent: 200,
   };
 
-  const self: Resource<ServiceState> = {
-    id,
+  const self: Resource<ServiceState> = resource<ServiceState>({
+    key: id,
     kind: 'ecs-service',
     name,
-    // The app's agent remote-writes from its first scrape: its service waits for the workspace to be ACTIVE.
-    dependsOn: ['cluster', desire.taskDefinitionId, desire.targetGroupId, 'sg:tasks', ...(id === 'service:app' ? ['listeners', 'workspace'] : ['rule:dashboard'])],
+    dependsOn: [desire.cluster, desire.taskDefinition, desire.targetGroup, desire.securityGroup, ...desire.waitsFor],
     // observe needs only the cluster's ARN.
-    observeAfter: ['cluster'],
+    observeAfter: [desire.cluster],
     async observe(ctx) {
-      const c = ctx.states.get('cluster') as ClusterState | undefined;
+      const c = desire.cluster.peek(ctx);
       if (!c) return undefined;
       const s = await describe(ctx, c.arn, name);
       if (!s) return undefined;
@@ -200,25 +210,25 @@ function ecsService(id: string, name: string, desire: ServiceDesire): Resource<S
     },
     async settle(ctx, state) {
       if (!ctx.wait) return state;
-      await waitSteady(ctx, id, cluster(ctx), name, stateOf<TargetGroupState>(ctx, desire.targetGroupId).arn, desire.taskDefinitionId);
+      await waitSteady(ctx, id, cluster(ctx), name, desire.targetGroup.state(ctx).arn, runsWithNewRoles(ctx, desire));
       return state;
     },
     async delete(ctx, state) {
       // force: no need to scale to 0 first; ECS drains the tasks and the ALB deregisters them.
       await deleteIgnoringMissing(
-        () => ctx.aws.ecs.send(new DeleteServiceCommand({ cluster: stateOf<ClusterState>(ctx, 'cluster').arn, service: name, force: true })),
+        () => ctx.aws.ecs.send(new DeleteServiceCommand({ cluster: cluster(ctx), service: name, force: true })),
         'ServiceNotFoundException', 'ServiceNotActiveException',
       );
       await waitInactive(ctx, state);
     },
     async health(ctx, state) {
-      return serviceHealth(ctx, stateOf<ClusterState>(ctx, 'cluster').arn, name, state.targetGroupArn);
+      return serviceHealth(ctx, cluster(ctx), name, state.targetGroupArn);
     },
     identify: (s) => s.arn,
-  };
+  });
 
   async function waitInactive(ctx: Context, state: ServiceState) {
-    const c = stateOf<ClusterState>(ctx, 'cluster').arn;
+    const c = cluster(ctx);
     await pollUntil(() => describe(ctx, c, name), (s) => !s, {
       what: `ECS service ${state.name} to finish draining`,
       timeoutMs: 15 * 60_000,
@@ -274,12 +284,12 @@ function isSteady(s: Snapshot): boolean {
 }
 
 /** Whether the task definition's task or execution role was created by this run (a role's state has createdAt then). */
-function runsWithNewRoles(ctx: Context, taskDefinitionId: string): boolean {
-  const fp = (ctx.states.get(taskDefinitionId) as TaskDefinitionState | undefined)?.fingerprint ?? {};
+function runsWithNewRoles(ctx: Context, refs: ServiceRefs): boolean {
+  const fp = refs.taskDefinition.peek(ctx)?.fingerprint ?? {};
   const roleArns = [fp.taskRoleArn, fp.executionRoleArn].filter((a): a is string => typeof a === 'string');
-  return [...ctx.states.values()].some((s) => {
-    const role = s as Partial<RoleState> | undefined;
-    return role?.createdAt !== undefined && role.arn !== undefined && roleArns.includes(role.arn);
+  return refs.roles.some((r) => {
+    const role = r.peek(ctx);
+    return role?.createdAt !== undefined && roleArns.includes(role.arn);
   });
 }
 
@@ -287,11 +297,10 @@ function runsWithNewRoles(ctx: Context, taskDefinitionId: string): boolean {
  * Waits until running = desired, the rollout is COMPLETED and every target is healthy. Gives up
  * early, with the stopped tasks' reasons and last log lines, when the deployment keeps failing.
  */
-async function waitSteady(ctx: Context, id: string, cluster: string, name: string, targetGroupArn: string, taskDefinitionId: string): Promise<void> {
+async function waitSteady(ctx: Context, id: string, cluster: string, name: string, targetGroupArn: string, newRoles: boolean): Promise<void> {
   const deadline = Date.now() + scaled(STEADY_TIMEOUT_MS);
-  // Roles this run created may not be assumable by ECS for a while: tasks stopped for that reason are
-  // not the app's fault, so they do not count towards giving up early (the overall timeout still holds).
-  const newRoles = runsWithNewRoles(ctx, taskDefinitionId);
+  // newRoles: roles this run created may not be assumable by ECS for a while; tasks stopped for that reason
+  // are not the app's fault, so they do not count towards giving up early (the overall timeout still holds).
   const stopReasons = new Map<string, string>();
   const launches = new LaunchFailureWatch(scaled(LAUNCH_FAILURE_WINDOW_MS));
   for (;;) {
@@ -368,10 +377,12 @@ export async function serviceHealth(ctx: Context, cluster: string, name: string,
   };
 }
 
-export function appService(name: string): Resource<ServiceState> {
+/** The app's service; its traffic comes through the listeners, and its agent remote-writes from its first scrape. */
+export function appService(name: string, refs: ServiceRefs & { listeners: Resource; workspace: Resource }): Resource<ServiceState> {
   return ecsService('service:app', name, {
-    taskDefinitionId: 'taskdef:app',
-    targetGroupId: 'tg:app',
+    ...refs,
+    // The workspace ACTIVE: the agent remote-writes from its first scrape.
+    waitsFor: [refs.listeners, refs.workspace],
     containerName: 'app',
     containerPort: (ctx) => requireOptions(ctx.spec).appPort,
     desiredCount: (ctx) => requireOptions(ctx.spec).desiredCount,
@@ -379,10 +390,11 @@ export function appService(name: string): Resource<ServiceState> {
   });
 }
 
-export function grafanaService(name: string): Resource<ServiceState> {
+/** Grafana's service; its traffic comes through the /dashboard rule. */
+export function grafanaService(name: string, refs: ServiceRefs & { dashboardRule: Resource }): Resource<ServiceState> {
   return ecsService('service:grafana', name, {
-    taskDefinitionId: 'taskdef:grafana',
-    targetGroupId: 'tg:grafana',
+    ...refs,
+    waitsFor: [refs.dashboardRule],
     containerName: 'grafana',
     containerPort: () => 3000,
     desiredCount: () => 1,

@@ -1,6 +1,6 @@
 import { errorMessage, hasErrorName } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { canonicalJson } from '../util/json.js';
 import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
@@ -85,7 +85,7 @@ function onceRoleVisible<T>(ctx: Context, name: string, call: () => Promise<T>):
 }
 
 /** An IAM role that ECS tasks assume, with exactly the policies the stack gives it. */
-export function iamRole(id: string, name: string, description: string, dependsOn: string[], desire: (ctx: Context) => RoleDesire): Resource<RoleState> {
+export function iamRole(id: string, name: string, description: string, dependsOn: Resource[], desire: (ctx: Context) => RoleDesire): Resource<RoleState> {
   const wanted = (ctx: Context) => {
     const d = desire(ctx);
     return {
@@ -94,8 +94,8 @@ export function iamRole(id: string, name: string, description: string, dependsOn
       inline: Object.fromEntries(Object.entries(d.inlinePolicies).map(([k, v]) => [k, canonicalJson(v)])),
     };
   };
-  const self: Resource<RoleState> = {
-    id,
+  const self: Resource<RoleState> = resource<RoleState>({
+    key: id,
     kind: 'iam-role',
     name,
     dependsOn,
@@ -182,7 +182,7 @@ export function iamRole(id: string, name: string, description: string, dependsOn
       await deleteIgnoringMissing(() => iam.send(new DeleteRoleCommand({ RoleName: name })), 'NoSuchEntityException');
     },
     identify: (s) => s.arn,
-  };
+  });
   return self;
 }
 

@@ -1,7 +1,7 @@
 import type { Action, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { requireOptions, tags } from '../stack/spec.js';
-import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed, stateOf } from './common.js';
+import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
 import { primaryPort, type ListenersState } from './listeners.js';
 import type { TargetGroupState } from './target-group.js';
 import { sdk } from '../aws/sdk.js';
@@ -29,7 +29,9 @@ interface RuleDefinition {
   id: string;
   name: string;
   priority: number;
-  dependsOn: string[];
+  /** The stack's listeners, whose app listener holds the rule. */
+  listeners: Resource<ListenersState>;
+  dependsOn: Resource[];
   /** Which rule at its priority on the stack's listeners is this one. */
   isThis(rule: Rule): boolean;
   /** The path patterns to match, or undefined when the options ask for no rule. */
@@ -41,9 +43,9 @@ interface RuleDefinition {
  * The one listener that forwards to the app: :443 with a certificate (:80 then redirects to it), else
  * :80. Planning may see it missing (HTTPS being added); apply runs after the listeners are made.
  */
-function appListenerArn(ctx: Context): string {
+function appListenerArn(ctx: Context, listeners: Resource<ListenersState>): string {
   const port = primaryPort(ctx);
-  return stateOf<ListenersState>(ctx, 'listeners').listeners.find((l) => l.port === port)?.arn ?? `(new listener :${port})`;
+  return listeners.state(ctx).listeners.find((l) => l.port === port)?.arn ?? `(new listener :${port})`;
 }
 
 const pathsOf = (rule: Rule) => {
@@ -65,17 +67,17 @@ const NO_RULE: RuleState = { paths: [], action: 'none' };
 function listenerRule(def: RuleDefinition): Resource<RuleState> {
   const desired = (ctx: Context) => {
     const paths = def.paths(ctx);
-    return paths && { paths, sorted: [...paths].sort(), action: def.action(ctx), listenerArn: appListenerArn(ctx) };
+    return paths && { paths, sorted: [...paths].sort(), action: def.action(ctx), listenerArn: appListenerArn(ctx, def.listeners) };
   };
-  const self: Resource<RuleState> = {
-    id: def.id,
+  const self: Resource<RuleState> = resource<RuleState>({
+    key: def.id,
     kind: 'listener-rule',
     name: def.name,
     dependsOn: def.dependsOn,
-    observeAfter: ['listeners'],
+    observeAfter: [def.listeners],
     optional: true,
     async observe(ctx) {
-      const ls = ctx.states.get('listeners') as ListenersState | undefined;
+      const ls = def.listeners.peek(ctx);
       for (const l of ls?.listeners ?? []) {
         const out = await ctx.aws.elb.send(new DescribeRulesCommand({ ListenerArn: l.arn }));
         const rule = (out.Rules ?? []).find((r) => r.Priority === String(def.priority) && def.isThis(r));
@@ -136,20 +138,21 @@ function listenerRule(def: RuleDefinition): Resource<RuleState> {
       return { healthy: true, state: state.arn ? 'present' : 'none' };
     },
     identify: (s) => s.arn ?? 'none',
-  };
+  });
   return self;
 }
 
 /** The listener rule that sends /dashboard to Grafana. */
-export function dashboardRule(): Resource<RuleState> {
+export function dashboardRule(refs: { listeners: Resource<ListenersState>; grafanaTargetGroup: Resource<TargetGroupState> }): Resource<RuleState> {
   return listenerRule({
+    listeners: refs.listeners,
     id: 'rule:dashboard',
     name: '/dashboard',
     priority: DASHBOARD_PRIORITY,
-    dependsOn: ['listeners', 'tg:grafana'],
+    dependsOn: [refs.listeners, refs.grafanaTargetGroup],
     isThis: (rule) => pathsOf(rule).includes('/dashboard/*'),
     paths: () => DASHBOARD_PATHS,
-    action: (ctx) => ({ Type: 'forward', TargetGroupArn: stateOf<TargetGroupState>(ctx, 'tg:grafana').arn }),
+    action: (ctx) => ({ Type: 'forward', TargetGroupArn: refs.grafanaTargetGroup.state(ctx).arn }),
   });
 }
 
@@ -169,12 +172,13 @@ export function metricsPaths(metricsPath: string): string[] {
  * The ALB's health checks go from its nodes straight to the targets, not through listener rules, so a
  * health check on the metrics path still works. None with --public-metrics.
  */
-export function metricsRule(): Resource<RuleState> {
+export function metricsRule(refs: { listeners: Resource<ListenersState> }): Resource<RuleState> {
   return listenerRule({
+    listeners: refs.listeners,
     id: 'rule:metrics',
     name: 'metrics path → 404',
     priority: METRICS_PRIORITY,
-    dependsOn: ['listeners'],
+    dependsOn: [refs.listeners],
     isThis: (rule) => rule.Actions?.[0]?.Type === 'fixed-response',
     paths: (ctx) => {
       const o = requireOptions(ctx.spec);

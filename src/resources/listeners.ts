@@ -1,8 +1,8 @@
 import type { Action, Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CliError } from '../errors.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { requireOptions, tags } from '../stack/spec.js';
-import { createOrAdopt, deleteIgnoringMissing, observed, stateOf } from './common.js';
+import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
 import type { LoadBalancerState } from './load-balancer.js';
 import type { TargetGroupState } from './target-group.js';
 import { sdk } from '../aws/sdk.js';
@@ -28,9 +28,9 @@ export function primaryPort(ctx: Context): number {
   return requireOptions(ctx.spec).certificateArn ? 443 : 80;
 }
 
-function desired(ctx: Context): ListenerSpec[] {
+function desired(ctx: Context, appTargetGroup: Resource<TargetGroupState>): ListenerSpec[] {
   const { certificateArn } = requireOptions(ctx.spec);
-  const forward: Action = { Type: 'forward', TargetGroupArn: stateOf<TargetGroupState>(ctx, 'tg:app').arn };
+  const forward: Action = { Type: 'forward', TargetGroupArn: appTargetGroup.state(ctx).arn };
   if (!certificateArn) return [{ port: 80, protocol: 'HTTP', action: forward }];
   return [
     { port: 80, protocol: 'HTTP', action: { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } } },
@@ -49,15 +49,16 @@ const summaryOf = (l: Listener) => summarise(l.Protocol, l.Certificates?.[0]?.Ce
 const summaryOfSpec = (s: ListenerSpec) => summarise(s.protocol, s.certificateArn, s.action);
 
 /** The ALB's listeners as one resource: port 80 forwards to the app, or redirects to 443 with a certificate. */
-export function listeners(): Resource<ListenersState> {
-  const self: Resource<ListenersState> = {
-    id: 'listeners',
+export function listeners(refs: { loadBalancer: Resource<LoadBalancerState>; appTargetGroup: Resource<TargetGroupState> }): Resource<ListenersState> {
+  const { loadBalancer, appTargetGroup } = refs;
+  const self: Resource<ListenersState> = resource<ListenersState>({
+    key: 'listeners',
     kind: 'listeners',
     name: 'http/https',
-    dependsOn: ['alb', 'tg:app'],
-    observeAfter: ['alb'],
+    dependsOn: [loadBalancer, appTargetGroup],
+    observeAfter: [loadBalancer],
     async observe(ctx) {
-      const lb = ctx.states.get('alb') as LoadBalancerState | undefined;
+      const lb = loadBalancer.peek(ctx);
       if (!lb) return undefined;
       const out = await ctx.aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn }));
       const found = out.Listeners ?? [];
@@ -69,7 +70,7 @@ export function listeners(): Resource<ListenersState> {
       }, true, found.map((l) => `:${l.Port}`).join(' '));
     },
     async diff(ctx, state) {
-      const want = desired(ctx);
+      const want = desired(ctx, appTargetGroup);
       const diffs: string[] = [];
       for (const w of want) {
         const have = state.listeners.find((l) => l.port === w.port);
@@ -80,12 +81,12 @@ export function listeners(): Resource<ListenersState> {
       return diffs;
     },
     async create(ctx) {
-      const lb = stateOf<LoadBalancerState>(ctx, 'alb');
+      const lb = loadBalancer.state(ctx);
       return self.update(ctx, { loadBalancerArn: lb.arn, listeners: [] }, []);
     },
     async update(ctx, state) {
-      const want = desired(ctx);
-      const lbArn = stateOf<LoadBalancerState>(ctx, 'alb').arn;
+      const want = desired(ctx, appTargetGroup);
+      const lbArn = loadBalancer.state(ctx).arn;
       const result = await Promise.all(want.map(async (w) => {
         let have = state.listeners.find((l) => l.port === w.port);
         const common = {
@@ -115,6 +116,6 @@ export function listeners(): Resource<ListenersState> {
         deleteIgnoringMissing(() => ctx.aws.elb.send(new DeleteListenerCommand({ ListenerArn: l.arn })), 'ListenerNotFoundException')));
     },
     identify: (s) => s.listeners.map((l) => `:${l.port}`).join(' '),
-  };
+  });
   return self;
 }

@@ -2,9 +2,9 @@ import type { LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, tags } from '../stack/spec.js';
-import { createOrAdopt, observed, stateOf } from './common.js';
+import { createOrAdopt, observed } from './common.js';
 import type { SecurityGroupState } from './security-group.js';
 import { lookupTags } from './target-group.js';
 import { sdk } from '../aws/sdk.js';
@@ -44,14 +44,14 @@ async function describe(ctx: Context, name: string): Promise<LoadBalancer | unde
 }
 
 /** The internet-facing ALB in front of the app and Grafana. */
-export function loadBalancer(name: string): Resource<LoadBalancerState> {
+export function loadBalancer(name: string, refs: { securityGroup: Resource<SecurityGroupState> }): Resource<LoadBalancerState> {
   const desiredSubnets = (ctx: Context) => [...ctx.spec.network!.subnetIds].sort();
-  const desiredGroups = (ctx: Context) => [stateOf<SecurityGroupState>(ctx, 'sg:alb').groupId];
-  const self: Resource<LoadBalancerState> = {
-    id: 'alb',
+  const desiredGroups = (ctx: Context) => [refs.securityGroup.state(ctx).groupId];
+  const self: Resource<LoadBalancerState> = resource<LoadBalancerState>({
+    key: 'alb',
     kind: 'load-balancer',
     name,
-    dependsOn: ['sg:alb'],
+    dependsOn: [refs.securityGroup],
     observeAfter: [],
     async observe(ctx) {
       const lb = await describe(ctx, name);
@@ -119,6 +119,6 @@ export function loadBalancer(name: string): Resource<LoadBalancerState> {
       return { healthy: state === 'active', state, detail: { dnsName: lb?.DNSName } };
     },
     identify: (s) => s.arn,
-  };
+  });
   return self;
 }

@@ -1,4 +1,4 @@
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { pollUntil } from '../aws/retry.js';
 import { requireOptions, tags, isOwned } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
@@ -13,8 +13,8 @@ export interface LogGroupState {
 }
 
 export function logGroup(id: string, name: string): Resource<LogGroupState> {
-  const self: Resource<LogGroupState> = {
-    id,
+  const self: Resource<LogGroupState> = resource<LogGroupState>({
+    key: id,
     kind: 'log-group',
     name,
     dependsOn: [],
@@ -58,6 +58,6 @@ export function logGroup(id: string, name: string): Resource<LogGroupState> {
       await deleteIgnoringMissing(() => ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: name })), 'ResourceNotFoundException');
     },
     identify: (s) => s.name,
-  };
+  });
   return self;
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ForeignResourceError } from '../errors.js';
 import { hasErrorName, errorMessage } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
 import { sdk } from '../aws/sdk.js';
@@ -51,8 +51,8 @@ export function grafanaSecret(name: string): Resource<SecretState> {
     return { name, arn: s.ARN! };
   }
 
-  const self: Resource<SecretState> = {
-    id: 'secret',
+  const self: Resource<SecretState> = resource<SecretState>({
+    key: 'secret',
     kind: 'secret',
     name,
     dependsOn: [],
@@ -110,6 +110,6 @@ export function grafanaSecret(name: string): Resource<SecretState> {
       );
     },
     identify: (s) => s.arn,
-  };
+  });
   return self;
 }

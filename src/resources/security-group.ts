@@ -2,9 +2,9 @@ import type { IpPermission } from '@aws-sdk/client-ec2';
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
-import { createOrAdopt, deleteIgnoringMissing, observed, stateOf } from './common.js';
+import { createOrAdopt, deleteIgnoringMissing, observed } from './common.js';
 import { sdk } from '../aws/sdk.js';
 
 const { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand } = sdk.ec2();
@@ -51,9 +51,9 @@ const IN_USE_BUDGET_MS = 15 * 60_000;
  * A security group with only the ingress rules this stack asks for; egress stays at EC2's
  * allow-all default, which tasks need to pull images and reach AMP.
  */
-function securityGroup(id: string, name: string, description: string, dependsOn: string[], rules: (ctx: Context) => RuleSpec[]): Resource<SecurityGroupState> {
-  const self: Resource<SecurityGroupState> = {
-    id,
+function securityGroup(id: string, name: string, description: string, dependsOn: Resource[], rules: (ctx: Context) => RuleSpec[]): Resource<SecurityGroupState> {
+  const self: Resource<SecurityGroupState> = resource<SecurityGroupState>({
+    key: id,
     kind: 'security-group',
     name,
     dependsOn,
@@ -134,7 +134,7 @@ function securityGroup(id: string, name: string, description: string, dependsOn:
       );
     },
     identify: (s) => s.groupId,
-  };
+  });
   return self;
 }
 
@@ -146,9 +146,9 @@ export function albSecurityGroup(name: string): Resource<SecurityGroupState> {
   });
 }
 
-export function tasksSecurityGroup(name: string): Resource<SecurityGroupState> {
-  return securityGroup('sg:tasks', name, 'fargate-prom tasks: app and Grafana ports from the load balancer only', ['sg:alb'], (ctx) => {
-    const alb = stateOf<SecurityGroupState>(ctx, 'sg:alb');
+export function tasksSecurityGroup(name: string, refs: { albSecurityGroup: Resource<SecurityGroupState> }): Resource<SecurityGroupState> {
+  return securityGroup('sg:tasks', name, 'fargate-prom tasks: app and Grafana ports from the load balancer only', [refs.albSecurityGroup], (ctx) => {
+    const alb = refs.albSecurityGroup.state(ctx);
     const o = requireOptions(ctx.spec);
     return [o.appPort, 3000].map((port) => ({ port, sourceGroupId: alb.groupId }));
   });

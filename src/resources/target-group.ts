@@ -1,7 +1,7 @@
 import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
 import { retryWhile } from '../aws/retry.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
 import { sdk } from '../aws/sdk.js';
@@ -38,8 +38,8 @@ export async function lookupTags(ctx: Context, arns: string[]) {
 /** An `ip` target group (awsvpc tasks register by IP) with a fast health check. */
 export function targetGroup(id: string, name: string, port: (ctx: Context) => number, health: (ctx: Context) => Pick<HealthCheck, 'path' | 'matcher'>): Resource<TargetGroupState> {
   const desiredCheck = (ctx: Context): HealthCheck => ({ ...FAST_CHECKS, ...health(ctx) });
-  const self: Resource<TargetGroupState> = {
-    id,
+  const self: Resource<TargetGroupState> = resource<TargetGroupState>({
+    key: id,
     kind: 'target-group',
     name,
     dependsOn: [],
@@ -147,7 +147,7 @@ export function targetGroup(id: string, name: string, port: (ctx: Context) => nu
       };
     },
     identify: (s) => s.arn,
-  };
+  });
   return self;
 }
 

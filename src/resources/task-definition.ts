@@ -1,10 +1,11 @@
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { hasErrorName } from '../aws/errors.js';
 import { AMP_PLUGIN } from '../config/defaults.js';
-import type { Context, Resource } from '../engine/types.js';
+import { resource, type Context, type Resource } from './context.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { agentContainerDefinition, remoteWriteUrl } from '../templates/agent.js';
-import { observed, onceCreated, stateOf } from './common.js';
+import { observed, onceCreated } from './common.js';
+import type { WorkspaceState } from './amp-workspace.js';
 import type { LoadBalancerState } from './load-balancer.js';
 import type { LogGroupState } from './log-group.js';
 import type { RoleState } from './iam-role.js';
@@ -117,9 +118,9 @@ export async function ownedRevisions(ctx: Context, family: string, statuses: ('A
   return described.filter((x) => x !== undefined);
 }
 
-function taskDefinition(id: string, family: string, dependsOn: string[], desired: (ctx: Context) => Desired): Resource<TaskDefinitionState> {
-  const self: Resource<TaskDefinitionState> = {
-    id,
+function taskDefinition(id: string, family: string, dependsOn: Resource[], desired: (ctx: Context) => Desired): Resource<TaskDefinitionState> {
+  const self: Resource<TaskDefinitionState> = resource<TaskDefinitionState>({
+    key: id,
     kind: 'task-definition',
     name: family,
     dependsOn,
@@ -168,7 +169,7 @@ function taskDefinition(id: string, family: string, dependsOn: string[], desired
       }
     },
     identify: (s) => s.arn,
-  };
+  });
   return self;
 }
 
@@ -179,19 +180,28 @@ export function grafanaRootUrl(state: TaskDefinitionState | undefined): string |
   return env.find((e) => e.startsWith('GF_SERVER_ROOT_URL='))?.slice('GF_SERVER_ROOT_URL='.length);
 }
 
-export function appTaskDefinition(family: string): Resource<TaskDefinitionState> {
+/** What the app's task definition refers to. */
+export interface AppTaskRefs {
+  executionRole: Resource<RoleState>;
+  taskRole: Resource<RoleState>;
+  appLogs: Resource<LogGroupState>;
+  agentLogs: Resource<LogGroupState>;
+  workspace: Resource<WorkspaceState>;
+}
+
+export function appTaskDefinition(family: string, refs: AppTaskRefs): Resource<TaskDefinitionState> {
   // The remote-write URL is the workspace's prometheusEndpoint, which DescribeWorkspace gives once it
   // settles (CreateWorkspace does not return it), so this waits for the workspace to be ACTIVE.
-  return taskDefinition('taskdef:app', family, ['role:execution', 'role:app-task', 'log:app', 'log:agent', 'workspace'], (ctx) => {
+  return taskDefinition('taskdef:app', family, [refs.executionRole, refs.taskRole, refs.appLogs, refs.agentLogs, refs.workspace], (ctx) => {
     const o = requireOptions(ctx.spec);
-    const workspace = workspaceEndpoint(ctx);
+    const workspace = workspaceEndpoint(refs.workspace.peek(ctx));
     if (!workspace) throw new Error('internal: the AMP workspace has no prometheusEndpoint yet');
     const app: ContainerDefinition = {
       name: APP_CONTAINER,
       image: o.appImage,
       essential: true,
       portMappings: [{ containerPort: o.appPort, protocol: 'tcp' }],
-      logConfiguration: awslogs(ctx, stateOf<LogGroupState>(ctx, 'log:app').name, 'app'),
+      logConfiguration: awslogs(ctx, refs.appLogs.state(ctx).name, 'app'),
     };
     const agent = agentContainerDefinition({
       jobName: ctx.spec.name,
@@ -200,25 +210,34 @@ export function appTaskDefinition(family: string): Resource<TaskDefinitionState>
       scrapeInterval: o.scrapeInterval,
       remoteWriteUrl: remoteWriteUrl(workspace.prometheusEndpoint),
       region: ctx.spec.region,
-      logGroup: stateOf<LogGroupState>(ctx, 'log:agent').name,
+      logGroup: refs.agentLogs.state(ctx).name,
     });
     return {
       family,
       ...FARGATE_ARM64(),
       cpu: String(o.cpu),
       memory: String(o.memory),
-      taskRoleArn: stateOf<RoleState>(ctx, 'role:app-task').arn,
-      executionRoleArn: stateOf<RoleState>(ctx, 'role:execution').arn,
+      taskRoleArn: refs.taskRole.state(ctx).arn,
+      executionRoleArn: refs.executionRole.state(ctx).arn,
       containerDefinitions: [app, agent],
     };
   });
 }
 
-export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionState> {
+/** What Grafana's task definition refers to. */
+export interface GrafanaTaskRefs {
+  executionRole: Resource<RoleState>;
+  taskRole: Resource<RoleState>;
+  logs: Resource<LogGroupState>;
+  secret: Resource<SecretState>;
+  loadBalancer: Resource<LoadBalancerState>;
+}
+
+export function grafanaTaskDefinition(family: string, refs: GrafanaTaskRefs): Resource<TaskDefinitionState> {
   // Grafana's root URL holds only the ALB's DNS name: no need to wait for it to be active.
-  return onceCreated(taskDefinition('taskdef:grafana', family, ['role:execution', 'role:grafana-task', 'log:grafana', 'secret', 'alb'], (ctx) => {
+  return onceCreated(taskDefinition('taskdef:grafana', family, [refs.executionRole, refs.taskRole, refs.logs, refs.secret, refs.loadBalancer], (ctx) => {
     const o = requireOptions(ctx.spec);
-    const alb = stateOf<LoadBalancerState>(ctx, 'alb');
+    const alb = refs.loadBalancer.state(ctx);
     // With a certificate, the name it covers (the ALB's own name never is): see stack/certificate.ts.
     const origin = o.certificateArn && o.domain ? `https://${o.domain}` : `http://${alb.dnsName}`;
     const grafana: ContainerDefinition = {
@@ -236,17 +255,17 @@ export function grafanaTaskDefinition(family: string): Resource<TaskDefinitionSt
         // Installed before Grafana starts; a failed install stops the task instead of a broken datasource.
         { name: 'GF_PLUGINS_PREINSTALL_SYNC', value: AMP_PLUGIN },
       ],
-      secrets: [{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: stateOf<SecretState>(ctx, 'secret').arn }],
-      logConfiguration: awslogs(ctx, stateOf<LogGroupState>(ctx, 'log:grafana').name, 'grafana'),
+      secrets: [{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: refs.secret.state(ctx).arn }],
+      logConfiguration: awslogs(ctx, refs.logs.state(ctx).name, 'grafana'),
     };
     return {
       family,
       ...FARGATE_ARM64(),
       cpu: '256',
       memory: '512',
-      taskRoleArn: stateOf<RoleState>(ctx, 'role:grafana-task').arn,
-      executionRoleArn: stateOf<RoleState>(ctx, 'role:execution').arn,
+      taskRoleArn: refs.taskRole.state(ctx).arn,
+      executionRoleArn: refs.executionRole.state(ctx).arn,
       containerDefinitions: [grafana],
     };
-  }), ['alb']);
+  }), [refs.loadBalancer]);
 }

@@ -1,4 +1,4 @@
-import type { Context } from '../engine/types.js';
+import type { Context } from '../resources/context.js';
 import { sdk } from '../aws/sdk.js';
 
 const { FilterLogEventsCommand } = sdk.logs();

@@ -1,11 +1,12 @@
 import type { AwsClients } from '../aws/clients.js';
 import { sdk } from '../aws/sdk.js';
 import type { Observation } from '../engine/engine.js';
-import type { Context, Resource } from '../engine/types.js';
+import { remember } from '../engine/types.js';
+import type { Context } from '../resources/context.js';
 import { dnsName, dnsRecord } from '../resources/dns-record.js';
 import { CliError } from '../errors.js';
-import type { LoadBalancerState } from '../resources/load-balancer.js';
-import { grafanaRootUrl, type TaskDefinitionState } from '../resources/task-definition.js';
+import { grafanaRootUrl } from '../resources/task-definition.js';
+import type { Stack } from './resources.js';
 
 /** The public Route 53 hosted zone that holds a stack's domain. */
 export interface HostedZone {
@@ -40,11 +41,11 @@ export async function findPublicZone(aws: AwsClients, domain: string): Promise<H
  * The host name a stack serves HTTPS under: --domain (or the certificate's name) for `up`; for status and
  * destroy, the host of Grafana's root URL when it is not the load balancer's own name.
  */
-export function stackDomain(ctx: Context): string | undefined {
+export function stackDomain(ctx: Context, stack: Stack): string | undefined {
   if (ctx.spec.dns) return ctx.spec.dns.domain;
   if (ctx.spec.options) return ctx.spec.options.domain;
-  const root = grafanaRootUrl(ctx.states.get('taskdef:grafana') as TaskDefinitionState | undefined);
-  const alb = ctx.states.get('alb') as LoadBalancerState | undefined;
+  const root = grafanaRootUrl(stack.grafanaTaskDefinition.peek(ctx));
+  const alb = stack.loadBalancer.peek(ctx);
   if (!root) return undefined;
   const url = new URL(root);
   return url.protocol === 'https:' && url.hostname !== alb?.dnsName?.toLowerCase() ? url.hostname : undefined;
@@ -54,16 +55,16 @@ export function stackDomain(ctx: Context): string | undefined {
  * For status and destroy, which learn the domain only from what they observed: when the stack serves a
  * domain in a public hosted zone, its alias record joins the resources (observed, owned or not).
  */
-export async function observeDnsRecord(ctx: Context, resources: Resource[], found: Observation): Promise<void> {
-  const domain = stackDomain(ctx);
+export async function observeDnsRecord(ctx: Context, stack: Stack, found: Observation): Promise<void> {
+  const domain = stackDomain(ctx, stack);
   const zone = domain && await findPublicZone(ctx.aws, domain);
   if (!domain || !zone) return;
   ctx.spec.dns = { domain, zone };
-  const record = dnsRecord(domain, zone);
+  const record = dnsRecord(domain, zone, stack);
   const seen = await record.observe(ctx);
-  resources.push(record);
-  found.set(record.id, seen);
-  if (seen?.owned) ctx.states.set(record.id, seen.state);
+  stack.all.push(record);
+  found.set(record, seen);
+  if (seen?.owned) remember(ctx, record, seen.state);
 }
 
 /** What `up` says about the domain: the alias it keeps in Route 53, or the record the user must create. */
@@ -75,9 +76,9 @@ export interface DnsReport {
   create?: { name: string; type: 'A (alias) or CNAME'; value: string; aliasHostedZoneId: string };
 }
 
-export function dnsReport(ctx: Context): DnsReport | undefined {
+export function dnsReport(ctx: Context, stack: Stack): DnsReport | undefined {
   const dns = ctx.spec.dns;
-  const alb = ctx.states.get('alb') as LoadBalancerState | undefined;
+  const alb = stack.loadBalancer.peek(ctx);
   if (!dns || !alb) return undefined;
   if (dns.zone) return { domain: dns.domain, zoneId: dns.zone.id };
   return { domain: dns.domain, create: { name: dns.domain, type: 'A (alias) or CNAME', value: alb.dnsName, aliasHostedZoneId: alb.canonicalHostedZoneId } };

@@ -1,6 +1,6 @@
-import type { Context } from '../engine/types.js';
+import type { Context } from '../resources/context.js';
 import type { WorkspaceState } from '../resources/amp-workspace.js';
-import type { LoadBalancerState } from '../resources/load-balancer.js';
+import type { Stack } from './resources.js';
 import { partition } from '@aws-sdk/core/client';
 import { stackDomain } from './dns.js';
 import { remoteWriteUrl } from '../templates/agent.js';
@@ -12,11 +12,11 @@ export interface StackEndpoints {
 }
 
 /** The URLs a user wants at the end of `up` and in `status`, from whatever states are known. */
-export function stackEndpoints(ctx: Context, https = Boolean(ctx.spec.options?.certificateArn)): StackEndpoints {
-  const alb = ctx.states.get('alb') as LoadBalancerState | undefined;
-  const ws = workspaceEndpoint(ctx);
+export function stackEndpoints(ctx: Context, stack: Stack, https = Boolean(ctx.spec.options?.certificateArn)): StackEndpoints {
+  const alb = stack.loadBalancer.peek(ctx);
+  const ws = workspaceEndpoint(stack.workspace.peek(ctx));
   // With a certificate the URLs use the name it covers: it never covers the ALB's own name.
-  const domain = stackDomain(ctx);
+  const domain = stackDomain(ctx, stack);
   const origin = domain ? `https://${domain}` : alb ? `${https ? 'https' : 'http'}://${alb.dnsName}` : undefined;
   return {
     app: { url: origin ? `${origin}/` : undefined },
@@ -26,8 +26,7 @@ export function stackEndpoints(ctx: Context, https = Boolean(ctx.spec.options?.c
 }
 
 /** The stack's workspace with the endpoint AMP gave it, once known (observed or settled). */
-export function workspaceEndpoint(ctx: Context): WorkspaceEndpoint | undefined {
-  const ws = ctx.states.get('workspace') as WorkspaceState | undefined;
+export function workspaceEndpoint(ws: WorkspaceState | undefined): WorkspaceEndpoint | undefined {
   return ws?.prometheusEndpoint ? { workspaceId: ws.workspaceId, prometheusEndpoint: ws.prometheusEndpoint } : undefined;
 }
 

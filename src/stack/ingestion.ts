@@ -2,12 +2,12 @@ import { parse } from 'yaml';
 import { AmpQueryClient } from '../aws/amp-query.js';
 import { checkIngestion, type IngestionReport } from '../aws/ingestion.js';
 import { parseDurationSeconds } from '../config/options.js';
-import type { Context } from '../engine/types.js';
-import type { ServiceState } from '../resources/ecs-service.js';
+import type { Context } from '../resources/context.js';
 import type { TaskDefinitionState } from '../resources/task-definition.js';
 import { AGENT_CONTAINER } from '../templates/agent.js';
 import { recentAgentErrors, type AgentLogLine } from './agent-log.js';
 import { ampQueryBase, workspaceEndpoint } from './endpoints.js';
+import type { Stack } from './resources.js';
 
 export type StackIngestion = (
   | ({ checked: true } & IngestionReport)
@@ -32,10 +32,10 @@ function deployedScrapeInterval(td: TaskDefinitionState | undefined): number | u
  * Whether this stack's metrics really arrive in its workspace; needs the observed states in ctx.
  * `ampEndpointUrl`: --amp-endpoint-url or FARGATE_PROM_AMP_ENDPOINT, a server to query instead of AMP.
  */
-export async function stackIngestion(ctx: Context, ampEndpointUrl?: string): Promise<StackIngestion> {
-  const workspace = workspaceEndpoint(ctx);
-  const td = ctx.states.get('taskdef:app') as TaskDefinitionState | undefined;
-  const service = ctx.states.get('service:app') as ServiceState | undefined;
+export async function stackIngestion(ctx: Context, stack: Stack, ampEndpointUrl?: string): Promise<StackIngestion> {
+  const workspace = workspaceEndpoint(stack.workspace.peek(ctx));
+  const td = stack.appTaskDefinition.peek(ctx);
+  const service = stack.appService.peek(ctx);
   const interval = deployedScrapeInterval(td);
   if (!workspace || interval === undefined) {
     return { checked: false, healthy: false, problems: [`not checked: ${!workspace ? 'no AMP workspace' : 'no agent in the app task definition'}`] };

@@ -1,65 +1,126 @@
-import type { Context, Resource } from '../engine/types.js';
+import type { Context, Resource } from '../resources/context.js';
 import { ampWorkspace, type WorkspaceState } from '../resources/amp-workspace.js';
-import { ecsCluster } from '../resources/cluster.js';
+import { ecsCluster, type ClusterState } from '../resources/cluster.js';
 import { dnsRecord } from '../resources/dns-record.js';
-import { onceCreated, stateOf } from '../resources/common.js';
-import { appService, grafanaService } from '../resources/ecs-service.js';
-import { iamRole, policy, TASK_EXECUTION_POLICY_ARN } from '../resources/iam-role.js';
-import { dashboardRule, metricsRule } from '../resources/listener-rule.js';
-import { listeners } from '../resources/listeners.js';
-import { loadBalancer } from '../resources/load-balancer.js';
-import { logGroup } from '../resources/log-group.js';
+import { onceCreated } from '../resources/common.js';
+import { appService, grafanaService, type ServiceState } from '../resources/ecs-service.js';
+import { iamRole, policy, TASK_EXECUTION_POLICY_ARN, type RoleState } from '../resources/iam-role.js';
+import { dashboardRule, metricsRule, type RuleState } from '../resources/listener-rule.js';
+import { listeners as albListeners, type ListenersState } from '../resources/listeners.js';
+import { loadBalancer, type LoadBalancerState } from '../resources/load-balancer.js';
+import { logGroup, type LogGroupState } from '../resources/log-group.js';
 import { grafanaSecret, type SecretState } from '../resources/secret.js';
-import { albSecurityGroup, tasksSecurityGroup } from '../resources/security-group.js';
-import { appTargetGroup, grafanaTargetGroup } from '../resources/target-group.js';
-import { appTaskDefinition, grafanaTaskDefinition } from '../resources/task-definition.js';
+import { albSecurityGroup, tasksSecurityGroup, type SecurityGroupState } from '../resources/security-group.js';
+import { appTargetGroup, grafanaTargetGroup, type TargetGroupState } from '../resources/target-group.js';
+import { appTaskDefinition, grafanaTaskDefinition, type TaskDefinitionState } from '../resources/task-definition.js';
 import type { StackSpec } from './spec.js';
 
 // Grafana only reads from AMP; these are the query actions of the AmazonPrometheusQueryAccess policy.
 export const AMP_QUERY_ACTIONS = ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetLabels', 'aps:GetMetricMetadata'];
 
-const workspaceArn = (ctx: Context) => stateOf<WorkspaceState>(ctx, 'workspace').arn;
-const secretArn = (ctx: Context) => stateOf<SecretState>(ctx, 'secret').arn;
+/**
+ * The stack's resources as typed references, for the commands and helpers that read their states
+ * (endpoints, DNS, ingestion), and `all`: the graph the engine runs, in report order.
+ */
+export interface Stack {
+  all: Resource[];
+  albSecurityGroup: Resource<SecurityGroupState>;
+  tasksSecurityGroup: Resource<SecurityGroupState>;
+  appLogs: Resource<LogGroupState>;
+  agentLogs: Resource<LogGroupState>;
+  grafanaLogs: Resource<LogGroupState>;
+  workspace: Resource<WorkspaceState>;
+  secret: Resource<SecretState>;
+  executionRole: Resource<RoleState>;
+  appTaskRole: Resource<RoleState>;
+  grafanaTaskRole: Resource<RoleState>;
+  cluster: Resource<ClusterState>;
+  appTargetGroup: Resource<TargetGroupState>;
+  grafanaTargetGroup: Resource<TargetGroupState>;
+  loadBalancer: Resource<LoadBalancerState>;
+  listeners: Resource<ListenersState>;
+  dashboardRule: Resource<RuleState>;
+  metricsRule: Resource<RuleState>;
+  appTaskDefinition: Resource<TaskDefinitionState>;
+  grafanaTaskDefinition: Resource<TaskDefinitionState>;
+  appService: Resource<ServiceState>;
+  grafanaService: Resource<ServiceState>;
+}
 
-/** Every AWS resource of a stack, with its dependencies: the graph the engine runs. */
-export function stackResources(spec: StackSpec): Resource[] {
+/**
+ * Every AWS resource of a stack. Each takes the resources it refers to as arguments: those are its
+ * dependencies, and its typed way to read their states.
+ */
+export function stackResources(spec: StackSpec): Stack {
   const n = spec.names;
-  return [
-    albSecurityGroup(n.albSecurityGroup),
-    tasksSecurityGroup(n.tasksSecurityGroup),
-    logGroup('log:app', n.appLogGroup),
-    logGroup('log:agent', n.agentLogGroup),
-    logGroup('log:grafana', n.grafanaLogGroup),
-    ampWorkspace(n.workspaceAlias),
-    grafanaSecret(n.grafanaSecret),
-    iamRole('role:execution', n.executionRole, 'fargate-prom: pull images, write logs, read the Grafana admin secret', ['secret'], (ctx) => ({
-      managedPolicyArns: [TASK_EXECUTION_POLICY_ARN],
-      inlinePolicies: { 'read-grafana-admin-secret': policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn(ctx) }) },
-      // No accountFromArn: the execution role keeps the documented trust policy, without conditions.
-    })),
-    // The task roles' policies name the workspace by ARN, which CreateWorkspace returns at once.
-    onceCreated(iamRole('role:app-task', n.appTaskRole, 'fargate-prom: the agent sidecar remote-writes to this stack\'s AMP workspace', ['workspace'], (ctx) => ({
-      managedPolicyArns: [],
-      inlinePolicies: { 'amp-remote-write': policy({ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: workspaceArn(ctx) }) },
-      accountFromArn: workspaceArn(ctx),
-    })), ['workspace']),
-    onceCreated(iamRole('role:grafana-task', n.grafanaTaskRole, 'fargate-prom: Grafana queries this stack\'s AMP workspace', ['workspace'], (ctx) => ({
-      managedPolicyArns: [],
-      inlinePolicies: { 'amp-query': policy({ Effect: 'Allow', Action: AMP_QUERY_ACTIONS, Resource: workspaceArn(ctx) }) },
-      accountFromArn: workspaceArn(ctx),
-    })), ['workspace']),
-    ecsCluster(n.cluster),
-    appTargetGroup(n.appTargetGroup),
-    grafanaTargetGroup(n.grafanaTargetGroup),
-    loadBalancer(n.loadBalancer),
-    listeners(),
-    dashboardRule(),
-    metricsRule(),
-    appTaskDefinition(n.appFamily),
-    grafanaTaskDefinition(n.grafanaFamily),
-    appService(n.appService),
-    grafanaService(n.grafanaService),
-    // Only with a public hosted zone for the domain; without one, up prints the record to create.
-    ...(spec.dns?.zone ? [dnsRecord(spec.dns.domain, spec.dns.zone)] : []),
-  ];
+  const albSg = albSecurityGroup(n.albSecurityGroup);
+  const tasksSg = tasksSecurityGroup(n.tasksSecurityGroup, { albSecurityGroup: albSg });
+  const appLogs = logGroup('log:app', n.appLogGroup);
+  const agentLogs = logGroup('log:agent', n.agentLogGroup);
+  const grafanaLogs = logGroup('log:grafana', n.grafanaLogGroup);
+  const workspace = ampWorkspace(n.workspaceAlias);
+  const secret = grafanaSecret(n.grafanaSecret);
+  const workspaceArn = (ctx: Context) => workspace.state(ctx).arn;
+  const executionRole = iamRole('role:execution', n.executionRole, 'fargate-prom: pull images, write logs, read the Grafana admin secret', [secret], (ctx) => ({
+    managedPolicyArns: [TASK_EXECUTION_POLICY_ARN],
+    inlinePolicies: { 'read-grafana-admin-secret': policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secret.state(ctx).arn }) },
+    // No accountFromArn: the execution role keeps the documented trust policy, without conditions.
+  }));
+  // The task roles' policies name the workspace by ARN, which CreateWorkspace returns at once.
+  const appTaskRole = onceCreated(iamRole('role:app-task', n.appTaskRole, 'fargate-prom: the agent sidecar remote-writes to this stack\'s AMP workspace', [workspace], (ctx) => ({
+    managedPolicyArns: [],
+    inlinePolicies: { 'amp-remote-write': policy({ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: workspaceArn(ctx) }) },
+    accountFromArn: workspaceArn(ctx),
+  })), [workspace]);
+  const grafanaTaskRole = onceCreated(iamRole('role:grafana-task', n.grafanaTaskRole, 'fargate-prom: Grafana queries this stack\'s AMP workspace', [workspace], (ctx) => ({
+    managedPolicyArns: [],
+    inlinePolicies: { 'amp-query': policy({ Effect: 'Allow', Action: AMP_QUERY_ACTIONS, Resource: workspaceArn(ctx) }) },
+    accountFromArn: workspaceArn(ctx),
+  })), [workspace]);
+  const cluster = ecsCluster(n.cluster);
+  const appTg = appTargetGroup(n.appTargetGroup);
+  const grafanaTg = grafanaTargetGroup(n.grafanaTargetGroup);
+  const alb = loadBalancer(n.loadBalancer, { securityGroup: albSg });
+  const listeners = albListeners({ loadBalancer: alb, appTargetGroup: appTg });
+  const dashboard = dashboardRule({ listeners, grafanaTargetGroup: grafanaTg });
+  const metrics = metricsRule({ listeners });
+  const appTd = appTaskDefinition(n.appFamily, { executionRole, taskRole: appTaskRole, appLogs, agentLogs, workspace });
+  const grafanaTd = grafanaTaskDefinition(n.grafanaFamily, { executionRole, taskRole: grafanaTaskRole, logs: grafanaLogs, secret, loadBalancer: alb });
+  const appSvc = appService(n.appService, {
+    cluster, taskDefinition: appTd, targetGroup: appTg, securityGroup: tasksSg, roles: [executionRole, appTaskRole], listeners, workspace,
+  });
+  const grafanaSvc = grafanaService(n.grafanaService, {
+    cluster, taskDefinition: grafanaTd, targetGroup: grafanaTg, securityGroup: tasksSg, roles: [executionRole, grafanaTaskRole], dashboardRule: dashboard,
+  });
+  const named = {
+    albSecurityGroup: albSg,
+    tasksSecurityGroup: tasksSg,
+    appLogs,
+    agentLogs,
+    grafanaLogs,
+    workspace,
+    secret,
+    executionRole,
+    appTaskRole,
+    grafanaTaskRole,
+    cluster,
+    appTargetGroup: appTg,
+    grafanaTargetGroup: grafanaTg,
+    loadBalancer: alb,
+    listeners,
+    dashboardRule: dashboard,
+    metricsRule: metrics,
+    appTaskDefinition: appTd,
+    grafanaTaskDefinition: grafanaTd,
+    appService: appSvc,
+    grafanaService: grafanaSvc,
+  };
+  return {
+    ...named,
+    all: [
+      ...Object.values(named),
+      // Only with a public hosted zone for the domain; without one, up prints the record to create.
+      ...(spec.dns?.zone ? [dnsRecord(spec.dns.domain, spec.dns.zone, named)] : []),
+    ],
+  };
 }

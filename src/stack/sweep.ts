@@ -2,7 +2,7 @@ import { hasErrorName } from '../aws/errors.js';
 import { observeAll } from '../engine/engine.js';
 import { ownedRevisions } from '../resources/task-definition.js';
 import { workspacesAliased } from '../resources/amp-workspace.js';
-import type { Context } from '../engine/types.js';
+import type { Context } from '../resources/context.js';
 import { isOwned, STACK_TAG_KEY } from './spec.js';
 import { stackResources } from './resources.js';
 import { sdk } from '../aws/sdk.js';
@@ -29,7 +29,7 @@ export interface Leftover {
  * not cover, separately).
  */
 export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
-  const resources = stackResources(ctx.spec);
+  const resources = stackResources(ctx.spec).all;
   const [observed, tagged, roles] = await Promise.all([
     observeAll(resources, ctx),
     unlessDenied(ctx, taggedArns(ctx), 'tag:GetResources'),
@@ -37,7 +37,7 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
   ]);
   const found = new Map<string, Leftover>();
   for (const r of resources) {
-    const o = observed.get(r.id);
+    const o = observed.get(r);
     if (o?.owned && r.kind !== 'task-definition') found.set(o.id, { kind: r.kind, name: r.name, id: o.id });
   }
   // The tagging API covers security groups in other VPCs, workspaces sharing the alias and task

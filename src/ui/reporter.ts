@@ -1,13 +1,6 @@
-import type { DestroyAction, UpAction } from '../engine/types.js';
+import type { ResourceEvent } from '../engine/types.js';
 
-export interface ResourceEvent {
-  kind: string;
-  name: string;
-  id?: string;
-  action: UpAction | DestroyAction;
-  phase: 'start' | 'done';
-  differences?: string[];
-}
+export type { ResourceEvent };
 
 /** One row of the live ECS rollout table. */
 export interface ServiceRow {
