@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { DescribeTaskDefinitionCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { TASK_ID_PLACEHOLDER } from '../src/templates/agent.js';
 import { runCli, simEnv } from './support/cli.js';
 import { simClients, type SimClients } from './support/sim-fixtures.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
-import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { freeLoopbackPort } from '../src/util/ports.js';
+import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
+import { startLocalAppTask, type LocalTask } from '../src/sandbox/local-task.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { freeLoopbackPort } from '@fargate-prom/aws-sim/util/ports';
 import { runCli, simEnv } from './support/cli.js';
 
 // Why metrics do not arrive is in the agent's log; status reads it from CloudWatch Logs and shows it.

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
-import { startLocalAppTask, type LocalTask } from '../src/sim/local-task.js';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { freeLoopbackPort } from '../src/util/ports.js';
+import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
+import { startLocalAppTask, type LocalTask } from '../src/sandbox/local-task.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { freeLoopbackPort } from '@fargate-prom/aws-sim/util/ports';
 import { runCli, simEnv } from './support/cli.js';
 import { eventually } from './support/sim-fixtures.js';
 import { underCi } from './support/environment.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateWorkspaceCommand, DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand, type WorkspaceSummary } from '@aws-sdk/client-amp';
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 import { startGrafanaStandin, type GrafanaStandin } from './support/grafana-standin.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { isKnownRegion, sharedProfileNames } from '../src/config/aws-environment.js';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { CREDENTIALS, simClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 import { freeClosedPort } from './support/ports.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnCollect } from '../src/util/process.js';
+import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
 
 // The benchmark in its short mode, spawned as a user (or CI) runs it: one up / up / status / destroy
 // cycle against the simulation. Only call counts are checked here; times are the benchmark's to

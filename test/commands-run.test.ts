@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDestroy } from '../src/commands/destroy.js';
 import { runUp } from '../src/commands/up.js';
 import { parseDestroyOptions, parseUpOptions } from '../src/config/options.js';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import type { CommandIo, TextQuestion } from '../src/ui/io.js';
 import { PlainReporter } from '../src/ui/plain-reporter.js';
 import { CREDENTIALS, REGION, simClients } from './support/sim-fixtures.js';

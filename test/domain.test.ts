@@ -8,7 +8,7 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { CREDENTIALS, expectAwsError, REGION, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 

@@ -1,7 +1,7 @@
 import { DeleteSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
 import { simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv, type CliRun } from './support/cli.js';
 import { readStack } from './support/reliability-stack.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { AwsClients } from '../src/aws/clients.js';
 import { GrafanaClient, isLoopback, networkReason } from '../src/grafana/api.js';
 import { grafanaStatusSection } from '../src/grafana/status.js';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { CREDENTIALS, REGION, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 import { describeAll, readStack } from './support/reliability-stack.js';

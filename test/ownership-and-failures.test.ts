@@ -5,7 +5,7 @@ import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcs
 import { CreateClusterCommand, DescribeClustersCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { CreateWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeTagsCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { createIpTargetGroup, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 import { describeAll, readStack } from './support/reliability-stack.js';

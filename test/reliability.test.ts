@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulation, type SimCall, type Simulation, type SimTiming } from '../src/sim/simulation.js';
-import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
+import { startSimulation, type SimCall, type Simulation, type SimTiming } from '@fargate-prom/aws-sim/testing';
+import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv, type CliRun } from './support/cli.js';
 import { countKinds, describeAll, readStack, type StackView } from './support/reliability-stack.js';

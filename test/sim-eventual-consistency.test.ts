@@ -2,7 +2,7 @@ import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client
 import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, RestoreSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { ECS_TRUST_POLICY, eventually, expectAwsError, resetMoto, simClients, type SimClients } from './support/sim-fixtures.js';
 
 // Eventual consistency AWS shows and moto does not: each phase is held long (60 s) to observe it, then

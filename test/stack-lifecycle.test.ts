@@ -15,9 +15,9 @@ import { CreateLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCom
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parse as parseYaml } from 'yaml';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { startAmpDataPlane, type AmpDataPlane } from '../src/sim/amp-data-plane.js';
-import { DEFAULT_TIMING } from '../src/sim/state.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
+import { DEFAULT_TIMING } from '@fargate-prom/aws-sim/testing';
 import { defaultNetwork, ECS_TRUST_POLICY, simClients, type SimClients } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 import { describeAll, readStack } from './support/reliability-stack.js';

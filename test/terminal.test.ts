@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { BIN, simEnv } from './support/cli.js';
 import { simClients, type SimClients } from './support/sim-fixtures.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { runCli, simEnv } from './support/cli.js';
 
 // What `up` tells a user before and around the changes: dry-run documents, warnings, late input checks.

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { startSimulation, type Simulation } from '../src/sim/simulation.js';
-import { DEFAULT_TIMING } from '../src/sim/state.js';
+import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { DEFAULT_TIMING } from '@fargate-prom/aws-sim/testing';
 import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
 import { describeAll, readStack } from './support/reliability-stack.js';
 import { runCli, simEnv } from './support/cli.js';

@@ -5,7 +5,7 @@ import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CliError } from '../errors.js';
-import { readBody } from '../util/http.js';
+import { readBody } from '@fargate-prom/aws-sim/util/http';
 
 /** One element of an instant vector: its labels and [evaluation time, value]. */
 export interface VectorSample {

@@ -16,12 +16,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSimulation, type Simulation, type SimCall } from '../sim/simulation.js';
-import { DEFAULT_TIMING, type SimTiming } from '../sim/state.js';
+import { DEFAULT_TIMING, startSimulation, type SimCall, type Simulation, type SimTiming } from '@fargate-prom/aws-sim/testing';
 import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
 import { lowerBound, unmodelled, type BoundResult, type Command } from './model.js';
-import { spawnCollect } from '../util/process.js';
+import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
 
 const BIN = resolve(import.meta.dirname, '../../bin/fargate-prom');
 const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';

@@ -1,5 +1,5 @@
 import type { Resource } from '../engine/types.js';
-import type { SimTiming } from '../sim/state.js';
+import type { SimTiming } from '@fargate-prom/aws-sim/testing';
 
 /**
  * The lower bound of a command: the longest chain of AWS round trips and simulated waits that no

@@ -1,4 +1,4 @@
-import { freeLoopbackPort } from '../../src/util/ports.js';
+import { freeLoopbackPort } from '@fargate-prom/aws-sim/util/ports';
 
 /**
  * A loopback port nothing listens on: bound on port 0 (the OS picks a free one), then closed, so a

@@ -11,7 +11,7 @@ import {
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
-import type { Simulation } from '../../src/sim/simulation.js';
+import type { Simulation } from '@fargate-prom/aws-sim/testing';
 
 export const REGION = 'us-east-1';
 export const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };

@@ -3,7 +3,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { DataPlaneCredentials } from './amp-data-plane.js';
-import { forwardTo, forwardedHeaders, readBody } from '../util/http.js';
+import { forwardTo, forwardedHeaders, readBody } from './util/http.js';
 import { errorReply, sendReply } from './wire.js';
 
 export interface SigningProxy {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { freeLoopbackPort } from '../util/ports.js';
-import { stderrTail, waitUntilAnswering } from '../util/process.js';
+import { freeLoopbackPort } from './util/ports.js';
+import { stderrTail, waitUntilAnswering } from './util/process.js';
 
 const LOOPBACK = '127.0.0.1';
 const READY_TIMEOUT_MS = 20_000;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { stopProcess } from '../util/process.js';
+import { stopProcess } from '@fargate-prom/aws-sim/util/process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +10,8 @@ import { parse } from 'yaml';
 import { makeSpec } from '../stack/spec.js';
 import { AGENT_CONTAINER } from '../templates/agent.js';
 import { APP_CONTAINER } from '../resources/task-definition.js';
-import type { DataPlaneCredentials } from './amp-data-plane.js';
-import { startSigningProxy } from './sigv4-proxy.js';
-import { startTaskMetadataEndpoint } from './task-metadata.js';
-import { freeLoopbackPort } from '../util/ports.js';
+import { startSigningProxy, startTaskMetadataEndpoint, type DataPlaneCredentials } from '@fargate-prom/aws-sim';
+import { freeLoopbackPort } from '@fargate-prom/aws-sim/util/ports';
 
 const SAMPLE_APP = fileURLToPath(new URL('../../docker/metrics-app/server.js', import.meta.url));
 

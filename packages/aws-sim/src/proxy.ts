@@ -6,7 +6,7 @@ import type { MotoClientPool } from './moto-clients.js';
 import type { RuleBook, RuleContext } from './rule.js';
 import type { SimState } from './state.js';
 import { AwsError, errorReply, sendReply, type Reply } from './wire.js';
-import { readBody } from '../util/http.js';
+import { readBody } from './util/http.js';
 
 export interface SimCall {
   service: string;

@@ -1,28 +1,27 @@
-import { startMoto } from './moto-process.js';
-import { MotoClientPool } from './moto-clients.js';
-import { SimProxy, type SimCall } from './proxy.js';
-import { allRules } from './rules/index.js';
-import { SimState, type SimTiming } from './state.js';
+/**
+ * `@fargate-prom/aws-sim/testing`: the simulation with the controls tests and the benchmark use to make
+ * AWS misbehave (crash-looping tasks, failed workspaces, expired credentials, faults, timing). It is a
+ * development entry: the package's `files` leave it out, so the published CLI does not carry it.
+ */
 import { FaultPlan, type FaultOptions } from './faults.js';
+import type { SimCall } from './proxy.js';
+import {
+  startSimulationParts,
+  type Simulation as SandboxSimulation,
+  type SimulationOptions as SandboxSimulationOptions,
+} from './simulation.js';
+import type { SimTiming } from './state.js';
 
-export type { SimTiming } from './state.js';
+export { DEFAULT_TIMING, type SimTiming } from './state.js';
 export type { FaultOptions } from './faults.js';
 export type { SimCall } from './proxy.js';
 
-export interface SimulationOptions {
+export interface SimulationOptions extends SandboxSimulationOptions {
   timing?: Partial<SimTiming>;
   faults?: FaultOptions;
-  region?: string;
-  /** Keep moto alive on SIGINT/SIGTERM: the owner stops it after its own cleanup (the sandbox). */
-  survivesSignals?: boolean;
 }
 
-export interface Simulation {
-  /** http://127.0.0.1:<proxy port>: what the CLI gets as --endpoint-url. */
-  endpoint: string;
-  /** http://127.0.0.1:<moto port>: raw moto, for assertions that must bypass the rules. */
-  motoEndpoint: string;
-  region: string;
+export interface Simulation extends SandboxSimulation {
   calls(): SimCall[];
   clearCalls(): void;
   setFaults(f: FaultOptions | undefined): void;
@@ -40,29 +39,13 @@ export interface Simulation {
   setAmpEndpointHost(host: string | undefined): void;
   /** Refuses every call signed with this session token as AWS refuses expired credentials; false makes it valid again. */
   expireSessionToken(sessionToken: string, expired: boolean): void;
-  /** Kills moto (whole process group) and closes the proxy; idempotent. */
-  stop(): Promise<void>;
 }
 
-/** Starts moto on a free loopback port and the rule-enforcing proxy in front of it. */
+/** Starts the simulation (as the sandbox's `startSimulation` does) with its test controls. */
 export async function startSimulation(opts: SimulationOptions = {}): Promise<Simulation> {
-  const moto = await startMoto({ survivesSignals: opts.survivesSignals });
-  const state = new SimState(opts.timing);
-  const clients = new MotoClientPool(moto.endpoint);
-  const proxy = new SimProxy({ motoEndpoint: moto.endpoint, state, clients, rules: allRules });
-  let endpoint: string;
-  try {
-    endpoint = await proxy.listen();
-  } catch (err) {
-    await moto.stop();
-    throw err;
-  }
-  proxy.faults = opts.faults ? new FaultPlan(opts.faults) : undefined;
-  let stopping: Promise<void> | undefined;
+  const { simulation, proxy, state } = await startSimulationParts(opts);
   return {
-    endpoint,
-    motoEndpoint: moto.endpoint,
-    region: opts.region ?? 'us-east-1',
+    ...simulation,
     calls: () => proxy.calls.map((call) => ({ ...call })),
     clearCalls: () => { proxy.calls.length = 0; },
     setFaults: (faults) => { proxy.faults = faults ? new FaultPlan(faults) : undefined; },
@@ -93,14 +76,6 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
     expireSessionToken: (sessionToken, expired) => {
       if (expired) state.expiredSessionTokens.add(sessionToken);
       else state.expiredSessionTokens.delete(sessionToken);
-    },
-    stop: () => {
-      stopping ??= (async () => {
-        await proxy.close();
-        clients.destroy();
-        await moto.stop();
-      })();
-      return stopping;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { stderrTail, stopProcess, waitUntilAnswering } from '../util/process.js';
+import { stderrTail, stopProcess, waitUntilAnswering } from './util/process.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { freeLoopbackPort } from '../util/ports.js';
-import { forwardTo, forwardedHeaders, readBody } from '../util/http.js';
+import { freeLoopbackPort } from './util/ports.js';
+import { forwardTo, forwardedHeaders, readBody } from './util/http.js';
 import { errorReply, sendReply } from './wire.js';
 
 export interface DataPlaneCredentials {
