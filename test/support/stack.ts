@@ -33,12 +33,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+const SETUP_TIMEOUT_MS = 180_000;
+
 function cliAgainst(endpoint: () => string): Stack['cli'] {
   return (args, env = simEnv(), opts) => runCli([...args, '--endpoint-url', endpoint()], env, opts);
 }
 
-/** Starts the simulation (and data plane), then `up`s the stack if `name` is given. */
-export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+/**
+ * Starts the simulation (and data plane), then `up`s the stack if `name` is given. `started` sees the
+ * stack before that `up`, so a caller can still stop it if the `up` never returns.
+ */
+export async function startStack(opts: StackOptions = {}, started: (stack: Stack) => void = () => undefined): Promise<Stack> {
   const [sim, plane] = await Promise.all([
     startSimulation({ timing: opts.timing }),
     opts.plane ? startAmpDataPlane({ region: REGION, credentials: opts.plane }) : undefined,
@@ -54,6 +59,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await Promise.all([sim.stop(), plane?.stop()]);
     },
   };
+  started(stack);
   if (opts.name !== undefined) {
     try {
       const args = typeof opts.args === 'function' ? await opts.args() : (opts.args ?? []);
@@ -74,9 +80,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
  */
 export function withStack(opts: StackOptions = {}): Stack {
   const handle = { cli: cliAgainst(() => handle.sim.endpoint) } as Stack;
+  // Longer than vitest's hook timeout: starting moto and a whole `up` on a busy machine can take minutes.
   beforeAll(async () => {
-    Object.assign(handle, await startStack(opts));
-  });
+    Object.assign(handle, await startStack(opts, (stack) => Object.assign(handle, stack)));
+  }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await handle.stop?.();
   });
