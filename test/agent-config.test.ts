@@ -8,10 +8,9 @@ import { promisify } from 'node:util';
 import { DescribeTaskDefinitionCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { TASK_ID_PLACEHOLDER } from '../src/templates/agent.js';
 import { runCli, simEnv } from './support/cli.js';
-import { simClients, type SimClients } from './support/sim-fixtures.js';
+import { withStack } from './support/stack.js';
 
 const exec = promisify(execFile);
 const STACK = 'cfg';
@@ -19,26 +18,21 @@ const STACK = 'cfg';
 const FLAGS = ['--app-port', '8081', '--metrics-path', '/internal/metrics', '--scrape-interval', '5s'];
 const WORKSPACE = 'ws-12345678-abcd-1234-abcd-123456789012';
 
-let sim: Simulation;
-let aws: SimClients;
 let workspaceId: string;
 let agent: ContainerDefinition;
 let dir: string;
 
 const agentConfig = (args: string[], env = simEnv()) => runCli(['agent-config', '--name', STACK, ...args], env);
 
+const stack = withStack({ name: STACK, args: ['--app-image', 'ghcr.io/acme/shop:1.4', ...FLAGS, '--desired-count', '1', '--yes', '--json'] });
+
 beforeAll(async () => {
-  sim = await startSimulation();
-  aws = simClients(sim.endpoint);
   dir = mkdtempSync(join(tmpdir(), 'fargate-prom-agent-config-'));
-  const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', ...FLAGS, '--desired-count', '1', '--yes', '--json'], simEnv());
-  expect(up.code, up.stderr).toBe(0);
-  workspaceId = up.json().amp.workspaceId;
-  const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${STACK}-app` }))).taskDefinition!;
+  workspaceId = stack.up!.json().amp.workspaceId;
+  const td = (await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${STACK}-app` }))).taskDefinition!;
   agent = td.containerDefinitions!.find((c) => c.name === 'prometheus-agent')!;
 });
 afterAll(async () => {
-  await sim?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,7 +44,7 @@ function withoutEcsDefaults(c: ContainerDefinition): Record<string, unknown> {
 
 describe('agent-config against the stack up registered', () => {
   it('--format yaml (the default) is the config the registered agent container carries', async () => {
-    const run = await agentConfig(['--endpoint-url', sim.endpoint, ...FLAGS]);
+    const run = await agentConfig(['--endpoint-url', stack.sim.endpoint, ...FLAGS]);
     expect(run.code, run.stderr).toBe(0);
     const registered = agent.environment!.find((e) => e.name === 'PROM_AGENT_CONFIG')!.value!;
     expect(run.stdout).toBe(registered);
@@ -60,12 +54,12 @@ describe('agent-config against the stack up registered', () => {
     expect(agent.command![0]).toContain(`s/${TASK_ID_PLACEHOLDER}/$task_id/g`);
     expect(run.stderr).toBe('');
 
-    const explicit = await agentConfig(['--format', 'yaml', '--endpoint-url', sim.endpoint, ...FLAGS]);
+    const explicit = await agentConfig(['--format', 'yaml', '--endpoint-url', stack.sim.endpoint, ...FLAGS]);
     expect(explicit.stdout).toBe(registered);
   });
 
   it('--format container is the registered agent container definition, but for what ECS adds', async () => {
-    const run = await agentConfig(['--format', 'container', '--endpoint-url', sim.endpoint, ...FLAGS]);
+    const run = await agentConfig(['--format', 'container', '--endpoint-url', stack.sim.endpoint, ...FLAGS]);
     expect(run.code, run.stderr).toBe(0);
     const printed = run.json();
     expect(printed.name).toBe('prometheus-agent');
@@ -74,22 +68,22 @@ describe('agent-config against the stack up registered', () => {
   });
 
   it('--workspace-id of the stack\'s workspace prints the same, with no AWS call', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await agentConfig(['--workspace-id', workspaceId, '--region', 'us-east-1', ...FLAGS], simEnv({ AWS_REGION: undefined }));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(agent.environment!.find((e) => e.name === 'PROM_AGENT_CONFIG')!.value!);
-    expect(sim.calls()).toEqual([]);
+    expect(stack.sim.calls()).toEqual([]);
   });
 
   it('without --workspace-id and no such stack: exit 4, and the way out', async () => {
-    const run = await runCli(['agent-config', '--name', 'nostack', '--endpoint-url', sim.endpoint], simEnv());
+    const run = await runCli(['agent-config', '--name', 'nostack', '--endpoint-url', stack.sim.endpoint], simEnv());
     expect(run.code).toBe(4);
     expect(run.stderr.trim()).toBe('error: no AMP workspace of stack nostack in us-east-1; pass --workspace-id, or run `fargate-prom up` first');
     expect(run.stdout).toBe('');
   });
 
   it('promtool check config --agent passes on the yaml output, as printed and as the start script writes it', async () => {
-    const run = await agentConfig(['--endpoint-url', sim.endpoint, ...FLAGS]);
+    const run = await agentConfig(['--endpoint-url', stack.sim.endpoint, ...FLAGS]);
     expect(run.code, run.stderr).toBe(0);
     const printed = join(dir, 'printed.yml');
     const substituted = join(dir, 'substituted.yml');
@@ -124,20 +118,20 @@ describe('agent-config with --workspace-id and no stack: the region the standard
   ];
   for (const [from, args, env, region] of cases) {
     it(`from ${from}`, async () => {
-      sim.clearCalls();
-      const run = await runCli(['agent-config', '--name', 'nostack', '--workspace-id', WORKSPACE, '--endpoint-url', sim.endpoint, ...args], envWithProfile(env));
+      stack.sim.clearCalls();
+      const run = await runCli(['agent-config', '--name', 'nostack', '--workspace-id', WORKSPACE, '--endpoint-url', stack.sim.endpoint, ...args], envWithProfile(env));
       expect(run.code, run.stderr).toBe(0);
       expect(regionOf(run.stdout)).toEqual(inRegion(region));
-      expect(sim.calls()).toEqual([]);
+      expect(stack.sim.calls()).toEqual([]);
     });
   }
 
   it('--format container too: the log group of stack --name in that region', async () => {
-    sim.clearCalls();
-    const run = await runCli(['agent-config', '--name', 'nostack', '--workspace-id', WORKSPACE, '--format', 'container', '--endpoint-url', sim.endpoint], envWithProfile({ AWS_REGION: 'us-west-2' }));
+    stack.sim.clearCalls();
+    const run = await runCli(['agent-config', '--name', 'nostack', '--workspace-id', WORKSPACE, '--format', 'container', '--endpoint-url', stack.sim.endpoint], envWithProfile({ AWS_REGION: 'us-west-2' }));
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().logConfiguration).toEqual({ logDriver: 'awslogs', options: { 'awslogs-group': '/fargate-prom/nostack/agent', 'awslogs-region': 'us-west-2', 'awslogs-stream-prefix': 'agent' } });
-    expect(sim.calls()).toEqual([]);
+    expect(stack.sim.calls()).toEqual([]);
   });
 
   it("a profile whose region is not an AWS region: exit 2 naming --region and the profile", async () => {
@@ -165,12 +159,12 @@ describe('agent-config input errors: exit 2 naming the flag, before any AWS call
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
-      sim.clearCalls();
-      const run = await agentConfig(['--endpoint-url', sim.endpoint, ...args]);
+      stack.sim.clearCalls();
+      const run = await agentConfig(['--endpoint-url', stack.sim.endpoint, ...args]);
       expect(run.code).toBe(2);
       expect(run.stderr.trim()).toMatch(message);
       expect(run.stdout).toBe('');
-      expect(sim.calls()).toEqual([]);
+      expect(stack.sim.calls()).toEqual([]);
     });
   }
 });

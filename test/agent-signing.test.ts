@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
 import { startLocalAppTask, type LocalTask } from '../src/sandbox/local-task.js';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { freeLoopbackPort } from '@fargate-prom/aws-sim/util/ports';
-import { runCli, simEnv } from './support/cli.js';
 import { eventually } from './support/sim-fixtures.js';
 import { underCi } from './support/environment.js';
+import { withStack } from './support/stack.js';
 
 // The agent signing for itself: Debian 13's prometheus 2.53.3 (fetched by scripts/ensure-test-deps.sh;
 // Debian 12's 2.42 does not sign), run with the config and start script `up` registered, writing
@@ -16,11 +14,10 @@ import { underCi } from './support/environment.js';
 const SIGNING_PROMETHEUS = resolve(import.meta.dirname, '../.cache/prometheus-2.53.3/prometheus');
 const STACK = 'signs';
 const KEYS = { accessKeyId: 'AKIDSIGNINGTEST', secretAccessKey: 'the-right-secret' };
-let sim: Simulation;
 let appPort: number;
-let plane: AmpDataPlane;
 const tasks: LocalTask[] = [];
-const status = () => runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url, '--json'], simEnv());
+const upArgs = (desiredCount: number) =>
+  ['--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', String(desiredCount), '--scrape-interval', '1s', '--yes'];
 
 // Without the binary, a machine skips this; CI fails instead: it must not pass without the only proof
 // that the agent signs its own writes.
@@ -29,22 +26,26 @@ const haveSigningPrometheus = existsSync(SIGNING_PROMETHEUS);
 describe.skipIf(!haveSigningPrometheus && !underCi)('the agent signs its remote writes itself (Prometheus 2.53.3)', () => {
   beforeAll(async () => {
     if (!haveSigningPrometheus) throw new Error(`${SIGNING_PROMETHEUS} is missing: run sh scripts/ensure-test-deps.sh (npm test does), which fetches it for amd64 and arm64`);
-    [sim, plane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: [KEYS, { accessKeyId: 'testing', secretAccessKey: 'testing' }] })]);
-    appPort = await freeLoopbackPort();
-    const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '1', '--scrape-interval', '1s', '--yes'], simEnv());
-    expect(up.code, up.stderr).toBe(0);
   });
+  const stack = withStack({
+    name: STACK,
+    plane: [KEYS, { accessKeyId: 'testing', secretAccessKey: 'testing' }],
+    args: async () => {
+      appPort = await freeLoopbackPort();
+      return upArgs(1);
+    },
+  });
+  const status = () => stack.cli(['status', '--name', STACK, '--amp-endpoint-url', stack.plane.url, '--json']);
   afterAll(async () => {
     await Promise.all(tasks.map((t) => t.stop()));
-    await Promise.all([sim?.stop(), plane?.stop()]);
   });
 
   // The agent scrapes localhost:<the stack's app port>; a second task on this one host runs its own app
   // elsewhere and its agent scrapes the first task's app.
   async function task(secretAccessKey: string, port: number, onAgentLine: (line: string) => void = () => undefined) {
     const t = await startLocalAppTask({
-      awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      stack: STACK, appPort: port, planeUrl: plane.url,
+      awsEndpoint: stack.sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      stack: STACK, appPort: port, planeUrl: stack.plane.url,
       prometheusBin: SIGNING_PROMETHEUS, agentSigns: true, agentCredentials: { ...KEYS, secretAccessKey },
       onLine: (container, line) => { if (container === 'prometheus-agent') onAgentLine(line); },
     });
@@ -61,17 +62,17 @@ describe.skipIf(!haveSigningPrometheus && !underCi)('the agent signs its remote 
     }, 60_000, 'status to see the task\'s target up', 500);
     expect(s.code, s.stdout).toBe(0);
     expect(s.json().metrics).toMatchObject({ healthy: true, targets: { up: 1, expected: 1, instances: [{ instance: t.taskId, up: true }] } });
-    expect(plane.rejections().count).toBe(0);
+    expect(stack.plane.rejections().count).toBe(0);
   });
 
   it('a second task signing with the wrong secret key: its writes are refused, and status shows why', async () => {
-    const scaled = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '2', '--scrape-interval', '1s', '--yes'], simEnv());
+    const scaled = await stack.cli(['up', '--name', STACK, ...upArgs(2)]);
     expect(scaled.code, scaled.stderr).toBe(0);
     let refused: () => void;
     const seen = new Promise<void>((r) => (refused = r));
     const t = await task('not-the-secret', await freeLoopbackPort(), (line) => { if (/403 Forbidden/.test(line)) refused(); });
     await seen;
-    expect(plane.rejections().last).toMatch(/signature we calculated does not match/);
+    expect(stack.plane.rejections().last).toMatch(/signature we calculated does not match/);
     const s = await eventually(async () => {
       const run = await status();
       if ((run.json().metrics.agentLog ?? []).some((l: { task: string }) => l.task === t.taskId)) return run;

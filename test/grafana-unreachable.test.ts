@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../src/aws/clients.js';
-import { connectGrafana } from '../src/grafana/provision.js';
+import { connectGrafana } from '../src/grafana/connect.js';
 import { silentReporter, type Reporter } from '../src/ui/reporter.js';
 import { setTimeScale } from '../src/util/time.js';
 

@@ -1,34 +1,24 @@
 // The ALB keeps the app's metrics path to itself: a fixed-response 404 rule on the listener that
 // forwards to the app, switched off and on again with --public-metrics, moved with HTTPS, and removed
 // by destroy. Driven through the built CLI; every check reads the rules back from moto itself.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
-import { CREDENTIALS, REGION, simClients, type SimClients } from './support/sim-fixtures.js';
-import { runCli, simEnv } from './support/cli.js';
+import { CREDENTIALS, REGION } from './support/sim-fixtures.js';
 import { describeAll, readStack } from './support/reliability-stack.js';
+import { withStack } from './support/stack.js';
 
 const STACK = 'mrule';
-let sim: Simulation;
-let moto: SimClients;
+const stack = withStack();
 const up = (...extra: string[]) =>
-  runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1', '--yes', '--json', ...extra], simEnv());
+  stack.cli(['up', '--name', STACK, '--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1', '--yes', '--json', ...extra]);
 
-beforeAll(async () => {
-  sim = await startSimulation();
-  moto = simClients(sim.motoEndpoint);
-});
-afterAll(async () => {
-  await sim?.stop();
-});
-
-/** Every non-default rule of the stack's ALB, by listener port, read from moto. */
+/** Every non-default rule of the stack's ALB, by listener port, read from stack.moto. */
 async function rulesByPort(): Promise<Record<number, Rule[]>> {
-  const lb = (await moto.elb.send(new DescribeLoadBalancersCommand({ Names: [`${STACK}-alb`] }))).LoadBalancers![0];
-  const listeners = (await moto.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
+  const lb = (await stack.moto.elb.send(new DescribeLoadBalancersCommand({ Names: [`${STACK}-alb`] }))).LoadBalancers![0];
+  const listeners = (await stack.moto.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
   const out: Record<number, Rule[]> = {};
-  for (const l of listeners) out[l.Port!] = (await moto.elb.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
+  for (const l of listeners) out[l.Port!] = (await stack.moto.elb.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
   return out;
 }
 
@@ -38,7 +28,7 @@ const blocking = (...paths: string[]) => expect.objectContaining({
   Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: paths } }],
   Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not Found' } }],
 });
-const mutatingCalls = () => sim.calls().filter((c) => c.mutating).map((c) => c.action);
+const mutatingCalls = () => stack.sim.calls().filter((c) => c.mutating).map((c) => c.action);
 const ruleReport = (run: { json(): any }) => run.json().resources.find((r: any) => r.kind === 'listener-rule' && r.name !== '/dashboard');
 
 describe('the metrics rule through a stack\'s life', () => {
@@ -53,7 +43,7 @@ describe('the metrics rule through a stack\'s life', () => {
   });
 
   it('up --public-metrics again changes nothing, with no mutating call', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('--public-metrics');
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().resources.filter((r: any) => r.action !== 'unchanged')).toEqual([]);
@@ -61,13 +51,13 @@ describe('the metrics rule through a stack\'s life', () => {
   });
 
   it('status shows the rule as none, and healthy', async () => {
-    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--json'], simEnv());
+    const run = await stack.cli(['status', '--name', STACK, '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().resources.find((r: any) => r.name === 'metrics path → 404')).toMatchObject({ state: 'none', healthy: true });
   });
 
   it('up without --public-metrics adds the 404 rule for the metrics path and nothing else', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up();
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls()).toEqual(['CreateRule']);
@@ -76,7 +66,7 @@ describe('the metrics rule through a stack\'s life', () => {
   });
 
   it('a second up changes nothing, with no mutating call', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up();
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().resources.filter((r: any) => r.action !== 'unchanged')).toEqual([]);
@@ -85,7 +75,7 @@ describe('the metrics rule through a stack\'s life', () => {
 
   it('a changed --metrics-path modifies the same rule in place', async () => {
     const [before] = metricsRules((await rulesByPort())[80]);
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('--metrics-path', '/internal/prom', '--health-path', '/metrics');
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls().filter((a) => a.endsWith('Rule'))).toEqual(['ModifyRule']);
@@ -95,7 +85,7 @@ describe('the metrics rule through a stack\'s life', () => {
   });
 
   it('--public-metrics on the existing stack deletes the rule', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('--metrics-path', '/internal/prom', '--health-path', '/metrics', '--public-metrics');
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls()).toEqual(['DeleteRule']);
@@ -104,7 +94,7 @@ describe('the metrics rule through a stack\'s life', () => {
   });
 
   it('with a certificate the rule sits on :443, which forwards to the app; :80 only redirects', async () => {
-    const acm = new ACMClient({ endpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+    const acm = new ACMClient({ endpoint: stack.sim.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
     const cert = (await acm.send(new RequestCertificateCommand({ DomainName: 'shop.example.com' }))).CertificateArn!;
     const run = await up('--certificate-arn', cert);
     expect(run.code, run.stderr).toBe(0);
@@ -120,10 +110,10 @@ describe('the metrics rule through a stack\'s life', () => {
   });
 
   it('destroy deletes the rule with the rest; nothing is left in moto', async () => {
-    const run = await runCli(['destroy', '--name', STACK, '--endpoint-url', sim.endpoint, '--yes', '--json'], simEnv());
+    const run = await stack.cli(['destroy', '--name', STACK, '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().resources.find((r: any) => r.name === 'metrics path → 404')).toMatchObject({ action: 'delete' });
-    expect(describeAll(await readStack(moto, STACK))).toEqual([]);
+    expect(describeAll(await readStack(stack.moto, STACK))).toEqual([]);
   });
 });
 
@@ -136,12 +126,12 @@ describe('--metrics-path values the rule cannot block safely (exit 2, before any
   ];
   for (const [path, message] of cases) {
     it(`${path.slice(0, 20)}: refused, with --public-metrics as the way out`, async () => {
-      sim.clearCalls();
+      stack.sim.clearCalls();
       const run = await up('--metrics-path', path);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr).toContain('--public-metrics');
-      expect(sim.calls()).toEqual([]);
+      expect(stack.sim.calls()).toEqual([]);
     });
   }
 });

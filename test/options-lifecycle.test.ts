@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
@@ -10,31 +10,19 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { parse as parseYaml } from 'yaml';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
-import { CREDENTIALS, defaultNetwork, REGION, simClients, type SimClients } from './support/sim-fixtures.js';
-import { runCli, simEnv } from './support/cli.js';
+import { CREDENTIALS, defaultNetwork, REGION } from './support/sim-fixtures.js';
 import { describeAll, readStack } from './support/reliability-stack.js';
+import { withStack } from './support/stack.js';
 
 // Non-default values of up's options, driven through the real CLI and checked through the SDK.
 
-let sim: Simulation;
-let aws: SimClients;
-/** Straight to moto, past the simulation: what is really left. */
-let moto: SimClients;
+// stack.moto: straight to moto, past the simulation: what is really left.
+const stack = withStack();
+const { cli } = stack;
 const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4'];
-const cli = (args: string[]) => runCli([...args, '--endpoint-url', sim.endpoint], simEnv());
-
-beforeAll(async () => {
-  sim = await startSimulation();
-  aws = simClients(sim.endpoint);
-  moto = simClients(sim.motoEndpoint);
-});
-afterAll(async () => {
-  await sim?.stop();
-});
 
 const securityGroup = async (name: string) =>
-  (await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [name] }] }))).SecurityGroups![0];
+  (await stack.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [name] }] }))).SecurityGroups![0];
 const ingress = (g: Awaited<ReturnType<typeof securityGroup>>) =>
   g.IpPermissions!.flatMap((p) => (p.IpRanges ?? []).map((r) => `${p.FromPort}-${p.ToPort} ${r.CidrIp}`)).sort();
 const envOf = (c: { environment?: { name?: string; value?: string }[] }) => Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
@@ -45,7 +33,7 @@ describe('--certificate-arn: HTTPS on 443, port 80 redirects', () => {
 
   beforeAll(async () => {
     // A certificate that exists in the sim's ACM (an ALB refuses one that does not): arn:aws:acm:us-east-1:<account>:certificate/<uuid>.
-    const acm = new ACMClient({ endpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+    const acm = new ACMClient({ endpoint: stack.sim.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
     CERT = (await acm.send(new RequestCertificateCommand({ DomainName: 'shop.example.com' }))).CertificateArn!;
     expect(CERT).toMatch(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/);
   });
@@ -65,12 +53,12 @@ describe('--certificate-arn: HTTPS on 443, port 80 redirects', () => {
   });
 
   it('443 is HTTPS with a TLS policy and the certificate, forwards to the app and carries /dashboard; 80 is a 301 to 443', async () => {
-    const lb = (await aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['tls-alb'] }))).LoadBalancers![0];
-    const listeners = (await aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
+    const lb = (await stack.aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['tls-alb'] }))).LoadBalancers![0];
+    const listeners = (await stack.aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
     expect(listeners.map((l) => l.Port).sort((a, b) => a! - b!)).toEqual([80, 443]);
     const https = listeners.find((l) => l.Port === 443)!;
     const http = listeners.find((l) => l.Port === 80)!;
-    const tgs = (await aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['tls-app', 'tls-grafana'] }))).TargetGroups!;
+    const tgs = (await stack.aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['tls-app', 'tls-grafana'] }))).TargetGroups!;
     const tgArn = (name: string) => tgs.find((t) => t.TargetGroupName === name)!.TargetGroupArn;
 
     expect(https.Protocol).toBe('HTTPS');
@@ -84,7 +72,7 @@ describe('--certificate-arn: HTTPS on 443, port 80 redirects', () => {
       RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }),
     })]);
 
-    const rules = async (arn: string) => (await aws.elb.send(new DescribeRulesCommand({ ListenerArn: arn }))).Rules!.filter((r) => !r.IsDefault);
+    const rules = async (arn: string) => (await stack.aws.elb.send(new DescribeRulesCommand({ ListenerArn: arn }))).Rules!.filter((r) => !r.IsDefault);
     const onHttps = Object.fromEntries((await rules(https.ListenerArn!)).map((r) => [r.Priority, r]));
     expect(Object.keys(onHttps).sort()).toEqual(['10', '5']);
     const [metrics, dashboard] = [onHttps['5'], onHttps['10']];
@@ -98,7 +86,7 @@ describe('--certificate-arn: HTTPS on 443, port 80 redirects', () => {
   });
 
   it("Grafana's root URL is https", async () => {
-    const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'tls-grafana' }))).taskDefinition!;
+    const td = (await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'tls-grafana' }))).taskDefinition!;
     expect(envOf(td.containerDefinitions![0]).GF_SERVER_ROOT_URL).toBe(up.grafana.url);
     expect(up.grafana.url).toMatch(/^https:\/\//);
   });
@@ -121,7 +109,7 @@ describe('--certificate-arn: HTTPS on 443, port 80 redirects', () => {
     expect(down.code, down.stderr).toBe(0);
     expect(down.json().leftovers).toEqual([]);
     // Checked in moto, not through the CLI: nothing of any kind tagged or named as the stack is left.
-    expect(describeAll(await readStack(moto, 'tls'))).toEqual([]);
+    expect(describeAll(await readStack(stack.moto, 'tls'))).toEqual([]);
   });
 });
 
@@ -134,7 +122,7 @@ describe('non-default values of the other options', () => {
   const changed = (run: { json(): any }) => run.json().resources.filter((r: any) => r.action !== 'unchanged').map((r: any) => `${r.action} ${r.kind} ${r.name}`);
 
   it('up with --vpc-id and two of its subnets, --allow-cidr, --log-retention and the rest', async () => {
-    const net = await defaultNetwork(aws);
+    const net = await defaultNetwork(stack.aws);
     vpcId = net.vpcId;
     // Two subnets in two zones, out of the several the default VPC has: the stack must use exactly these.
     const byZone = new Map(net.subnets.map((s) => [s.AvailabilityZone!, s.SubnetId!]));
@@ -150,16 +138,16 @@ describe('non-default values of the other options', () => {
   });
 
   it('log groups keep 14 days', async () => {
-    const logs = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/opts/' }))).logGroups!;
+    const logs = (await stack.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/opts/' }))).logGroups!;
     expect(logs.map((l) => [l.logGroupName, l.retentionInDays])).toEqual([
       ['/fargate-prom/opts/agent', 14], ['/fargate-prom/opts/app', 14], ['/fargate-prom/opts/grafana', 14],
     ]);
   });
 
   it('the target group checks the health path while the agent scrapes the metrics path', async () => {
-    const tg = (await aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['opts-app'] }))).TargetGroups![0];
+    const tg = (await stack.aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['opts-app'] }))).TargetGroups![0];
     expect(tg.HealthCheckPath).toBe('/healthz');
-    const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'opts-app' }))).taskDefinition!;
+    const td = (await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'opts-app' }))).taskDefinition!;
     const agent = td.containerDefinitions!.find((c) => c.name === 'prometheus-agent')!;
     const config = parseYaml(envOf(agent).PROM_AGENT_CONFIG!);
     expect(config.scrape_configs[0].metrics_path).toBe('/prom');
@@ -167,17 +155,17 @@ describe('non-default values of the other options', () => {
   });
 
   it('task size, Grafana image, VPC and subnets are as asked', async () => {
-    const app = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'opts-app' }))).taskDefinition!;
+    const app = (await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'opts-app' }))).taskDefinition!;
     expect([app.cpu, app.memory]).toEqual(['512', '1024']);
-    const grafana = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'opts-grafana' }))).taskDefinition!;
+    const grafana = (await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'opts-grafana' }))).taskDefinition!;
     expect(grafana.containerDefinitions![0].image).toBe('grafana/grafana:11.6.1');
 
-    const services = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'opts', services: ['opts-app', 'opts-grafana'] }))).services!;
+    const services = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster: 'opts', services: ['opts-app', 'opts-grafana'] }))).services!;
     for (const s of services) expect([...s.networkConfiguration!.awsvpcConfiguration!.subnets!].sort()).toEqual(subnets);
-    const lb = (await aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['opts-alb'] }))).LoadBalancers![0];
+    const lb = (await stack.aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['opts-alb'] }))).LoadBalancers![0];
     expect(lb.VpcId).toBe(vpcId);
     expect(lb.AvailabilityZones!.map((z) => z.SubnetId).sort()).toEqual(subnets);
-    const tgs = (await aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['opts-app', 'opts-grafana'] }))).TargetGroups!;
+    const tgs = (await stack.aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['opts-app', 'opts-grafana'] }))).TargetGroups!;
     expect(tgs.map((t) => t.VpcId)).toEqual([vpcId, vpcId]);
     expect((await securityGroup('opts-tasks')).VpcId).toBe(vpcId);
   });
@@ -190,14 +178,14 @@ describe('non-default values of the other options', () => {
   });
 
   it('a changed --log-retention updates the three log groups and nothing else', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await upWith('--allow-cidr', '198.51.100.0/24', '--log-retention', '30');
     expect(run.code, run.stderr).toBe(0);
     expect(changed(run).sort()).toEqual([
       'update log-group /fargate-prom/opts/agent', 'update log-group /fargate-prom/opts/app', 'update log-group /fargate-prom/opts/grafana',
     ]);
-    expect(sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['PutRetentionPolicy', 'PutRetentionPolicy', 'PutRetentionPolicy']);
-    const logs = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/opts/' }))).logGroups!;
+    expect(stack.sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['PutRetentionPolicy', 'PutRetentionPolicy', 'PutRetentionPolicy']);
+    const logs = (await stack.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/opts/' }))).logGroups!;
     expect(logs.map((l) => l.retentionInDays)).toEqual([30, 30, 30]);
   });
 
@@ -206,6 +194,6 @@ describe('non-default values of the other options', () => {
     expect(down.code, down.stderr).toBe(0);
     expect(down.json().leftovers).toEqual([]);
     // Checked in moto, not through the CLI: nothing of any kind tagged or named as the stack is left.
-    expect(describeAll(await readStack(moto, 'opts'))).toEqual([]);
+    expect(describeAll(await readStack(stack.moto, 'opts'))).toEqual([]);
   });
 });

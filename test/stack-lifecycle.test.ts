@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import {
@@ -15,11 +15,10 @@ import { CreateLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCom
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parse as parseYaml } from 'yaml';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
-import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
 import { DEFAULT_TIMING } from '@fargate-prom/aws-sim/testing';
-import { defaultNetwork, ECS_TRUST_POLICY, simClients, type SimClients } from './support/sim-fixtures.js';
-import { runCli, simEnv } from './support/cli.js';
+import { defaultNetwork, ECS_TRUST_POLICY } from './support/sim-fixtures.js';
+import { simEnv } from './support/cli.js';
+import { withStack } from './support/stack.js';
 import { describeAll, readStack } from './support/reliability-stack.js';
 
 const STACK = 'life';
@@ -27,19 +26,8 @@ const TAG = { Key: 'fargate-prom:stack', Value: STACK };
 const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
 const ECS_TASKS_TRUST = { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' };
 
-let sim: Simulation;
-let plane: AmpDataPlane;
-let aws: SimClients;
-const up = (...extra: string[]) =>
-  runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', IMAGE, '--yes', '--json', ...extra], simEnv());
-
-beforeAll(async () => {
-  [sim, plane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })]);
-  aws = simClients(sim.endpoint);
-});
-afterAll(async () => {
-  await Promise.all([sim?.stop(), plane?.stop()]);
-});
+const stack = withStack({ plane: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+const up = (...extra: string[]) => stack.cli(['up', '--name', STACK, '--app-image', IMAGE, '--yes', '--json', ...extra]);
 
 // One stack's whole life, in order: each step builds on the state the previous one left.
 describe('up, up again, change, status, destroy against the simulation', () => {
@@ -63,7 +51,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
   });
 
   it('built the ECS side as asked: ARM64 Fargate, sidecar not essential, secret injected, circuit breaker', async () => {
-    const app = await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-app', include: ['TAGS'] }));
+    const app = await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-app', include: ['TAGS'] }));
     const td = app.taskDefinition!;
     expect(td.requiresCompatibilities).toEqual(['FARGATE']);
     expect(td.networkMode).toBe('awsvpc');
@@ -80,7 +68,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(byName['prometheus-agent'].logConfiguration!.options!['awslogs-group']).toBe('/fargate-prom/life/agent');
     expect(app.tags).toContainEqual({ key: TAG.Key, value: TAG.Value });
 
-    const grafana = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-grafana' }))).taskDefinition!;
+    const grafana = (await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-grafana' }))).taskDefinition!;
     const g = grafana.containerDefinitions![0];
     const env = Object.fromEntries(g.environment!.map((e) => [e.name, e.value]));
     expect(env.GF_SERVER_SERVE_FROM_SUB_PATH).toBe('true');
@@ -89,13 +77,13 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     // The AMP plugin, pinned as id@version beside the Grafana image.
     expect(env.GF_PLUGINS_PREINSTALL_SYNC).toMatch(/^grafana-amazonprometheus-datasource@\d+\.\d+\.\d+$/);
     expect(env.GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
-    const secret = await aws.secrets.send(new DescribeSecretCommand({ SecretId: 'fargate-prom/life/grafana-admin' }));
+    const secret = await stack.aws.secrets.send(new DescribeSecretCommand({ SecretId: 'fargate-prom/life/grafana-admin' }));
     expect(g.secrets).toEqual([{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: secret.ARN }]);
-    const password = (await aws.secrets.send(new GetSecretValueCommand({ SecretId: secret.ARN }))).SecretString!;
+    const password = (await stack.aws.secrets.send(new GetSecretValueCommand({ SecretId: secret.ARN }))).SecretString!;
     expect(password.length).toBeGreaterThanOrEqual(24);
     expect(password).not.toBe('admin');
 
-    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'life', services: ['life-app', 'life-grafana'] }))).services!;
+    const svc = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster: 'life', services: ['life-app', 'life-grafana'] }))).services!;
     const appSvc = svc.find((s) => s.serviceName === 'life-app')!;
     expect(appSvc.desiredCount).toBe(2);
     expect(appSvc.launchType).toBe('FARGATE');
@@ -114,7 +102,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(grafanaSvc.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('ENABLED');
 
     // Grafana's task: ARM64 Fargate too, with its own task role and the shared execution role.
-    const roleArn = async (name: string) => (await aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!.Arn!;
+    const roleArn = async (name: string) => (await stack.aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!.Arn!;
     expect(grafana.requiresCompatibilities).toEqual(['FARGATE']);
     expect(grafana.networkMode).toBe('awsvpc');
     expect(grafana.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
@@ -125,7 +113,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
   });
 
   it('registered the agent config that writes to this workspace with SigV4 and the queue settings AMP recommends', async () => {
-    const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-app' }))).taskDefinition!;
+    const td = (await stack.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'life-app' }))).taskDefinition!;
     const agent = td.containerDefinitions!.find((c) => c.name === 'prometheus-agent')!;
     const config = parseYaml(agent.environment!.find((e) => e.name === 'PROM_AGENT_CONFIG')!.value!);
     expect(config.remote_write).toEqual([{
@@ -141,8 +129,8 @@ describe('up, up again, change, status, destroy against the simulation', () => {
   it('gave each role only what it needs, on this workspace and this secret', async () => {
     const ws = firstUp.amp.workspaceId as string;
     const inline = async (role: string) => {
-      const names = (await aws.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
-      return Promise.all(names.map(async (p) => JSON.parse(decodeURIComponent((await aws.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: p }))).PolicyDocument!))));
+      const names = (await stack.aws.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
+      return Promise.all(names.map(async (p) => JSON.parse(decodeURIComponent((await stack.aws.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: p }))).PolicyDocument!))));
     };
     const [app] = await inline('life-app-task');
     expect(app.Statement).toEqual([{ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: expect.stringMatching(new RegExp(`:workspace/${ws}$`)) }]);
@@ -151,12 +139,12 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(graf.Statement[0].Resource).toMatch(new RegExp(`:workspace/${ws}$`));
     const [exec] = await inline('life-execution');
     expect(exec.Statement[0]).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: expect.stringContaining(':secret:fargate-prom/life/grafana-admin') });
-    const attached = await aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'life-execution' }));
+    const attached = await stack.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'life-execution' }));
     expect(attached.AttachedPolicies!.map((p) => p.PolicyArn)).toEqual(['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy']);
     // The task roles trust ECS tasks of this account and region only (confused-deputy protection, as the
     // task role page documents); the execution role has the plain trust policy its page documents.
     for (const name of ['life-execution', 'life-app-task', 'life-grafana-task']) {
-      const role = (await aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!;
+      const role = (await stack.aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role!;
       const account = role.Arn!.split(':')[4];
       const trust = JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!));
       expect(trust.Statement).toEqual([name === 'life-execution' ? ECS_TASKS_TRUST : {
@@ -171,7 +159,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
   });
 
   it('built the network side: ip target groups, ALB in 2+ AZs, listener and /dashboard rule, locked-down SGs', async () => {
-    const tgs = (await aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['life-app', 'life-grafana'] }))).TargetGroups!;
+    const tgs = (await stack.aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['life-app', 'life-grafana'] }))).TargetGroups!;
     for (const tg of tgs) expect(tg.TargetType).toBe('ip');
     expect(tgs.find((t) => t.TargetGroupName === 'life-app')!.HealthCheckPath).toBe('/metrics');
     expect(tgs.find((t) => t.TargetGroupName === 'life-grafana')!.HealthCheckPath).toBe('/dashboard/api/health');
@@ -179,21 +167,21 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(tgs).toHaveLength(2);
     for (const tg of tgs) {
       expect(tg).toMatchObject({ HealthCheckProtocol: 'HTTP', HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 5, HealthyThresholdCount: 2, UnhealthyThresholdCount: 3 });
-      const attrs = await aws.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
+      const attrs = await stack.aws.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
       expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value, tg.TargetGroupName).toBe('15');
     }
     expect(tgs.find((t) => t.TargetGroupName === 'life-app')!).toMatchObject({ Port: 8080, Matcher: { HttpCode: '200-399' } });
     expect(tgs.find((t) => t.TargetGroupName === 'life-grafana')!).toMatchObject({ Port: 3000, Matcher: { HttpCode: '200' } });
 
-    const lb = (await aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).LoadBalancers![0];
+    const lb = (await stack.aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).LoadBalancers![0];
     expect(lb.Scheme).toBe('internet-facing');
     expect(new Set(lb.AvailabilityZones!.map((z) => z.ZoneName)).size).toBeGreaterThanOrEqual(2);
-    const lbTags = (await aws.elb.send(new DescribeTagsCommand({ ResourceArns: [lb.LoadBalancerArn!] }))).TagDescriptions![0].Tags;
+    const lbTags = (await stack.aws.elb.send(new DescribeTagsCommand({ ResourceArns: [lb.LoadBalancerArn!] }))).TagDescriptions![0].Tags;
     expect(lbTags).toContainEqual(TAG);
-    const listeners = (await aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
+    const listeners = (await stack.aws.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
     expect(listeners.map((l) => l.Port)).toEqual([80]);
     expect(listeners[0].DefaultActions![0].TargetGroupArn).toBe(tgs.find((t) => t.TargetGroupName === 'life-app')!.TargetGroupArn);
-    const rules = (await aws.elb.send(new DescribeRulesCommand({ ListenerArn: listeners[0].ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
+    const rules = (await stack.aws.elb.send(new DescribeRulesCommand({ ListenerArn: listeners[0].ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
     const byPriority = Object.fromEntries(rules.map((r) => [r.Priority, r]));
     expect(Object.keys(byPriority).sort()).toEqual(['10', '5']);
     expect(byPriority['10'].Conditions![0].PathPatternConfig?.Values).toEqual(['/dashboard', '/dashboard/*']);
@@ -202,7 +190,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(byPriority['5'].Conditions).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/metrics', '/metrics/*'] } }]);
     expect(byPriority['5'].Actions).toEqual([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not Found' } }]);
 
-    const sgs = (await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }))).SecurityGroups!;
+    const sgs = (await stack.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }))).SecurityGroups!;
     const alb = sgs.find((g) => g.GroupName === 'life-alb')!;
     const tasks = sgs.find((g) => g.GroupName === 'life-tasks')!;
     expect(alb.IpPermissions).toEqual([expect.objectContaining({ FromPort: 80, ToPort: 80, IpRanges: [expect.objectContaining({ CidrIp: '0.0.0.0/0' })] })]);
@@ -212,53 +200,53 @@ describe('up, up again, change, status, destroy against the simulation', () => {
       expect(p.UserIdGroupPairs!.map((g) => g.GroupId)).toEqual([alb.GroupId]);
     }
 
-    const logs = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/life/' }))).logGroups!;
+    const logs = (await stack.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/life/' }))).logGroups!;
     expect(logs.map((l) => [l.logGroupName, l.retentionInDays])).toEqual([
       ['/fargate-prom/life/agent', 7], ['/fargate-prom/life/app', 7], ['/fargate-prom/life/grafana', 7],
     ]);
-    const logTags = await aws.logs.send(new ListTagsForResourceCommand({ resourceArn: logs[0].logGroupArn }));
+    const logTags = await stack.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: logs[0].logGroupArn }));
     expect(logTags.tags).toEqual({ [TAG.Key]: STACK });
   });
 
   it('a second up changes nothing and makes no mutating AWS call', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('--desired-count', '2');
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().resources.map((r: any) => r.action)).toEqual(Array(21).fill('unchanged'));
-    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+    expect(stack.sim.calls().filter((c) => c.mutating)).toEqual([]);
     expect(run.json().aws.mutatingCalls).toBe(0);
   });
 
   it('an execution role made by an older version (with trust conditions) gets the documented trust policy on the next up', async () => {
-    const role = (await aws.iam.send(new GetRoleCommand({ RoleName: 'life-app-task' }))).Role!;
-    await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'life-execution', PolicyDocument: decodeURIComponent(role.AssumeRolePolicyDocument!) }));
-    sim.clearCalls();
+    const role = (await stack.aws.iam.send(new GetRoleCommand({ RoleName: 'life-app-task' }))).Role!;
+    await stack.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'life-execution', PolicyDocument: decodeURIComponent(role.AssumeRolePolicyDocument!) }));
+    stack.sim.clearCalls();
     const run = await up('--desired-count', '2');
     expect(run.code, run.stderr).toBe(0);
     const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
     expect(changed).toEqual([expect.objectContaining({ kind: 'iam-role', name: 'life-execution', action: 'update', differences: ['trust policy'] })]);
-    expect(sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['UpdateAssumeRolePolicy']);
-    const after = (await aws.iam.send(new GetRoleCommand({ RoleName: 'life-execution' }))).Role!;
+    expect(stack.sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['UpdateAssumeRolePolicy']);
+    const after = (await stack.aws.iam.send(new GetRoleCommand({ RoleName: 'life-execution' }))).Role!;
     expect(JSON.parse(decodeURIComponent(after.AssumeRolePolicyDocument!)).Statement).toEqual([ECS_TASKS_TRUST]);
   });
 
   it('--dry-run shows the difference of a changed option and changes nothing', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('--desired-count', '3', '--dry-run');
     expect(run.code, run.stderr).toBe(0);
     const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
     expect(changed).toEqual([{ kind: 'ecs-service', name: 'life-app', id: expect.stringMatching(/:service\/life\/life-app$/), action: 'update', differences: ['desired count: 2 → 3'] }]);
-    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+    expect(stack.sim.calls().filter((c) => c.mutating)).toEqual([]);
   });
 
   it('a changed --desired-count updates only the app service, with no new task definition revision', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('--desired-count', '3');
     expect(run.code, run.stderr).toBe(0);
     const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
     expect(changed.map((r: any) => `${r.action} ${r.name}`)).toEqual(['update life-app']);
-    expect(sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['UpdateService']);
-    const revisions = await aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life-app' }));
+    expect(stack.sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['UpdateService']);
+    const revisions = await stack.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life-app' }));
     expect(revisions.taskDefinitionArns).toHaveLength(1);
   });
 
@@ -267,13 +255,13 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(run.code, run.stderr).toBe(0);
     const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged').map((r: any) => `${r.action} ${r.kind} ${r.name}`);
     expect(changed).toEqual(['update task-definition life-app', 'update ecs-service life-app']);
-    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'life', services: ['life-app'] }))).services![0];
+    const svc = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster: 'life', services: ['life-app'] }))).services![0];
     expect(svc.taskDefinition).toMatch(/life-app:2$/);
   });
 
   it('status reports every resource healthy, with services, targets and URLs, and that no metrics arrive (exit 3)', async () => {
     // No agent runs here: the workspace's query API (the local data plane) has no samples of the job.
-    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url, '--json'], simEnv());
+    const run = await stack.cli(['status', '--name', STACK, '--amp-endpoint-url', stack.plane.url, '--json']);
     expect(run.code, run.stderr).toBe(3);
     const s = run.json();
     expect(s.healthy).toBe(false);
@@ -289,7 +277,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
   });
 
   it('status in text form names the stack, its URLs and the metrics problem', async () => {
-    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', plane.url], simEnv());
+    const run = await stack.cli(['status', '--name', STACK, '--amp-endpoint-url', stack.plane.url]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toMatch(/Stack life in us-east-1: \d+ problems?/);
     expect(run.stdout).toContain('Metrics:  PROBLEM: no samples of job life in the workspace');
@@ -297,56 +285,56 @@ describe('up, up again, change, status, destroy against the simulation', () => {
   });
 
   it('status against the emulator without --amp-endpoint-url says the metrics were not checked, and does not hold it against the stack', async () => {
-    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--json'], simEnv());
+    const run = await stack.cli(['status', '--name', STACK, '--json']);
     expect(run.code, run.stdout).toBe(0);
     expect(run.json().metrics).toMatchObject({ checked: false, healthy: true, skipped: expect.stringContaining('pass --amp-endpoint-url') });
-    const text = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint], simEnv());
+    const text = await stack.cli(['status', '--name', STACK]);
     expect(text.stdout).toContain('Metrics:  not checked: --endpoint-url points the AWS calls at an emulator');
   });
 
   it('destroy removes everything, in a safe order, and the sweep finds nothing', async () => {
-    const run = await runCli(['destroy', '--name', STACK, '--endpoint-url', sim.endpoint, '--yes', '--json'], simEnv());
+    const run = await stack.cli(['destroy', '--name', STACK, '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const d = run.json();
     expect(d.resources.filter((r: any) => r.action === 'delete')).toHaveLength(21);
     expect(d.leftovers).toEqual([]);
     // Checked through AWS, not through the CLI: nothing tagged with the stack is left.
-    const sgs = await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }));
+    const sgs = await stack.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }));
     expect(sgs.SecurityGroups).toEqual([]);
-    const ws = await aws.amp.send(new ListWorkspacesCommand({ alias: STACK }));
+    const ws = await stack.aws.amp.send(new ListWorkspacesCommand({ alias: STACK }));
     expect(ws.workspaces).toEqual([]);
-    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'life-execution' }))).rejects.toThrow(/not found|cannot be found/i);
-    expect((await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/life/' }))).logGroups).toEqual([]);
-    expect((await aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life-app', status: 'ACTIVE' }))).taskDefinitionArns).toEqual([]);
-    await expect(aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).rejects.toThrow();
+    await expect(stack.aws.iam.send(new GetRoleCommand({ RoleName: 'life-execution' }))).rejects.toThrow(/not found|cannot be found/i);
+    expect((await stack.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/life/' }))).logGroups).toEqual([]);
+    expect((await stack.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life-app', status: 'ACTIVE' }))).taskDefinitionArns).toEqual([]);
+    await expect(stack.aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['life-alb'] }))).rejects.toThrow();
     // And every kind, read straight from moto: nothing tagged with the stack or named as it is left.
-    expect(describeAll(await readStack(simClients(sim.motoEndpoint), STACK))).toEqual([]);
+    expect(describeAll(await readStack(stack.moto, STACK))).toEqual([]);
   });
 
   it('status after destroy says there is no such stack (exit 4)', async () => {
-    const run = await runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint], simEnv());
+    const run = await stack.cli(['status', '--name', STACK]);
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('no stack named life');
   });
 });
 
 describe('destroy next to resources it does not own, and what it cannot delete', () => {
-  const cli = (args: string[], env = simEnv()) => runCli([...args, '--endpoint-url', sim.endpoint], env);
+  const { cli } = stack;
   const FOREIGN_LOG = '/fargate-prom/mix/app';
-  afterAll(() => sim.setTiming(DEFAULT_TIMING));
+  afterAll(() => stack.sim.setTiming(DEFAULT_TIMING));
 
   it('setup: a whole stack, whose app log group someone else has since taken over (stack tag replaced by theirs)', async () => {
     const run = await cli(['up', '--name', 'mix', '--app-image', IMAGE, '--desired-count', '1', '--yes']);
     expect(run.code, run.stderr).toBe(0);
     // Untagged in place: moto keeps a deleted log group's tags for a new one of the same name.
-    const arn = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: FOREIGN_LOG }))).logGroups![0].logGroupArn!;
-    await aws.logs.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [TAG.Key] }));
-    await aws.logs.send(new TagResourceCommand({ resourceArn: arn, tags: { team: 'someone-else' } }));
+    const arn = (await stack.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: FOREIGN_LOG }))).logGroups![0].logGroupArn!;
+    await stack.aws.logs.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [TAG.Key] }));
+    await stack.aws.logs.send(new TagResourceCommand({ resourceArn: arn, tags: { team: 'someone-else' } }));
   });
 
   it('a deletion that keeps failing stops destroy with exit 1, naming what failed and what is left', async () => {
     // ENIs that never let go of the tasks' security group; waits shrunk so its retry budget runs out in about 2 s.
-    sim.setTiming({ eniLingerMs: 3_600_000, drainMs: 50, ampDeleteMs: 50 });
+    stack.sim.setTiming({ eniLingerMs: 3_600_000, drainMs: 50, ampDeleteMs: 50 });
     const run = await cli(['destroy', '--name', 'mix', '--yes'], simEnv({ FARGATE_PROM_TIME_SCALE: '0.002' }));
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/destroy stopped: security-group mix-tasks: deleting security group mix-tasks: still failing after \d+m\d+s: DependencyViolation: resource sg-\w+ has a dependent object/);
@@ -355,13 +343,13 @@ describe('destroy next to resources it does not own, and what it cannot delete',
     expect(run.stderr).toContain('run `fargate-prom destroy` again to delete the rest');
     expect(run.stderr).toContain(`warning: left log-group ${FOREIGN_LOG} (${FOREIGN_LOG}) untouched: it does not carry the tag of stack mix`);
     // Checked through AWS: the security groups are still there, what came before them is gone.
-    const sgs = await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: ['mix'] }] }));
+    const sgs = await stack.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: ['mix'] }] }));
     expect(sgs.SecurityGroups!.map((g) => g.GroupName).sort()).toEqual(['mix-alb', 'mix-tasks']);
-    await expect(aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['mix-alb'] }))).rejects.toThrow();
+    await expect(stack.aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['mix-alb'] }))).rejects.toThrow();
   });
 
   it('run again once the ENIs are gone: deletes the rest, leaves the foreign log group as it was and says so (exit 0)', async () => {
-    sim.setTiming({ eniLingerMs: 0 });
+    stack.sim.setTiming({ eniLingerMs: 0 });
     const run = await cli(['destroy', '--name', 'mix', '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const d = run.json();
@@ -369,24 +357,24 @@ describe('destroy next to resources it does not own, and what it cannot delete',
     expect(d.resources.find((r: any) => r.kind === 'log-group' && r.name === FOREIGN_LOG)).toMatchObject({ action: 'skipped', id: FOREIGN_LOG });
     expect(d.leftovers).toEqual([]);
     expect(run.stderr).toContain(`warning: left log-group ${FOREIGN_LOG} (${FOREIGN_LOG}) untouched: it does not carry the tag of stack mix`);
-    const left = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/mix/' }))).logGroups!;
+    const left = (await stack.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fargate-prom/mix/' }))).logGroups!;
     expect(left.map((g) => g.logGroupName)).toEqual([FOREIGN_LOG]);
-    expect((await aws.logs.send(new ListTagsForResourceCommand({ resourceArn: left[0].logGroupArn }))).tags).toEqual({ team: 'someone-else' });
-    expect((await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: ['mix'] }] }))).SecurityGroups).toEqual([]);
+    expect((await stack.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: left[0].logGroupArn }))).tags).toEqual({ team: 'someone-else' });
+    expect((await stack.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: ['mix'] }] }))).SecurityGroups).toEqual([]);
   });
 
   it('the sweep lists resources tagged with the stack under other names (tagging API, and roles by tag), exit 1', async () => {
     const tag = { 'fargate-prom:stack': 'strays' };
-    const { vpcId } = await defaultNetwork(aws);
+    const { vpcId } = await defaultNetwork(stack.aws);
     // One resource under the stack's own names, so there is a stack to destroy; the strays are under names it never uses.
-    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/strays/app', tags: tag }));
-    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/strays/old', tags: tag }));
-    const strayTg = (await aws.elb.send(new CreateTargetGroupCommand({
+    await stack.aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/strays/app', tags: tag }));
+    await stack.aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/fargate-prom/strays/old', tags: tag }));
+    const strayTg = (await stack.aws.elb.send(new CreateTargetGroupCommand({
       Name: 'strays-old', Protocol: 'HTTP', Port: 8080, VpcId: vpcId, TargetType: 'ip', Tags: [{ Key: TAG.Key, Value: 'strays' }],
     }))).TargetGroups![0].TargetGroupArn!;
-    await aws.elb.send(new CreateTargetGroupCommand({ Name: 'strays-other', Protocol: 'HTTP', Port: 8080, VpcId: vpcId, TargetType: 'ip' }));
-    const strayRole = (await aws.iam.send(new CreateRoleCommand({ RoleName: 'strays-legacy', AssumeRolePolicyDocument: ECS_TRUST_POLICY, Tags: [{ Key: TAG.Key, Value: 'strays' }] }))).Role!.Arn!;
-    await aws.iam.send(new CreateRoleCommand({ RoleName: 'strays-mine', AssumeRolePolicyDocument: ECS_TRUST_POLICY }));
+    await stack.aws.elb.send(new CreateTargetGroupCommand({ Name: 'strays-other', Protocol: 'HTTP', Port: 8080, VpcId: vpcId, TargetType: 'ip' }));
+    const strayRole = (await stack.aws.iam.send(new CreateRoleCommand({ RoleName: 'strays-legacy', AssumeRolePolicyDocument: ECS_TRUST_POLICY, Tags: [{ Key: TAG.Key, Value: 'strays' }] }))).Role!.Arn!;
+    await stack.aws.iam.send(new CreateRoleCommand({ RoleName: 'strays-mine', AssumeRolePolicyDocument: ECS_TRUST_POLICY }));
 
     const run = await cli(['destroy', '--name', 'strays', '--yes', '--json']);
     expect(run.code).toBe(1);
@@ -403,6 +391,6 @@ describe('destroy next to resources it does not own, and what it cannot delete',
     expect(run.stderr).toContain('iam-role strays-legacy');
     expect(run.stderr).toContain('run destroy again in a few minutes');
     // Reported, not deleted: the sweep only looks.
-    expect((await aws.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [strayTg] }))).TargetGroups).toHaveLength(1);
+    expect((await stack.aws.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [strayTg] }))).TargetGroups).toHaveLength(1);
   });
 });

@@ -3,24 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { BIN, simEnv } from './support/cli.js';
-import { simClients, type SimClients } from './support/sim-fixtures.js';
+import { withStack } from './support/stack.js';
 
 // On a real terminal: prompts (inquirer), spinners and the live service table (ora).
 const PTY = resolve(import.meta.dirname, 'support/pty-run.py');
-let sim: Simulation;
-let aws: SimClients;
-
-beforeAll(async () => {
-  sim = await startSimulation();
-  aws = simClients(sim.endpoint);
-});
-afterAll(async () => {
-  await sim?.stop();
-});
+const stack = withStack();
 
 async function onTerminal(args: string[], answers: [string, string][], size: [number, number] = [50, 160]) {
   const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-pty-'));
@@ -28,7 +18,7 @@ async function onTerminal(args: string[], answers: [string, string][], size: [nu
   writeFileSync(script, JSON.stringify({ answers, timeout: 90, size }));
   // A terminal session: no CI variable, a terminal type, the CLI's own stdin/stdout on the pty.
   const env = { ...simEnv({ CI: undefined }), TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' };
-  const { stdout } = await promisify(execFile)('python3', [PTY, script, '--', process.execPath, BIN, ...args, '--endpoint-url', sim.endpoint], { env, maxBuffer: 32 * 1024 * 1024 })
+  const { stdout } = await promisify(execFile)('python3', [PTY, script, '--', process.execPath, BIN, ...args, '--endpoint-url', stack.sim.endpoint], { env, maxBuffer: 32 * 1024 * 1024 })
     .finally(() => rmSync(dir, { recursive: true, force: true }));
   const run = JSON.parse(stdout) as { code: number | null; output: string };
   // What a person would read, without the escape sequences that draw spinners and move the cursor.
@@ -51,7 +41,7 @@ describe('on a terminal', () => {
     const run = await onTerminal(['destroy', '--name', 'tty'], [['Type the stack name \\(tty\\)', 'ttx\r']]);
     expect(run.code).toBe(1);
     expect(run.plain).toContain('cancelled: the name did not match; nothing was deleted');
-    expect((await aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces).toHaveLength(1);
+    expect((await stack.aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces).toHaveLength(1);
   });
 
   it('Ctrl-C at the prompt stops with exit 130 and deletes nothing', async () => {
@@ -59,7 +49,7 @@ describe('on a terminal', () => {
     expect(run.code, run.plain.slice(-2000)).toBe(130);
     expect(run.plain).toContain('error: interrupted');
     expect(run.plain).not.toMatch(/ExitPromptError|\n\s+at /);
-    expect((await aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces).toHaveLength(1);
+    expect((await stack.aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces).toHaveLength(1);
   });
 
   it('a terminal that reports no width gets plain progress lines instead of redraws', async () => {
@@ -74,7 +64,7 @@ describe('on a terminal', () => {
     const run = await onTerminal(['destroy', '--name', 'tty'], [['Type the stack name \\(tty\\)', 'tty\r']]);
     expect(run.code, run.plain.slice(-2000)).toBe(0);
     expect(run.plain).toContain('Sweep: nothing tagged with the stack is left.');
-    const left = (await aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces!.filter((w) => w.status?.statusCode !== 'DELETING');
+    const left = (await stack.aws.amp.send(new ListWorkspacesCommand({ alias: 'tty' }))).workspaces!.filter((w) => w.status?.statusCode !== 'DELETING');
     expect(left).toEqual([]);
   });
 });

@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { describe, expect, it } from 'vitest';
 import { runCli, simEnv } from './support/cli.js';
+import { withStack } from './support/stack.js';
 
 // What `up` tells a user before and around the changes: dry-run documents, warnings, late input checks.
-let sim: Simulation;
+const stack = withStack();
 const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1'];
-const up = (stack: string, ...extra: string[]) =>
-  runCli(['up', '--name', stack, ...IMAGE, '--endpoint-url', sim.endpoint, '--yes', ...extra], simEnv());
-const mutatingCalls = () => sim.calls().filter((c) => c.mutating);
-
-beforeAll(async () => {
-  sim = await startSimulation();
-});
-afterAll(async () => {
-  await sim?.stop();
-});
+const up = (name: string, ...extra: string[]) => stack.cli(['up', '--name', name, ...IMAGE, '--yes', ...extra]);
+const mutatingCalls = () => stack.sim.calls().filter((c) => c.mutating);
 
 describe('up --dry-run', () => {
   it('on a new stack: the JSON document has the contract keys, the open-ALB warning is shown, nothing changes', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('plan', '--dry-run', '--json');
     expect(run.code, run.stderr).toBe(0);
     const doc = run.json();
@@ -31,7 +23,7 @@ describe('up --dry-run', () => {
   it('on an existing stack: each resource carries its id, and the URLs are known', async () => {
     const created = await up('plan', '--no-wait', '--json', '--allow-cidr', '203.0.113.0/24');
     expect(created.code, created.stderr).toBe(0);
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await up('plan', '--dry-run', '--json', '--allow-cidr', '203.0.113.0/24');
     expect(run.code, run.stderr).toBe(0);
     const doc = run.json();
@@ -43,13 +35,13 @@ describe('up --dry-run', () => {
     expect(doc.amp.workspaceId).toBe(created.json().amp.workspaceId);
     expect(run.stderr).not.toMatch(/accepts traffic from anywhere/);
     expect(mutatingCalls()).toEqual([]);
-    expect((await runCli(['destroy', '--name', 'plan', '--endpoint-url', sim.endpoint, '--yes'], simEnv())).code).toBe(0);
+    expect((await stack.cli(['destroy', '--name', 'plan', '--yes'])).code).toBe(0);
   });
 });
 
 describe('input known only once the session has a region', () => {
   it('a certificate from another region than AWS_REGION: exit 2 naming --certificate-arn, no change made', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
     const run = await up('cert', '--certificate-arn', arn);
     expect(run.code).toBe(2);
@@ -62,7 +54,7 @@ describe('input known only once the session has a region', () => {
 
 describe('AWS_ENDPOINT_URL instead of --endpoint-url', () => {
   it('is treated as an emulator too: Grafana and the ingestion check are skipped with a note, not sent to made-up hosts', async () => {
-    const env = simEnv({ AWS_ENDPOINT_URL: sim.endpoint });
+    const env = simEnv({ AWS_ENDPOINT_URL: stack.sim.endpoint });
     const created = await runCli(['up', '--name', 'envurl', ...IMAGE, '--yes', '--json'], env);
     expect(created.code, created.stderr).toBe(0);
     expect(created.json().grafana.provisioning).toBe('skipped');
@@ -73,10 +65,10 @@ describe('AWS_ENDPOINT_URL instead of --endpoint-url', () => {
   });
 
   it('a malformed AWS_ENDPOINT_URL: exit 2 naming it, before any AWS call', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await runCli(['status', '--name', 'envurl'], simEnv({ AWS_ENDPOINT_URL: 'localhost:5000' }));
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe('error: AWS_ENDPOINT_URL: "localhost:5000" is not an http(s) URL; set it to an http(s) URL such as http://127.0.0.1:5000, or unset it');
-    expect(sim.calls()).toEqual([]);
+    expect(stack.sim.calls()).toEqual([]);
   });
 });

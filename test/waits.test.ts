@@ -1,44 +1,36 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { DEFAULT_TIMING } from '@fargate-prom/aws-sim/testing';
-import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
+import { eventually } from './support/sim-fixtures.js';
 import { describeAll, readStack } from './support/reliability-stack.js';
-import { runCli, simEnv } from './support/cli.js';
+import { simEnv } from './support/cli.js';
+import { withStack } from './support/stack.js';
 
 // The CLI's waits and retries, driven through the simulation: a phase is held (a long duration) until the
 // test has seen the CLI wait on it, then released, so nothing here depends on how fast the machine is.
 
-let sim: Simulation;
-let aws: SimClients;
+const stack = withStack();
+const { cli } = stack;
 const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1'];
-const cli = (args: string[], env = simEnv()) => runCli([...args, '--endpoint-url', sim.endpoint], env);
 const HOLD = 3_600_000;
 // Wait limits at this scale: AMP and ALB 10 min → 1.2 s, services 15 min → 1.8 s.
 const SHORT_LIMITS = simEnv({ FARGATE_PROM_TIME_SCALE: '0.002' });
 const IAM_STOP = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/iamwait-execution' that was provided for this task. " +
   'Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.';
 
-const calls = (action: string) => sim.calls().filter((c) => c.action === action);
+const calls = (action: string) => stack.sim.calls().filter((c) => c.action === action);
 const failedCalls = (action: string) => calls(action).filter((c) => c.status >= 400);
 
-beforeAll(async () => {
-  sim = await startSimulation();
-  aws = simClients(sim.endpoint);
-});
-afterAll(async () => {
-  await sim?.stop();
-});
-afterEach(() => sim.setTiming(DEFAULT_TIMING));
+afterEach(() => stack.sim.setTiming(DEFAULT_TIMING));
 
 describe('IAM propagation', () => {
   it('CreateService refused while the new roles are not assumable yet is retried with a progress line, and up succeeds', async () => {
-    sim.setTiming({ roleWarmupMs: HOLD });
-    sim.clearCalls();
+    stack.sim.setTiming({ roleWarmupMs: HOLD });
+    stack.sim.clearCalls();
     const running = cli(['up', '--name', 'iamretry', ...IMAGE, '--yes', '--json']);
     // Release the roles once ECS has refused a CreateService because of them.
     await eventually(async () => failedCalls('CreateService').length > 0, 60_000, 'a refused CreateService');
-    sim.setTiming({ roleWarmupMs: 0 });
+    stack.sim.setTiming({ roleWarmupMs: 0 });
     const run = await running;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/waiting: ECS service iamretry-(app|grafana): IAM is still propagating the new roles/);
@@ -49,11 +41,11 @@ describe('IAM propagation', () => {
   });
 
   it('security groups held by lingering ENIs are retried on destroy until released, with a progress line', async () => {
-    sim.setTiming({ eniLingerMs: HOLD });
-    sim.clearCalls();
+    stack.sim.setTiming({ eniLingerMs: HOLD });
+    stack.sim.clearCalls();
     const running = cli(['destroy', '--name', 'iamretry', '--yes', '--json']);
     await eventually(async () => failedCalls('DeleteSecurityGroup').length >= 2, 60_000, 'two refused DeleteSecurityGroup calls');
-    sim.setTiming({ eniLingerMs: 0 });
+    stack.sim.setTiming({ eniLingerMs: 0 });
     const run = await running;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/waiting: security group iamretry-tasks still attached to network interfaces that AWS releases a few minutes after tasks and load balancers stop/);
@@ -64,26 +56,26 @@ describe('IAM propagation', () => {
 
   it('tasks stopped because ECS cannot assume the roles this run just created do not end the wait; up succeeds once IAM catches up', async () => {
     // A crash loop of one stopped task every 100 ms, each for the IAM reason.
-    sim.setTiming({ serviceStartMs: 100 });
-    sim.failTasks('iamwait-app', { stoppedReason: IAM_STOP, exitCode: 1 });
+    stack.sim.setTiming({ serviceStartMs: 100 });
+    stack.sim.failTasks('iamwait-app', { stoppedReason: IAM_STOP, exitCode: 1 });
     const running = cli(['up', '--name', 'iamwait', ...IMAGE, '--yes', '--json']);
     // Well past the 3 stopped tasks after which the CLI gives up on an ordinary crash loop.
     await eventually(async () => {
-      const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'iamwait', services: ['iamwait-app'] }))).services?.[0];
+      const svc = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster: 'iamwait', services: ['iamwait-app'] }))).services?.[0];
       return (svc?.deployments?.[0]?.failedTasks ?? 0) >= 6;
     }, 60_000, 'six stopped tasks');
-    sim.failTasks('iamwait-app', undefined);
+    stack.sim.failTasks('iamwait-app', undefined);
     const run = await running;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/waiting: ECS service iamwait-app: \d+ task\(s\) stopped because ECS could not assume the roles this run just created; IAM is still propagating them, so these do not count as failures \(waiting up to 15m00s\)/);
   });
 
   it('once the roles are not new, tasks stopped for that reason count like any other and end the wait early', async () => {
-    sim.setTiming({ serviceStartMs: 100 });
-    sim.failTasks('iamwait-app', { stoppedReason: IAM_STOP, exitCode: 1 });
+    stack.sim.setTiming({ serviceStartMs: 100 });
+    stack.sim.failTasks('iamwait-app', { stoppedReason: IAM_STOP, exitCode: 1 });
     // A new revision (new scrape interval) starts a new deployment with the roles as they are.
     const run = await cli(['up', '--name', 'iamwait', ...IMAGE, '--scrape-interval', '30s', '--yes']);
-    sim.failTasks('iamwait-app', undefined);
+    stack.sim.failTasks('iamwait-app', undefined);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/ECS service iamwait-app is not starting: \d+ tasks stopped/);
     expect(run.stderr).toContain('ECS was unable to assume the role');
@@ -100,8 +92,8 @@ describe('launch failures that show only in the service events', () => {
   const appPolls = () => calls('DescribeServices').length;
 
   it('a failure that no task start answers stops up after the window, not the 15-minute bound, with the event text (exit 1)', async () => {
-    sim.failLaunches('nolaunch-app', QUOTA);
-    sim.clearCalls();
+    stack.sim.failLaunches('nolaunch-app', QUOTA);
+    stack.sim.clearCalls();
     const run = await cli(['up', '--name', 'nolaunch', ...IMAGE, '--yes']);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`up stopped: ecs-service nolaunch-app: ECS service nolaunch-app cannot launch tasks: (service nolaunch-app) ${QUOTA}`);
@@ -113,34 +105,34 @@ describe('launch failures that show only in the service events', () => {
     expect(appPolls()).toBeLessThan(180);
     expect(run.stderr).toContain('run `fargate-prom up` again to finish the job');
     // In AWS: the service is there, with the event and no running task.
-    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'nolaunch', services: ['nolaunch-app'] }))).services![0];
+    const svc = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster: 'nolaunch', services: ['nolaunch-app'] }))).services![0];
     expect(svc.runningCount).toBe(0);
     expect(svc.events?.[0]?.message).toBe(`(service nolaunch-app) ${QUOTA}`);
   });
 
   it('once the cause is fixed, up again finishes the job (exit 0)', async () => {
-    sim.failLaunches('nolaunch-app', undefined);
+    stack.sim.failLaunches('nolaunch-app', undefined);
     const run = await cli(['up', '--name', 'nolaunch', ...IMAGE, '--yes']);
     expect(run.code, run.stderr).toBe(0);
-    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'nolaunch', services: ['nolaunch-app'] }))).services![0];
+    const svc = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster: 'nolaunch', services: ['nolaunch-app'] }))).services![0];
     expect(svc.runningCount).toBe(1);
   });
 
   it('a failure healed within the window (a new role becoming assumable) lets up succeed, with a progress line', async () => {
-    sim.failLaunches('slowlaunch-app', ASSUME);
+    stack.sim.failLaunches('slowlaunch-app', ASSUME);
     let sawWait!: () => void;
     const waited = new Promise<void>((resolve) => (sawWait = resolve));
     // A wider scale (window 6 s) so the test heals well inside the window on a busy machine.
-    const running = runCli([...['up', '--name', 'slowlaunch', ...IMAGE, '--yes'], '--endpoint-url', sim.endpoint], simEnv({ FARGATE_PROM_TIME_SCALE: '0.05' }), {
+    const running = cli(['up', '--name', 'slowlaunch', ...IMAGE, '--yes'], simEnv({ FARGATE_PROM_TIME_SCALE: '0.05' }), {
       onStderr: (err) => { if (err.includes('ECS service slowlaunch-app cannot launch tasks yet')) sawWait(); },
     });
     await waited;
-    sim.failLaunches('slowlaunch-app', undefined);
+    stack.sim.failLaunches('slowlaunch-app', undefined);
     const run = await running;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`waiting: ECS service slowlaunch-app cannot launch tasks yet ((service slowlaunch-app) ${ASSUME}); ECS retries`);
     // In AWS: a task started after the failure event, and the service runs.
-    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'slowlaunch', services: ['slowlaunch-app'] }))).services![0];
+    const svc = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster: 'slowlaunch', services: ['slowlaunch-app'] }))).services![0];
     expect(svc.runningCount).toBe(1);
     const messages = (svc.events ?? []).map((e) => e.message);
     expect(messages.indexOf('(service slowlaunch-app) has started 1 tasks.')).toBeLessThan(messages.indexOf(`(service slowlaunch-app) ${ASSUME}`));
@@ -150,7 +142,7 @@ describe('launch failures that show only in the service events', () => {
 describe('bounded waits end with a clear timeout, exit 1 and what was done', () => {
   it('AMP workspace that stays CREATING', async () => {
     // Roles assumable at once: the rest of the stack, which needs the workspace only created, goes ahead.
-    sim.setTiming({ ampCreateMs: HOLD, albProvisionMs: 50, roleWarmupMs: 0 });
+    stack.sim.setTiming({ ampCreateMs: HOLD, albProvisionMs: 50, roleWarmupMs: 0 });
     const run = await cli(['up', '--name', 'ampslow', ...IMAGE, '--yes'], SHORT_LIMITS);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/up stopped: amp-workspace ampslow: timed out after 10m00s waiting for AMP workspace ws-[0-9a-f-]+ to become ACTIVE; last seen: CREATING/);
@@ -158,14 +150,14 @@ describe('bounded waits end with a clear timeout, exit 1 and what was done', () 
     // The app service waits for the workspace to be ACTIVE (its agent writes to it from the first scrape).
     expect(run.stderr).toMatch(/not started: .*ecs-service ampslow-app/);
     // In AWS too: the roles and task definitions (they need only the workspace's ARN) are there, the app service is not.
-    const present = describeAll(await readStack(aws, 'ampslow'));
+    const present = describeAll(await readStack(stack.aws, 'ampslow'));
     expect(present).toContain('roles <stack>-app-task');
     expect(present).not.toContain('services <stack>-app');
     expect(run.stderr).toContain('run `fargate-prom up` again to finish the job');
   });
 
   it('load balancer that stays provisioning', async () => {
-    sim.setTiming({ albProvisionMs: HOLD, ampCreateMs: 50 });
+    stack.sim.setTiming({ albProvisionMs: HOLD, ampCreateMs: 50 });
     const run = await cli(['up', '--name', 'albslow', ...IMAGE, '--yes'], SHORT_LIMITS);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/up stopped: load-balancer albslow-alb: timed out after 10m00s waiting for load balancer albslow-alb to become active; last seen: provisioning/);
@@ -174,7 +166,7 @@ describe('bounded waits end with a clear timeout, exit 1 and what was done', () 
   });
 
   it('ECS services whose tasks never start', async () => {
-    sim.setTiming({ serviceStartMs: HOLD, ampCreateMs: 50, albProvisionMs: 50, roleWarmupMs: 0 });
+    stack.sim.setTiming({ serviceStartMs: HOLD, ampCreateMs: 50, albProvisionMs: 50, roleWarmupMs: 0 });
     const run = await cli(['up', '--name', 'svcslow', ...IMAGE, '--yes'], SHORT_LIMITS);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/up stopped: ecs-service svcslow-(app|grafana): timed out after 15m00s waiting for ECS service svcslow-(app|grafana) to become steady \(0\/1 running, rollout IN_PROGRESS, targets 0\/0 healthy\)/);

@@ -4,7 +4,8 @@ import type { StackSpec } from '../stack/spec.js';
 import type { Reporter } from '../ui/reporter.js';
 import { GrafanaError, grafanaTarget, isLoopback } from './api.js';
 import { resolves } from '../stack/dns.js';
-import { connectGrafana, provisionGrafana, type ProvisionResult } from './provision.js';
+import { connectGrafana } from './connect.js';
+import { provisionGrafana, type ProvisionResult } from './provision.js';
 
 /** What `up --json` carries under `grafana` (next to `url`, the stack's Grafana URL). */
 export interface GrafanaUpReport {

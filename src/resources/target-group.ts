@@ -4,6 +4,7 @@ import { retryWhile } from '../aws/retry.js';
 import { resource, type Context, type Resource } from './context.js';
 import { isOwned, requireOptions, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
+import { canonicalJson } from '../util/json.js';
 import { sdk } from '../aws/sdk.js';
 
 const { CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTagsCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand } = sdk.elbv2();
@@ -109,7 +110,8 @@ export function targetGroup(id: string, name: string, port: (ctx: Context) => nu
         throw new CliError(`target group ${name} is in ${state.vpcId}, not ${ctx.spec.network!.vpcId}; a stack cannot move VPCs — run destroy first`);
       }
       const hc = desiredCheck(ctx);
-      if (JSON.stringify(hc) !== JSON.stringify(state.healthCheck)) {
+      // Key order differs between what observe reads and what desiredCheck builds: compare canonically.
+      if (canonicalJson(hc) !== canonicalJson(state.healthCheck)) {
         await ctx.aws.elb.send(new ModifyTargetGroupCommand({
           TargetGroupArn: state.arn,
           ...healthCheckParameters(hc),
