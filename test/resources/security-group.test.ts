@@ -34,7 +34,8 @@ describe('load balancer security group', () => {
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({});
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({
       SecurityGroupRules: [
-        { SecurityGroupRuleId: 'sgr-egress', IsEgress: true, IpProtocol: '-1', FromPort: -1, ToPort: -1, CidrIpv4: '0.0.0.0/0' },
+        // An egress rule with the same port and CIDR as an unwanted ingress one: not ingress, so kept.
+        { SecurityGroupRuleId: 'sgr-egress', IsEgress: true, IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIpv4: '0.0.0.0/0' },
         { SecurityGroupRuleId: 'sgr-http-world', IsEgress: false, IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIpv4: '0.0.0.0/0' },
         { SecurityGroupRuleId: 'sgr-ssh', IsEgress: false, IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '0.0.0.0/0' },
       ],
@@ -58,7 +59,7 @@ describe('load balancer security group', () => {
       ],
     }]);
     expect(inputs(ec2.commandCalls(DescribeSecurityGroupRulesCommand))).toEqual([{ Filters: [{ Name: 'group-id', Values: ['sg-0a1b'] }] }]);
-    // The egress rule (allow-all, which tasks need) is left alone.
+    // Egress rules are left alone.
     expect(inputs(ec2.commandCalls(RevokeSecurityGroupIngressCommand))).toEqual([{ GroupId: 'sg-0a1b', SecurityGroupRuleIds: ['sgr-http-world', 'sgr-ssh'] }]);
     expect(after).toEqual(group(['tcp:443:cidr:203.0.113.0/24', 'tcp:80:cidr:203.0.113.0/24']));
   });
