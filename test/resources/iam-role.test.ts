@@ -15,7 +15,7 @@ import { stackResources } from '../../src/stack/resources.js';
 import { silentReporter } from '../../src/ui/reporter.js';
 import { canonicalJson } from '../../src/util/json.js';
 import { setTimeScale } from '../../src/util/time.js';
-import { resourceContext } from '../support/resource-context.js';
+import { awsError, inputsOf, resourceContext } from '../support/resource-context.js';
 
 // diff and update of the stack's IAM roles against a mocked IAM: exactly the trust policy and policies
 // the stack gives each role, and IAM's eventual consistency right after CreateRole waited out, bounded.
@@ -23,11 +23,9 @@ setTimeScale(0.001);
 const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
 
-const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: {} });
 const WORKSPACE_ARN = 'arn:aws:aps:us-east-1:123456789012:workspace/ws-0a1b2c3d';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fargate-prom/unit/grafana-admin-AbCdEf';
 const ECS_TRUST = { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' };
-const inputs = <T extends { args: [{ input: unknown }] }>(calls: T[]) => calls.map((c) => c.args[0].input);
 
 /** The stack's roles, with the states their policies name (the workspace and the secret) as up has them. */
 function roles(reporter = silentReporter) {
@@ -97,16 +95,16 @@ describe('IAM role diff and update', () => {
     ]);
 
     expect(await stack.appTaskRole.update(ctx, drifted, [])).toEqual(appTaskAsUpLeavesIt());
-    const [trust] = inputs(iam.commandCalls(UpdateAssumeRolePolicyCommand)) as { RoleName: string; PolicyDocument: string }[];
+    const [trust] = inputsOf(iam.commandCalls(UpdateAssumeRolePolicyCommand)) as { RoleName: string; PolicyDocument: string }[];
     expect(iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(1);
     expect(trust.RoleName).toBe('unit-app-task');
     expect(JSON.parse(trust.PolicyDocument)).toEqual(appTaskTrust);
-    expect(inputs(iam.commandCalls(DetachRolePolicyCommand))).toEqual([{ RoleName: 'unit-app-task', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }]);
-    const puts = inputs(iam.commandCalls(PutRolePolicyCommand)) as { RoleName: string; PolicyName: string; PolicyDocument: string }[];
+    expect(inputsOf(iam.commandCalls(DetachRolePolicyCommand))).toEqual([{ RoleName: 'unit-app-task', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }]);
+    const puts = inputsOf(iam.commandCalls(PutRolePolicyCommand)) as { RoleName: string; PolicyName: string; PolicyDocument: string }[];
     expect(puts.map((p) => ({ ...p, PolicyDocument: JSON.parse(p.PolicyDocument) }))).toEqual([
       { RoleName: 'unit-app-task', PolicyName: 'amp-remote-write', PolicyDocument: remoteWrite(WORKSPACE_ARN) },
     ]);
-    expect(inputs(iam.commandCalls(DeleteRolePolicyCommand))).toEqual([{ RoleName: 'unit-app-task', PolicyName: 'debug' }]);
+    expect(inputsOf(iam.commandCalls(DeleteRolePolicyCommand))).toEqual([{ RoleName: 'unit-app-task', PolicyName: 'debug' }]);
     expect(iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
   });
 
@@ -116,7 +114,7 @@ describe('IAM role diff and update', () => {
     const state = { ...executionAsUpLeavesIt(), managedPolicyArns: [] };
     expect(await stack.executionRole.diff(ctx, state)).toEqual([`attach ${TASK_EXECUTION_POLICY_ARN}`]);
     await stack.executionRole.update(ctx, state, []);
-    expect(inputs(iam.commandCalls(AttachRolePolicyCommand))).toEqual([{ RoleName: 'unit-execution', PolicyArn: TASK_EXECUTION_POLICY_ARN }]);
+    expect(inputsOf(iam.commandCalls(AttachRolePolicyCommand))).toEqual([{ RoleName: 'unit-execution', PolicyArn: TASK_EXECUTION_POLICY_ARN }]);
     expect(iam.calls()).toHaveLength(1);
   });
 });
@@ -133,7 +131,7 @@ describe('IAM role create while IAM propagates the new role', () => {
 
     const state = await stack.executionRole.create(ctx);
     expect(state).toMatchObject({ name: 'unit-execution', managedPolicyArns: [TASK_EXECUTION_POLICY_ARN] });
-    expect(inputs(iam.commandCalls(CreateRoleCommand))).toMatchObject([{ RoleName: 'unit-execution', Tags: [{ Key: STACK_TAG_KEY, Value: 'unit' }] }]);
+    expect(inputsOf(iam.commandCalls(CreateRoleCommand))).toMatchObject([{ RoleName: 'unit-execution', Tags: [{ Key: STACK_TAG_KEY, Value: 'unit' }] }]);
     expect(iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(3);
     expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
     expect(waits).toHaveLength(3);

@@ -10,7 +10,7 @@ import type { RawOptions } from '../../src/config/options.js';
 import type { RuleState } from '../../src/resources/listener-rule.js';
 import { STACK_TAG_KEY } from '../../src/stack/spec.js';
 import { stackResources } from '../../src/stack/resources.js';
-import { resourceContext } from '../support/resource-context.js';
+import { inputsOf, resourceContext } from '../support/resource-context.js';
 
 // diff and update of the stack's two listener rules (/dashboard → Grafana, metrics path → 404) against a
 // mocked ELB: modified in place when only paths or action differ, replaced when the listener that
@@ -24,7 +24,6 @@ const HTTPS = `${ELB}:listener/app/unit/0a1b/443b`;
 const GRAFANA_TG = `${ELB}:targetgroup/unit-grafana/0123456789abcdef`;
 const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 const NOT_FOUND = 'fixed-response 404 text/plain "Not Found"';
-const inputs = <T extends { args: [{ input: unknown }] }>(calls: T[]) => calls.map((c) => c.args[0].input);
 
 /** The stack's rules, with the listeners (HTTPS too when a certificate is given) and Grafana's target group as up has them. */
 function rules(flags: RawOptions = {}) {
@@ -53,7 +52,7 @@ describe('listener rule diff and update', () => {
     const before = metricsOn(HTTP);
     expect(await metrics.diff(ctx, before)).toEqual(['paths: ["/metrics","/metrics/*"] → ["/internal/metrics","/internal/metrics/*"]']);
     const after = await metrics.update(ctx, before, []);
-    expect(inputs(elb.commandCalls(ModifyRuleCommand))).toEqual([{
+    expect(inputsOf(elb.commandCalls(ModifyRuleCommand))).toEqual([{
       RuleArn: before.arn,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/internal/metrics', '/internal/metrics/*'] } }],
       Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not Found' } }],
@@ -68,7 +67,7 @@ describe('listener rule diff and update', () => {
     const drifted = { ...dashboardOn(HTTP), action: `forward ${ELB}:targetgroup/unit-app/fedcba9876543210` };
     expect(await dashboard.diff(ctx, drifted)).toEqual([`action: forward ${ELB}:targetgroup/unit-app/fedcba9876543210 → forward ${GRAFANA_TG}`]);
     await dashboard.update(ctx, drifted, []);
-    expect(inputs(elb.commandCalls(ModifyRuleCommand))).toMatchObject([{ RuleArn: drifted.arn, Actions: [{ Type: 'forward', TargetGroupArn: GRAFANA_TG }] }]);
+    expect(inputsOf(elb.commandCalls(ModifyRuleCommand))).toMatchObject([{ RuleArn: drifted.arn, Actions: [{ Type: 'forward', TargetGroupArn: GRAFANA_TG }] }]);
   });
 
   it('HTTPS added: the rule must sit on :443 now, so update deletes the :80 one and creates it there, tagged', async () => {
@@ -78,8 +77,8 @@ describe('listener rule diff and update', () => {
     const before = dashboardOn(HTTP);
     expect(await dashboard.diff(ctx, before)).toEqual([`listener: ${HTTP} → ${HTTPS}`]);
     const after = await dashboard.update(ctx, before, []);
-    expect(inputs(elb.commandCalls(DeleteRuleCommand))).toEqual([{ RuleArn: before.arn }]);
-    expect(inputs(elb.commandCalls(CreateRuleCommand))).toEqual([{
+    expect(inputsOf(elb.commandCalls(DeleteRuleCommand))).toEqual([{ RuleArn: before.arn }]);
+    expect(inputsOf(elb.commandCalls(CreateRuleCommand))).toEqual([{
       ListenerArn: HTTPS,
       Priority: 10,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/dashboard', '/dashboard/*'] } }],
@@ -96,7 +95,7 @@ describe('listener rule diff and update', () => {
     const before = metricsOn(HTTP);
     expect(await metrics.diff(ctx, before)).toEqual(['remove rule /metrics, /metrics/*']);
     expect(await metrics.update(ctx, before, [])).toEqual({ paths: [], action: 'none' });
-    expect(inputs(elb.commandCalls(DeleteRuleCommand))).toEqual([{ RuleArn: before.arn }]);
+    expect(inputsOf(elb.commandCalls(DeleteRuleCommand))).toEqual([{ RuleArn: before.arn }]);
     expect(elb.commandCalls(CreateRuleCommand)).toHaveLength(0);
     // And with none there, none is wanted: nothing to do.
     expect(await metrics.diff(ctx, { paths: [], action: 'none' })).toEqual([]);

@@ -5,7 +5,7 @@ import { grafanaSecret, type SecretState } from '../../src/resources/secret.js';
 import { STACK_TAG_KEY } from '../../src/stack/spec.js';
 import { silentReporter } from '../../src/ui/reporter.js';
 import { setTimeScale } from '../../src/util/time.js';
-import { resourceContext } from '../support/resource-context.js';
+import { awsError, resourceContext } from '../support/resource-context.js';
 
 // The Grafana admin secret against a mocked Secrets Manager. It has no settings to drift (its value is
 // generated once and never rewritten), so diff/update must stay silent; what it does have is create's
@@ -16,7 +16,6 @@ afterEach(() => sm.reset());
 
 const NAME = 'fargate-prom/unit/grafana-admin';
 const ARN = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${NAME}-AbCdEf`;
-const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: {} });
 // The messages Secrets Manager answers CreateSecret with (docs/simulation.md).
 const MARKED = () => awsError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was marked for deletion.');
 const BEING_DELETED = () => awsError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was deleted.');

@@ -8,17 +8,15 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { SecurityGroupState } from '../../src/resources/security-group.js';
 import { stackResources } from '../../src/stack/resources.js';
-import { NETWORK, resourceContext } from '../support/resource-context.js';
+import { awsError, inputsOf, NETWORK, resourceContext } from '../support/resource-context.js';
 
 // diff and update of the stack's two security groups against a mocked EC2: only the ingress rules the
 // options ask for, added by value and revoked by rule id, egress never touched.
 const ec2 = mockClient(EC2Client);
 afterEach(() => ec2.reset());
 
-const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: {} });
 const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 const group = (ingress: string[], groupId = 'sg-0a1b'): SecurityGroupState => ({ groupId, vpcId: NETWORK.vpcId, ingress });
-const inputs = <T extends { args: [{ input: unknown }] }>(calls: T[]) => calls.map((c) => c.args[0].input);
 
 describe('load balancer security group', () => {
   it('unchanged: no difference, and update sends nothing', async () => {
@@ -51,16 +49,16 @@ describe('load balancer security group', () => {
       'remove ingress tcp:80:cidr:0.0.0.0/0',
     ]);
     const after = await sg.update(ctx, drifted, []);
-    expect(inputs(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand))).toEqual([{
+    expect(inputsOf(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand))).toEqual([{
       GroupId: 'sg-0a1b',
       IpPermissions: [
         { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '203.0.113.0/24' }] },
         { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/24' }] },
       ],
     }]);
-    expect(inputs(ec2.commandCalls(DescribeSecurityGroupRulesCommand))).toEqual([{ Filters: [{ Name: 'group-id', Values: ['sg-0a1b'] }] }]);
+    expect(inputsOf(ec2.commandCalls(DescribeSecurityGroupRulesCommand))).toEqual([{ Filters: [{ Name: 'group-id', Values: ['sg-0a1b'] }] }]);
     // Egress rules are left alone.
-    expect(inputs(ec2.commandCalls(RevokeSecurityGroupIngressCommand))).toEqual([{ GroupId: 'sg-0a1b', SecurityGroupRuleIds: ['sgr-http-world', 'sgr-ssh'] }]);
+    expect(inputsOf(ec2.commandCalls(RevokeSecurityGroupIngressCommand))).toEqual([{ GroupId: 'sg-0a1b', SecurityGroupRuleIds: ['sgr-http-world', 'sgr-ssh'] }]);
     expect(after).toEqual(group(['tcp:443:cidr:203.0.113.0/24', 'tcp:80:cidr:203.0.113.0/24']));
   });
 
@@ -115,11 +113,11 @@ describe('tasks security group', () => {
     const before = group(['tcp:3000:sg:sg-alb', 'tcp:8080:sg:sg-alb'], 'sg-tasks');
     expect(await sg.diff(ctx, before)).toEqual(['add ingress tcp:9000:sg:sg-alb', 'remove ingress tcp:8080:sg:sg-alb']);
     const after = await sg.update(ctx, before, []);
-    expect(inputs(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand))).toEqual([{
+    expect(inputsOf(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand))).toEqual([{
       GroupId: 'sg-tasks',
       IpPermissions: [{ IpProtocol: 'tcp', FromPort: 9000, ToPort: 9000, UserIdGroupPairs: [{ GroupId: 'sg-alb' }] }],
     }]);
-    expect(inputs(ec2.commandCalls(RevokeSecurityGroupIngressCommand))).toEqual([{ GroupId: 'sg-tasks', SecurityGroupRuleIds: ['sgr-old-app'] }]);
+    expect(inputsOf(ec2.commandCalls(RevokeSecurityGroupIngressCommand))).toEqual([{ GroupId: 'sg-tasks', SecurityGroupRuleIds: ['sgr-old-app'] }]);
     expect(after.ingress).toEqual(['tcp:3000:sg:sg-alb', 'tcp:9000:sg:sg-alb']);
   });
 });

@@ -22,3 +22,9 @@ export function resourceContext(flags: RawOptions = {}, network: Network = NETWO
     wait: true,
   });
 }
+
+/** An error as the SDK raises it for an AWS error response (name = AWS's error code). */
+export const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: {} });
+
+/** The inputs of mocked commands' calls (from `mock.commandCalls(Command)`), in call order. */
+export const inputsOf = <T extends { args: [{ input: unknown }] }>(calls: T[]) => calls.map((c) => c.args[0].input);
