@@ -31,11 +31,20 @@ function toPermission(r: RuleSpec): IpPermission {
   };
 }
 
+/**
+ * The key of one ingress rule as AWS lists it, in IpPermissions or in DescribeSecurityGroupRules: the
+ * same key in both, so a rule `diff` calls extra is the rule `update` revokes.
+ */
+function listedRuleKey(protocol: string | undefined, from: number | undefined, to: number | undefined, source: { cidr?: string; groupId?: string }): string {
+  if (protocol !== 'tcp' || from !== to) return `${protocol}:${from}-${to}:other`;
+  return source.cidr ? ruleKey({ port: from!, cidr: source.cidr }) : ruleKey({ port: from!, sourceGroupId: source.groupId });
+}
+
 function normalise(perms: IpPermission[] | undefined): string[] {
   const out: string[] = [];
   for (const p of perms ?? []) {
     if (p.IpProtocol !== 'tcp' || p.FromPort !== p.ToPort) {
-      out.push(`${p.IpProtocol}:${p.FromPort}-${p.ToPort}:other`);
+      out.push(listedRuleKey(p.IpProtocol, p.FromPort, p.ToPort, {}));
       continue;
     }
     for (const r of p.IpRanges ?? []) out.push(ruleKey({ port: p.FromPort!, cidr: r.CidrIp }));
@@ -111,9 +120,7 @@ function securityGroup(id: string, name: string, description: string, dependsOn:
         const out = await ctx.aws.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [state.groupId] }] }));
         const ids = (out.SecurityGroupRules ?? [])
           .filter((r) => !r.IsEgress)
-          .filter((r) => extra.includes(r.CidrIpv4
-            ? ruleKey({ port: r.FromPort!, cidr: r.CidrIpv4 })
-            : r.ReferencedGroupInfo?.GroupId ? ruleKey({ port: r.FromPort!, sourceGroupId: r.ReferencedGroupInfo.GroupId }) : `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:other`))
+          .filter((r) => extra.includes(listedRuleKey(r.IpProtocol, r.FromPort, r.ToPort, { cidr: r.CidrIpv4, groupId: r.ReferencedGroupInfo?.GroupId })))
           .map((r) => r.SecurityGroupRuleId!);
         if (ids.length) await ctx.aws.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: state.groupId, SecurityGroupRuleIds: ids }));
       }

@@ -74,10 +74,9 @@ describe('load balancer security group', () => {
     await expect(sg.update(ctx, group([]), [])).rejects.toThrow('The maximum number of rules per security group has been reached.');
   });
 
-  // BUG (src/resources/security-group.ts, update): a hand-added rule that is not single-port TCP is
-  // listed by diff (normalise keys it `tcp:22-25:other`), but update keys the rules it may revoke as
-  // `tcp:22:cidr:…` when they have a CIDR, so it never revokes it and every up reports the drift again.
-  it.fails('a hand-added port-range rule: update revokes it', async () => {
+  // diff keys a rule that is not single-port TCP `tcp:22-25:other`; update must key the rules it may
+  // revoke the same way, or the drift is reported again on every up.
+  it('a hand-added port-range rule: update revokes it', async () => {
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({
       SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-range', IsEgress: false, IpProtocol: 'tcp', FromPort: 22, ToPort: 25, CidrIpv4: '0.0.0.0/0' }],
     });
