@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
+import { FIGURES, realAwsModel, schedule, type ModelNode, type RealRun } from '../src/bench/real-aws.js';
+import type { Resource } from '../src/engine/types.js';
+import { stackResources } from '../src/stack/resources.js';
+import { makeSpec } from '../src/stack/spec.js';
 
 // The benchmark in its short mode, spawned as a user (or CI) runs it: one up / up / status / destroy
 // cycle against the simulation. Only call counts are checked here; times are the benchmark's to
@@ -55,5 +59,88 @@ describe('npm run bench -- --short', () => {
     const run = await runBench(['--short', '--latency-ms', 'soon']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--latency-ms');
+  });
+});
+
+// The real-AWS model (src/bench/real-aws.ts) is computed, not measured: its structure is tested here,
+// against the real stack's graph and against small graphs whose critical path is known.
+describe('real-AWS model', () => {
+  const stack = () => stackResources(makeSpec('model', 'us-east-1'));
+  const named = (run: RealRun) => run.criticalPath.map((p) => p.step);
+  const total = (run: RealRun) => run.criticalPath.reduce((a, p) => a + p.seconds, 0);
+
+  it('replays the scheduler on a small graph: deps, created-only deps and timing rules set the path', () => {
+    const step = (id: string, ...seconds: number[]) => seconds.map((s, i) => ({ step: `${id}#${i}`, seconds: s, source: 'test' }));
+    const nodes: ModelNode[] = [
+      { id: 'lb', deps: [], parts: step('lb', 1, 100) },
+      { id: 'ws', deps: [], parts: step('ws', 1, 5) },
+      { id: 'role', deps: ['ws'], createdOnly: ['ws'], parts: step('role', 1) },
+      { id: 'svc', deps: ['lb', 'role'], parts: step('svc', 1, 30), notBefore: [{ other: 'role', from: 'end', step: 'propagation', seconds: 10, source: 'test' }] },
+    ];
+    const run = schedule(nodes);
+    expect(run.seconds).toBe(132);
+    expect(named(run)).toEqual(['lb#0', 'lb#1', 'svc#0', 'svc#1']);
+    // The role needs the workspace only created: it starts after ws#0, not after ws#1.
+    const slowRule = schedule(nodes.map((n) => (n.id === 'svc' ? { ...n, notBefore: [{ ...n.notBefore![0], seconds: 200 }] } : n)));
+    expect(named(slowRule)).toEqual(['ws#0', 'role#0', 'propagation', 'svc#0', 'svc#1']);
+    expect(slowRule.seconds).toBe(1 + 1 + 200 + 31);
+    // Take the ALB out of the service's deps and the workspace chain is what is left.
+    const noLb = schedule(nodes.map((n) => (n.id === 'svc' ? { ...n, deps: ['role'] } : n)));
+    expect(named(noLb)).toEqual(['lb#0', 'lb#1']);
+    expect(noLb.seconds).toBe(101);
+  });
+
+  it('models the real stack: every step cited, the path adds up, health checks read from the target groups', async () => {
+    const model = await realAwsModel(stack().all);
+    for (const run of [model.up, model.destroy]) {
+      expect(run.criticalPath.length).toBeGreaterThan(2);
+      for (const p of run.criticalPath) {
+        expect(p.seconds).toBeGreaterThan(0);
+        expect(p.source).toMatch(/^(https:\/\/|assumption: )/);
+      }
+      expect(Math.abs(total(run) - run.seconds)).toBeLessThan(0.5);
+    }
+    // The target groups' real create sends the health check the model uses.
+    expect(Object.keys(model.targetGroups).sort()).toEqual(['tg:app', 'tg:grafana']);
+    const hc = model.targetGroups['tg:grafana'];
+    expect(model.up.criticalPath.some((p) => p.seconds === hc.intervalSeconds * hc.healthyThreshold && p.step.includes('healthy checks'))).toBe(true);
+    expect(model.destroy.criticalPath.some((p) => p.step.includes(`deregistration delay (${hc.deregistrationDelaySeconds} s)`))).toBe(true);
+    // Waits on the path belong to resources that exist in the graph.
+    const keys = new Set(stack().all.map((r) => r.key));
+    for (const p of [...model.up.criticalPath, ...model.destroy.criticalPath]) {
+      const id = /^(?:create |delete )?([\w:-]+)[: ]/.exec(p.step)?.[1];
+      if (id && /^(create|delete) /.test(p.step)) expect(keys.has(id), p.step).toBe(true);
+    }
+    expect(model.up.criticalPath.some((p) => p.step.startsWith('alb: provisioning'))).toBe(true);
+    expect(model.peers.length).toBeGreaterThanOrEqual(4);
+    for (const peer of model.peers) expect(peer.source).toMatch(/^https:\/\//);
+  });
+
+  it('follows the graph: a dependency removed moves the critical path', async () => {
+    const before = await realAwsModel(stack().all);
+    expect(named(before.up).at(-2)).toMatch(/^service:grafana: \d+ healthy checks/);
+    // Grafana's service no longer waiting for the /dashboard rule (nor, through it, for the ALB):
+    const s = stack();
+    s.grafanaService.dependsOn = s.grafanaService.dependsOn.filter((d) => d !== s.dashboardRule);
+    s.grafanaTaskDefinition.dependsOn = s.grafanaTaskDefinition.dependsOn.filter((d) => d !== s.loadBalancer);
+    const after = await realAwsModel(s.all);
+    expect(named(after.up).at(-2)).toMatch(/^service:app: \d+ healthy checks/);
+    expect(after.up.seconds).toBeLessThan(before.up.seconds);
+  });
+
+  it('includes EFS mount targets once the graph has them, overlapped with the ALB', async () => {
+    const s = stack();
+    expect((await realAwsModel(s.all)).efs).toBe(false);
+    const mountTargets = { key: 'efs:mount-targets', kind: 'efs-mount-target', name: 'model', dependsOn: [] } as unknown as Resource;
+    s.grafanaService.dependsOn = [...s.grafanaService.dependsOn, mountTargets];
+    const withEfs = await realAwsModel([...s.all, mountTargets]);
+    expect(withEfs.efs).toBe(true);
+    const plain = await realAwsModel(stack().all);
+    // 90 s beside the ALB's 150 s: off the path.
+    expect(withEfs.up.seconds).toBe(plain.up.seconds);
+    // Slower than the ALB, the mount targets set the path.
+    const slow = await realAwsModel([...s.all, mountTargets], { ...FIGURES, efsMountTarget: { ...FIGURES.efsMountTarget, seconds: 400 } });
+    expect(named(slow.up)).toContain('efs:mount-targets: mount target available and its DNS name resolvable');
+    expect(slow.up.seconds).toBeGreaterThan(plain.up.seconds);
   });
 });

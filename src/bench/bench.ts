@@ -20,6 +20,7 @@ import { DEFAULT_TIMING, startSimulation, type SimCall, type Simulation, type Si
 import { stackResources } from '../stack/resources.js';
 import { makeSpec } from '../stack/spec.js';
 import { lowerBound, unmodelled, type BoundResult, type Command } from './model.js';
+import { realAwsModel, type RealAwsModel } from './real-aws.js';
 import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
 
 const BIN = resolve(import.meta.dirname, '../../bin/fargate-prom');
@@ -229,6 +230,8 @@ async function main(): Promise<void> {
   const bounds = Object.fromEntries(commands.map((c) => [c, lowerBound(c, resources, opts.latencyMs, timing)])) as Record<Command, BoundResult>;
   const missing = unmodelled(resources);
   if (missing.length) log(`warning: no call figures for ${missing.join(', ')}; the model counts one call each`);
+  // The same graph on real AWS, with public figures for its waits (real-aws.ts): computed, not measured.
+  const real = await realAwsModel(resources);
 
   // Cold start first, before the simulation exists: nothing else runs on the machine.
   log(`cold start: fargate-prom --help × ${opts.helpRuns}`);
@@ -308,6 +311,7 @@ async function main(): Promise<void> {
       helpUnder150msMedian: helpMedian < 150,
     },
     invariants: { checked: true, violations },
+    realAws: { up: real.up, destroy: real.destroy, peers: real.peers, healthChecks: real.targetGroups, efsInGraph: real.efs },
   };
 
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -377,7 +381,25 @@ function renderTable(report: any): string {
     `  --help under 150 ms median:       ${t.helpUnder150msMedian ? 'met' : 'NOT met'} (${cs.helpMs.median} ms)`,
     `invariants (call counts): ${report.invariants.violations.length ? `VIOLATED: ${report.invariants.violations.join('; ')}` : 'all hold'}`,
     '',
+    ...renderRealAws(report.realAws),
   ].join('\n');
+}
+
+/** The real-AWS model: modelled up and destroy beside the peers' published times, and the critical paths. */
+function renderRealAws(real: Pick<RealAwsModel, 'up' | 'destroy' | 'peers'>): string[] {
+  const minutes = (s: number) => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  const path = (name: string, run: RealAwsModel['up']) => [
+    `  ${name}: ${run.seconds} s (${minutes(run.seconds)})`,
+    ...run.criticalPath.map((p) => `    ${String(p.seconds).padStart(6)} s  ${p.step}`),
+  ];
+  return [
+    'Modelled on real AWS (this CLI\'s dependency graph, public figures for every wait; not measured):',
+    ...path('up', real.up),
+    ...path('destroy', real.destroy),
+    'Peers (published first-deploy times):',
+    ...real.peers.map((p) => `  ${minutes(p.upSeconds).padStart(6)}  ${p.name}`),
+    '',
+  ];
 }
 
 main().catch((err) => {

@@ -236,6 +236,15 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
   }
 }
 
+/**
+ * Sequential AWS calls of one resource's create or delete step, waits left out: the real-AWS model
+ * (real-aws.ts) prices the same calls at a real round trip.
+ */
+export function sequentialCalls(phase: 'create' | 'delete', id: string): number {
+  const noWaits = new Proxy({}, { get: () => 0 }) as SimTiming;
+  return figure(phase === 'create' ? CREATE(noWaits) : DELETE(noWaits), id)?.calls ?? 1;
+}
+
 /** Resource ids the model has no figures for (a resource added since): they count as one call. */
 export function unmodelled(resources: Resource[]): string[] {
   return resources.map((r) => r.key).filter((id) => figure(OBSERVE_EXISTING, id) === undefined);
