@@ -200,13 +200,24 @@ const fixed = (name: string, calls: number, latencyMs: number): BoundResult => (
 
 export type Command = 'up' | 'up-unchanged' | 'status' | 'destroy';
 
+/**
+ * EFS mount targets (issue 12), once the stack's graph has them and the simulation times them:
+ * CreateMountTarget, creating, DescribeMountTargets → available (DeleteMountTarget … gone on destroy).
+ * Recognised by id, so the bound includes them, overlapped as the graph says, when both exist.
+ */
+function efsStep(phase: 'create' | 'delete', id: string, timing: SimTiming): Step | undefined {
+  if (!/mount/i.test(id)) return undefined;
+  const t = timing as SimTiming & { efsMountTargetCreateMs?: number; efsMountTargetDeleteMs?: number };
+  return { calls: 2, waitMs: (phase === 'create' ? t.efsMountTargetCreateMs : t.efsMountTargetDeleteMs) ?? 0 };
+}
+
 const keys = (rs: Resource[]) => rs.map((r) => r.key);
 
 /** The lower bound of one command against a stack of `resources`, at `latencyMs` per call. */
 export function lowerBound(command: Command, resources: Resource[], latencyMs: number, timing: SimTiming): BoundResult {
   const graph = (step: (id: string) => Step, deps: (r: Resource) => string[], createdOnly?: (r: Resource) => string[] | undefined): Node[] =>
     resources.map((r) => ({ id: r.key, step: step(r.key), deps: deps(r), createdOnly: createdOnly?.(r) }));
-  const stepOf = (table: Record<string, Step>, fallback: Step) => (id: string) => figure(table, id) ?? fallback;
+  const stepOf = (phase: 'create' | 'delete', table: Record<string, Step>, fallback: Step) => (id: string) => efsStep(phase, id, timing) ?? figure(table, id) ?? fallback;
   // DescribeVpcs → DescribeSubnets ∥ DescribeRouteTables
   const network = fixed('resolve network', 2, latencyMs);
   // Fresh stack: every lookup by name at once; listeners and rules are not looked for without an ALB.
@@ -217,7 +228,7 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
   );
   switch (command) {
     case 'up': {
-      const apply = longestChain(graph(stepOf(CREATE(timing), { calls: 1 }), (r) => keys(r.dependsOn), (r) => r.needsCreated && keys(r.needsCreated)), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
+      const apply = longestChain(graph(stepOf('create', CREATE(timing), { calls: 1 }), (r) => keys(r.dependsOn), (r) => r.needsCreated && keys(r.needsCreated)), latencyMs, timing, CREATE_LAGS, (id) => `create ${id}`);
       return sequence([network, observeFresh, apply]);
     }
     case 'up-unchanged':
@@ -229,7 +240,7 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
     case 'destroy': {
       const dependents = new Map<string, string[]>(resources.map((r) => [r.key, []]));
       for (const r of resources) for (const d of r.dependsOn) dependents.get(d.key)?.push(r.key);
-      const del = longestChain(graph(stepOf(DELETE(timing), { calls: 1 }), (r) => dependents.get(r.key)!), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
+      const del = longestChain(graph(stepOf('delete', DELETE(timing), { calls: 1 }), (r) => dependents.get(r.key)!), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
       // Sweep: lookups by name and tag, all at once (nothing is left to describe further).
       return sequence([observeExisting, del, fixed('sweep', 1, latencyMs)]);
     }
@@ -242,7 +253,7 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
  */
 export function sequentialCalls(phase: 'create' | 'delete', id: string): number {
   const noWaits = new Proxy({}, { get: () => 0 }) as SimTiming;
-  return figure(phase === 'create' ? CREATE(noWaits) : DELETE(noWaits), id)?.calls ?? 1;
+  return (efsStep(phase, id, noWaits) ?? figure(phase === 'create' ? CREATE(noWaits) : DELETE(noWaits), id))?.calls ?? 1;
 }
 
 /** Resource ids the model has no figures for (a resource added since): they count as one call. */
