@@ -1,0 +1,87 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
+import { sdk } from '../src/aws/sdk.js';
+
+// How src/aws/sdk.ts loads the SDK (start-up speed, BENCHMARKS.md): a V8 code cache in a per-user temp
+// directory and deferred aggregated clients. These check behaviour and files, never times.
+const BIN = resolve(import.meta.dirname, '../bin/fargate-prom');
+let server: Server;
+let endpoint: string;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  // Every AWS call is refused the same way: status stops at its first call, with the same error each run.
+  server = createServer((_req, res) => {
+    res.statusCode = 403;
+    res.setHeader('content-type', 'application/x-amz-json-1.1');
+    res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'denied by the test' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => {
+  server.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function status(tmp: string, extraEnv: Record<string, string> = {}) {
+  return spawnCollect(process.execPath, [BIN, 'status', '--name', 'cache-test', '--endpoint-url', endpoint, '--json'], {
+    env: {
+      PATH: process.env.PATH, HOME: tmp, TMPDIR: tmp, CI: '1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_MAX_ATTEMPTS: '1', ...extraEnv,
+    },
+    timeoutMs: 60_000,
+  });
+}
+const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'fp-sdk-load-')); dirs.push(d); return d; };
+const cacheRoot = (tmp: string) => join(tmp, `fargate-prom-compile-cache-${process.getuid!()}`);
+const cached = (tmp: string) => (existsSync(cacheRoot(tmp)) ? readdirSync(cacheRoot(tmp)).flatMap((v) => readdirSync(join(cacheRoot(tmp), v))) : []);
+
+describe.skipIf(!process.getuid)('SDK code cache', () => {
+  it('is written by a first run, private to the user, and a cached run behaves the same', async () => {
+    const tmp = fresh();
+    const first = await status(tmp);
+    expect(first.stderr).toContain('denied by the test');
+    const files = cached(tmp);
+    expect(files.length).toBeGreaterThan(5);
+    expect(statSync(cacheRoot(tmp)).mode & 0o777).toBe(0o700);
+    const second = await status(tmp);
+    expect(second.code).toBe(first.code);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr.replace(/\d+(\.\d+)?s/g, '')).toBe(first.stderr.replace(/\d+(\.\d+)?s/g, ''));
+    // Nothing new to cache on the second run.
+    expect(cached(tmp).sort()).toEqual(files.sort());
+  }, 120_000);
+
+  it('is not used when turned off, nor in a directory others can write to', async () => {
+    const off = fresh();
+    const run = await status(off, { FARGATE_PROM_NO_COMPILE_CACHE: '1' });
+    expect(run.stderr).toContain('denied by the test');
+    expect(existsSync(cacheRoot(off))).toBe(false);
+
+    const shared = fresh();
+    mkdirSync(cacheRoot(shared));
+    chmodSync(cacheRoot(shared), 0o777);
+    const refused = await status(shared);
+    expect(refused.stderr).toContain('denied by the test');
+    expect(cached(shared)).toEqual([]);
+  }, 120_000);
+});
+
+describe('deferred aggregated clients', () => {
+  it('still have a method per command once used; the bare clients are untouched', () => {
+    const ecs = sdk.ecs();
+    const aggregated = new ecs.ECS({ region: 'us-east-1' });
+    expect(typeof aggregated.describeClusters).toBe('function');
+    expect('listServices' in aggregated).toBe(true);
+    expect(aggregated).toBeInstanceOf(ecs.ECSClient);
+    const bare = new ecs.ECSClient({ region: 'us-east-1' });
+    expect((bare as unknown as Record<string, unknown>).describeClusters).toBeUndefined();
+    aggregated.destroy();
+    bare.destroy();
+  });
+});
