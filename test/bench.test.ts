@@ -55,6 +55,12 @@ describe('npm run bench -- --short', () => {
       expect(c.lowerBound.chain.length).toBeGreaterThan(0);
     }
     expect(report.coldStart.helpMs.runs).toBeGreaterThan(0);
+    // The real-AWS model is in the report, in the documented shape.
+    for (const run of [report.realAws.up, report.realAws.destroy]) {
+      expect(run.seconds).toBeGreaterThan(0);
+      for (const p of run.criticalPath) expect(Object.keys(p).sort()).toEqual(['seconds', 'source', 'step']);
+    }
+    for (const peer of report.realAws.peers) expect(Object.keys(peer).sort()).toEqual(['name', 'source', 'upSeconds']);
   }, 180_000);
 
   it('exits non-zero with a message for a bad flag value', async () => {
