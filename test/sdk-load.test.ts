@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,6 +69,14 @@ describe.skipIf(!process.getuid)('SDK code cache', () => {
     const refused = await status(shared);
     expect(refused.stderr).toContain('denied by the test');
     expect(cached(shared)).toEqual([]);
+
+    // A link in its place (to a directory of ours) is not followed.
+    const linked = fresh();
+    const elsewhere = join(linked, 'elsewhere');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    symlinkSync(elsewhere, cacheRoot(linked));
+    expect((await status(linked)).stderr).toContain('denied by the test');
+    expect(readdirSync(elsewhere)).toEqual([]);
   }, 120_000);
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,9 +28,13 @@ function useCompileCache(): void {
     return;
   }
   try {
+    const root = dirname(dir);
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    // Our own directory, not a link someone placed there, and writable by no one else: checked before
+    // anything is created or read inside it.
+    const st = lstatSync(root);
+    if (!st.isDirectory() || (process.getuid && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0))) return;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = statSync(dirname(dir));
-    if (process.getuid && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0)) return;
   } catch {
     return;
   }
