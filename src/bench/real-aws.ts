@@ -147,7 +147,11 @@ export async function targetGroupSettings(tg: Resource): Promise<TargetGroupSett
     states: new Map(),
     aws: { elb: { send: async (command: { input: Record<string, any> }) => { sent.push(command.input); return { TargetGroups: [{ TargetGroupArn: 'arn:model' }] }; } } },
   };
-  await tg.create(ctx);
+  try {
+    await tg.create(ctx);
+  } catch (err) {
+    throw new Error(`real-AWS model: could not read ${tg.key}'s health check from its create (${(err as Error).message}); teach targetGroupSettings the context it now needs`);
+  }
   const created = sent.find((i) => i.HealthCheckIntervalSeconds !== undefined);
   const delay = sent.flatMap((i) => i.Attributes ?? []).find((a: { Key: string }) => a.Key === 'deregistration_delay.timeout_seconds');
   if (!created) throw new Error(`${tg.key}: its create sent no health check`);
