@@ -38,12 +38,13 @@ function useCompileCache(): void {
   } catch {
     return;
   }
-  type Compilable = { _compile(content: string, filename: string): unknown; exports: unknown; require(id: string): unknown };
+  type Compilable = { _compile(content: string, filename: string, ...rest: unknown[]): unknown; exports: unknown; require(id: string): unknown };
   const proto = (Module as unknown as { prototype: Compilable }).prototype;
   const nodeCompile = proto._compile;
   const fresh: { file: string; script: Script }[] = [];
-  proto._compile = function (this: Compilable, content: string, filename: string) {
-    if (!filename.includes('/node_modules/')) return nodeCompile.call(this, content, filename);
+  proto._compile = function (this: Compilable, content: string, filename: string, ...rest: unknown[]) {
+    // Only CommonJS under node_modules (Node may pass a format: an ES module stays Node's to compile).
+    if (!filename.includes('/node_modules/') || (rest[0] !== undefined && rest[0] !== 'commonjs')) return nodeCompile.call(this, content, filename, ...rest);
     let file: string;
     let cachedData: Buffer | undefined;
     try {
@@ -51,7 +52,7 @@ function useCompileCache(): void {
       file = join(dir, createHash('sha1').update(`${filename}\0${st.size}\0${st.mtimeMs}`).digest('hex'));
       try { cachedData = readFileSync(file); } catch { /* not cached yet */ }
     } catch {
-      return nodeCompile.call(this, content, filename);
+      return nodeCompile.call(this, content, filename, ...rest);
     }
     const script = new Script((Module as unknown as { wrap(s: string): string }).wrap(content), { filename, cachedData });
     if (!cachedData || script.cachedDataRejected) fresh.push({ file, script });
