@@ -39,7 +39,8 @@ function status(tmp: string, extraEnv: Record<string, string> = {}) {
 }
 const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'fp-sdk-load-')); dirs.push(d); return d; };
 const cacheRoot = (tmp: string) => join(tmp, `fargate-prom-compile-cache-${process.getuid!()}`);
-const cached = (tmp: string) => (existsSync(cacheRoot(tmp)) ? readdirSync(cacheRoot(tmp)).flatMap((v) => readdirSync(join(cacheRoot(tmp), v))) : []);
+// Every file under the cache (Node >= 22.1 keeps its own layout inside the same directory).
+const cached = (tmp: string) => (existsSync(cacheRoot(tmp)) ? (readdirSync(cacheRoot(tmp), { recursive: true }) as string[]).filter((f) => statSync(join(cacheRoot(tmp), f)).isFile()) : []);
 
 describe.skipIf(!process.getuid)('SDK code cache', () => {
   it('is written by a first run, private to the user, and a cached run behaves the same', async () => {

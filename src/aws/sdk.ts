@@ -22,11 +22,6 @@ const load = createRequire(import.meta.url);
 function useCompileCache(): void {
   if (process.env.FARGATE_PROM_NO_COMPILE_CACHE === '1') return;
   const dir = join(tmpdir(), `fargate-prom-compile-cache-${process.getuid?.() ?? 'user'}`, `${process.version}-${process.arch}`);
-  const builtIn = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
-  if (builtIn) {
-    builtIn(dir);
-    return;
-  }
   try {
     const root = dirname(dir);
     mkdirSync(root, { recursive: true, mode: 0o700 });
@@ -36,6 +31,11 @@ function useCompileCache(): void {
     if (!st.isDirectory() || (process.getuid && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0))) return;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch {
+    return;
+  }
+  const builtIn = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+  if (builtIn) {
+    builtIn(dir);
     return;
   }
   type Compilable = { _compile(content: string, filename: string, ...rest: unknown[]): unknown; exports: unknown; require(id: string): unknown };
