@@ -134,6 +134,16 @@ describe('real-AWS model', () => {
     const after = await realAwsModel(s.all);
     expect(named(after.up).at(-2)).toMatch(/^service:app: \d+ healthy checks/);
     expect(after.up.seconds).toBeLessThan(before.up.seconds);
+
+    // Listeners that need the ALB only created: the services' tasks start while it provisions, and their
+    // targets turn healthy once it is active (its nodes run the checks).
+    const early = stack();
+    early.listeners.needsCreated = [early.loadBalancer];
+    const overlapped = await realAwsModel(early.all);
+    const path = named(overlapped.up);
+    expect(path.indexOf('alb: provisioning → active')).toBe(path.findIndex((p) => / healthy checks /.test(p)) - 1);
+    expect(path.some((p) => p.includes('images pulled'))).toBe(false);
+    expect(overlapped.up.seconds).toBeLessThan(before.up.seconds);
   });
 
   it('includes EFS mount targets once the graph has them, overlapped with the ALB', async () => {

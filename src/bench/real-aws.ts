@@ -67,7 +67,7 @@ export interface ModelNode {
   deps: string[];
   /** Of deps, those needed only created: this node starts once their first part is done. */
   createdOnly?: string[];
-  /** This node's parts, in order; the first is its create (or delete) call(s). */
+  /** This node's parts, in order; the first is its create (or delete) call(s), or its only wait. */
   parts: PathStep[];
   /** AWS rules that hold a node back beyond its deps: not before `other`'s first part (created) or end, plus seconds. */
   notBefore?: { other: string; from: 'created' | 'end'; step: string; seconds: number; source: string }[];
@@ -203,22 +203,37 @@ export async function realAwsModel(resources: Resource[], figures: Figures = FIG
     if (r.kind === 'ecs-service') {
       parts.push(wait(`${r.key}: Fargate tasks provisioned, images pulled, containers started`, f.taskStart));
       if (/grafana/.test(r.key)) parts.push(wait(`${r.key}: Grafana installs its AMP plugin and starts`, f.grafanaPluginInstall));
-      const tg = tgOf(r);
-      const hc = tg && tgs[tg.key];
-      if (hc) parts.push(wait(`${r.key}: ${hc.healthyThreshold} healthy checks ${hc.intervalSeconds} s apart`, f.healthChecks, hc.healthyThreshold * hc.intervalSeconds));
     }
     return parts;
   };
-  const upNodes: ModelNode[] = resources.map((r) => ({
-    id: r.key,
-    deps: r.dependsOn.map((d) => d.key),
-    createdOnly: r.needsCreated?.map((d) => d.key),
-    parts: upParts(r),
+  const upNodes: ModelNode[] = resources.flatMap((r): ModelNode[] => {
+    const node: ModelNode = {
+      id: r.key,
+      deps: r.dependsOn.map((d) => d.key),
+      createdOnly: r.needsCreated?.map((d) => d.key),
+      parts: upParts(r),
+    };
+    if (r.kind !== 'ecs-service') return [node];
     // ECS cannot use a role IAM has not propagated yet: the service's tasks wait for it.
-    notBefore: r.kind === 'ecs-service'
-      ? [...reachable(r)].filter((d) => d.kind === 'iam-role').map((role) => ({ other: role.key, from: 'end' as const, step: `IAM propagation of ${role.key}`, seconds: f.iamPropagation.seconds, source: f.iamPropagation.source }))
-      : undefined,
-  }));
+    const roles = [...reachable(r)].filter((d) => d.kind === 'iam-role');
+    const tasks: ModelNode = {
+      ...node,
+      id: `${r.key} (tasks)`,
+      notBefore: roles.map((role) => ({ other: role.key, from: 'end' as const, step: `IAM propagation of ${role.key}`, seconds: f.iamPropagation.seconds, source: f.iamPropagation.source })),
+    };
+    // Its targets turn healthy once the tasks answer and the load balancer, whose nodes run the health
+    // checks, is active: a separate node, so a service created while the ALB provisions still waits for it.
+    const tg = tgOf(r);
+    const hc = tg && tgs[tg.key];
+    const healthy: ModelNode = {
+      id: r.key,
+      deps: [tasks.id, ...[...reachable(r)].filter((d) => d.kind === 'load-balancer').map((d) => d.key)],
+      parts: [hc
+        ? wait(`${r.key}: ${hc.healthyThreshold} healthy checks ${hc.intervalSeconds} s apart`, f.healthChecks, hc.healthyThreshold * hc.intervalSeconds)
+        : { step: `${r.key}: steady`, seconds: 0, source: f.healthChecks.source }],
+    };
+    return [tasks, healthy];
+  });
   // Grafana's HTTP API once the services are steady: health, datasource lookup and create, its
   // health test, dashboard fetch, folder lookup and create, import.
   const grafanaRequests = 8;
