@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
-import { DEFAULT_TIMING, type SimTiming } from '@fargate-prom/aws-sim/testing';
+import { DEFAULT_TIMING } from '@fargate-prom/aws-sim/testing';
 import { lowerBound } from '../src/bench/model.js';
 import { FIGURES, realAwsModel, schedule, type ModelNode, type RealRun } from '../src/bench/real-aws.js';
 import type { Resource } from '../src/engine/types.js';
@@ -161,8 +161,8 @@ describe('real-AWS model', () => {
     expect(named(slow.up)).toContain('efs:mount-targets: mount target available and its DNS name resolvable');
     expect(slow.up.seconds).toBeGreaterThan(plain.up.seconds);
     // The simulation's lower bound takes the mount targets' wait once the simulation times them.
-    const bound = (efsMountTargetCreateMs: number) => lowerBound('up', [...s.all, mountTargets], 50, { ...DEFAULT_TIMING, efsMountTargetCreateMs } as SimTiming);
-    expect(bound(0).chain.some((c) => c.includes('efs:mount-targets'))).toBe(false);
+    const bound = (efsMountTargetCreateMs: number) => lowerBound('up', [...s.all, mountTargets], 50, { ...DEFAULT_TIMING, efsMountTargetCreateMs });
+    expect(bound(DEFAULT_TIMING.efsMountTargetCreateMs).chain.some((c) => c.includes('efs:mount-targets'))).toBe(false);
     expect(bound(60_000).chain.some((c) => c.startsWith('create efs:mount-targets 2×L + 60000 ms'))).toBe(true);
   });
 });

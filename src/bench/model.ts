@@ -201,14 +201,13 @@ const fixed = (name: string, calls: number, latencyMs: number): BoundResult => (
 export type Command = 'up' | 'up-unchanged' | 'status' | 'destroy';
 
 /**
- * EFS mount targets (issue 12), once the stack's graph has them and the simulation times them:
- * CreateMountTarget, creating, DescribeMountTargets → available (DeleteMountTarget … gone on destroy).
- * Recognised by id, so the bound includes them, overlapped as the graph says, when both exist.
+ * EFS mount targets (issue 12), once the stack's graph has them: CreateMountTarget, creating (the
+ * simulation's efsMountTargetCreateMs), DescribeMountTargets → available; DeleteMountTarget … gone
+ * on destroy. Recognised by id, so the bound includes them, overlapped as the graph says.
  */
 function efsStep(phase: 'create' | 'delete', id: string, timing: SimTiming): Step | undefined {
   if (!/mount/i.test(id)) return undefined;
-  const t = timing as SimTiming & { efsMountTargetCreateMs?: number; efsMountTargetDeleteMs?: number };
-  return { calls: 2, waitMs: (phase === 'create' ? t.efsMountTargetCreateMs : t.efsMountTargetDeleteMs) ?? 0 };
+  return { calls: 2, waitMs: phase === 'create' ? timing.efsMountTargetCreateMs : timing.efsMountTargetDeleteMs };
 }
 
 const keys = (rs: Resource[]) => rs.map((r) => r.key);
