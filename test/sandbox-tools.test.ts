@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ const release = `prometheus-${PROMETHEUS_VERSION}.${target.os}-${target.arch}`;
 async function buildReleaseArchive(): Promise<Buffer> {
   const dir = tempDir('release');
   mkdirSync(join(dir, release));
-  writeFileSync(join(dir, release, 'prometheus'), `#!/bin/sh\necho "prometheus, version ${PROMETHEUS_VERSION} (stand-in)"\n`);
+  writeFileSync(join(dir, release, 'prometheus'), `#!/bin/sh\necho "prometheus, version ${PROMETHEUS_VERSION} (stand-in)"\necho "stand-in prometheus from the release archive: $1" >&2\n`);
   chmodSync(join(dir, release, 'prometheus'), 0o755);
   writeFileSync(join(dir, release, 'LICENSE'), 'Apache-2.0\n');
   const file = join(dir, `${release}.tar.gz`);
@@ -166,6 +166,30 @@ describe('Prometheus for the sandbox', () => {
     const tools = await sandboxTools(recordingReporter().reporter, { ...host, env: { ...host.env, PATH: path, XDG_CACHE_HOME: xdg } });
     expect(tools).toEqual({ motoServer: join(path, 'moto_server'), prometheus: join(xdg, 'fargate-prom', release, 'prometheus'), prometheusSigns: true });
     expect(server.requests).toHaveLength(2);
+  });
+
+  it('up --sandbox --json without prometheus on PATH fetches it with progress on stderr, then runs the cached one', async () => {
+    const host = await releaseHost(archive);
+    // This machine's PATH, less prometheus.
+    const path = tempDir('path');
+    for (const dir of (process.env.PATH ?? '').split(':').filter((d) => d && existsSync(d))) {
+      for (const name of readdirSync(dir)) {
+        if (name !== 'prometheus' && !existsSync(join(path, name))) symlinkSync(join(dir, name), join(path, name));
+      }
+    }
+    // The stand-in binary is no Prometheus: the local AMP data plane fails to start and shows its output.
+    const xdg = tempDir('xdg');
+    const run = await runCli(['up', '--sandbox', '--once', '--json'], simEnv({
+      // moto_server may be a pyenv shim, which needs the real HOME; the sandbox reads no AWS settings from it.
+      PATH: path, HOME: process.env.HOME, XDG_CACHE_HOME: xdg, [PROMETHEUS_BASE_URL_ENV]: host.env[PROMETHEUS_BASE_URL_ENV],
+    }));
+    expect(run.stdout).toBe('');
+    expect(server.requests).toEqual([`/v${PROMETHEUS_VERSION}/sha256sums.txt`, `/v${PROMETHEUS_VERSION}/${release}.tar.gz`]);
+    expect(run.stderr).toMatch(new RegExp(`\\] waiting: downloading ${server.url}/v${PROMETHEUS_VERSION}/${release}\\.tar\\.gz`));
+    expect(run.stderr).toContain(`] installed Prometheus ${PROMETHEUS_VERSION} (SHA-256 checked) in ${join(xdg, 'fargate-prom', release)}\n`);
+    expect(run.stderr).toContain('prometheus did not start');
+    expect(run.stderr).toContain('stand-in prometheus from the release archive: --config.file=');
+    expect(run.code).toBe(1);
   });
 
   it('names release archives as Prometheus does and puts the cache where each OS keeps caches', () => {

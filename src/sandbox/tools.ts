@@ -274,9 +274,23 @@ function runTool(command: string, args: string[], env: NodeJS.ProcessEnv, what: 
   });
 }
 
-/** sandboxTools with the command's progress reporter (plain lines on stderr with --json). */
+/**
+ * sandboxTools with the command's progress reporter (plain lines on stderr with --json), made only when
+ * something is installed: a TTY reporter starts its spinner as soon as it exists.
+ */
 export async function sandboxToolsFor(io: CommandIo, json: boolean): Promise<SandboxTools> {
-  const reporter = io.reporter(json);
+  let made: Reporter | undefined;
+  const get = () => (made ??= io.reporter(json));
+  const reporter: Reporter = {
+    phase: (t) => get().phase(t),
+    resource: (e) => get().resource(e),
+    waiting: (k, t) => get().waiting(k, t),
+    service: (r) => get().service(r),
+    info: (t) => get().info(t),
+    warn: (t) => get().warn(t),
+    block: (t) => get().block(t),
+    stop: () => made?.stop(),
+  };
   try {
     return await sandboxTools(reporter);
   } finally {
