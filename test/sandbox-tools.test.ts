@@ -151,6 +151,16 @@ describe('Prometheus for the sandbox', () => {
     expect(readdirSync(cache)).toEqual([]);
   });
 
+  it('says which download failed when the host does not have the release', async () => {
+    const host = await releaseHost(archive);
+    server.files.clear();
+    const cache = join(tempDir('cache'), 'fargate-prom');
+    await expect(ensurePrometheus(cache, recordingReporter().reporter, host)).rejects.toThrow(
+      `could not download ${server.url}/v${PROMETHEUS_VERSION}/sha256sums.txt: HTTP 404`,
+    );
+    expect(readdirSync(cache)).toEqual([]);
+  });
+
   it('takes moto_server and prometheus from PATH first, fetching nothing', async () => {
     const host = await releaseHost(archive);
     const path = binDir({ moto_server: 'exit 0', prometheus: 'exit 0' });

@@ -138,6 +138,8 @@ export async function ensurePrometheus(cache: string, reporter: Reporter, host: 
     if (!isExecutable(join(unpacked, release, 'prometheus'))) {
       throw new CliError(`${archiveName} from ${releaseUrl} holds no executable ${release}/prometheus; refused it (nothing was installed)`);
     }
+    // A directory left without its binary (removed by hand, say) is replaced.
+    if (!isExecutable(binary)) rmSync(installed, { recursive: true, force: true });
     try {
       renameSync(join(unpacked, release), installed);
     } catch (err) {
@@ -160,25 +162,49 @@ function publishedSha256(sums: string, archiveName: string, releaseUrl: string):
   throw new CliError(`${releaseUrl}/sha256sums.txt lists no checksum for ${archiveName}; refused to install it`);
 }
 
-async function get(url: string): Promise<Response> {
+/** A download stalled this long (no answer, or no new bytes) is abandoned; a slow one that moves is not. */
+const STALL_MS = 60_000;
+
+/** GET `url` (following GitHub's redirect to its file host); `alive()` restarts the stall timer. */
+async function get(url: string): Promise<{ res: Response; alive: () => void; done: () => void }> {
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), STALL_MS);
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), STALL_MS);
+  };
+  const done = () => clearTimeout(timer);
   let res: Response;
   try {
-    res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) });
+    res = await fetch(url, { redirect: 'follow', signal: controller.signal });
   } catch (err) {
+    done();
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`could not download ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    const why = controller.signal.aborted ? `no answer within ${STALL_MS / 1000}s` : cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new CliError(`could not download ${url}: ${why}`);
   }
-  if (!res.ok || !res.body) throw new CliError(`could not download ${url}: HTTP ${res.status}`);
-  return res;
+  if (!res.ok || !res.body) {
+    done();
+    throw new CliError(`could not download ${url}: HTTP ${res.status}`);
+  }
+  alive();
+  return { res, alive, done };
 }
 
 async function fetchText(url: string): Promise<string> {
-  return (await get(url)).text();
+  const { res, done } = await get(url);
+  try {
+    return await res.text();
+  } catch (err) {
+    throw new CliError(`could not download ${url}: ${(err as Error).message}`);
+  } finally {
+    done();
+  }
 }
 
 /** Streams `url` into `file`; returns the SHA-256 of what was written. Progress in tenths of the size. */
 async function download(url: string, file: string, progress: (text: string) => void): Promise<string> {
-  const res = await get(url);
+  const { res, alive, done } = await get(url);
   const total = Number(res.headers.get('content-length')) || 0;
   const hash = createHash('sha256');
   const mb = (n: number) => (n / 1e6).toFixed(1);
@@ -187,6 +213,7 @@ async function download(url: string, file: string, progress: (text: string) => v
   progress(`downloading ${url}`);
   const count = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      alive();
       hash.update(chunk);
       received += chunk.length;
       const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10e6);
@@ -201,6 +228,8 @@ async function download(url: string, file: string, progress: (text: string) => v
     await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, createWriteStream(file));
   } catch (err) {
     throw new CliError(`could not download ${url}: ${(err as Error).message}`);
+  } finally {
+    done();
   }
   return hash.digest('hex');
 }
