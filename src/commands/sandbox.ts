@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { AmpQueryClient } from '../aws/amp-query.js';
 import { sdk } from '../aws/sdk.js';
 import { parseUpOptions, type RawOptions } from '../config/options.js';
 import { CliError, InputError } from '../errors.js';
 import { startAmpDataPlane } from '@fargate-prom/aws-sim';
 import { startLocalAppTask } from '../sandbox/local-task.js';
+import { sandboxToolsFor } from '../sandbox/tools.js';
 import { startSimulation, type Simulation } from '@fargate-prom/aws-sim';
 import { freeLoopbackPort as freePort } from '@fargate-prom/aws-sim/util/ports';
 import { standInQueryBase } from '../stack/endpoints.js';
@@ -43,12 +43,6 @@ class Teardown {
   }
 }
 
-function requireOnPath(bin: string, install: string) {
-  if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
-    throw new CliError(`--sandbox needs ${bin} on PATH: ${install}`, 'INVALID_INPUT');
-  }
-}
-
 /**
  * `up --sandbox`: the main job with no AWS account. The same `up`, `status` and `destroy` code runs
  * against moto behind the AWS simulation layer; the metrics pipeline runs for real on this machine:
@@ -61,8 +55,8 @@ export async function sandboxCommand(raw: RawOptions, io: CommandIo): Promise<nu
       throw new InputError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: the sandbox runs its own local AWS and sample app; drop this flag or drop --sandbox`);
     }
   }
-  requireOnPath('moto_server', "install moto with \"pip install 'moto[server]==5.2.1'\"");
-  requireOnPath('prometheus', 'install Prometheus (Debian/Ubuntu: apt-get install prometheus)');
+  // From PATH, else from the cache, else installed there (src/sandbox/tools.ts).
+  const tools = await sandboxToolsFor(io, raw.json === true);
   // Of the user's flags, up takes --name, --grafana-url and --scrape-interval; the rest is the sandbox's.
   // The port is the app's free port, filled in once known. The credentials are dummies the local AWS accepts.
   const opts = {
@@ -83,9 +77,9 @@ export async function sandboxCommand(raw: RawOptions, io: CommandIo): Promise<nu
   let stackUp = false;
   try {
     say('starting the local AWS (moto behind the simulation layer) and the local AMP data plane');
-    sim = await startSimulation({ region: REGION, survivesSignals: true });
+    sim = await startSimulation({ region: REGION, survivesSignals: true, motoServer: tools.motoServer });
     teardown.add('the local AWS', sim.stop);
-    const plane = await startAmpDataPlane({ region: REGION, credentials: CREDENTIALS });
+    const plane = await startAmpDataPlane({ region: REGION, credentials: CREDENTIALS, prometheusBin: tools.prometheus });
     teardown.add('the local AMP data plane', plane.stop);
     say(`local AWS at ${sim.endpoint}, local AMP data plane at ${plane.url}`);
 
@@ -109,6 +103,7 @@ export async function sandboxCommand(raw: RawOptions, io: CommandIo): Promise<nu
     const verbose = Boolean(process.env.FARGATE_PROM_SANDBOX_VERBOSE);
     const task = await startLocalAppTask({
       awsEndpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS, stack: name, appPort, planeUrl: plane.url,
+      prometheusBin: tools.prometheus, agentSigns: tools.prometheusSigns,
       // The local task plays one the simulated service runs, so the agent's instance label is a real task id.
       taskArn: await runningAppTask(sim.endpoint, name),
       // Only warnings, errors and the start script's own lines; routine logs would drown the status.

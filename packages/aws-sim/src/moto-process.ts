@@ -17,13 +17,16 @@ function motoOnPath(): boolean {
   return probe.status === 0;
 }
 
-/** Starts `moto_server` in its own process group and waits until it answers HTTP. */
-export async function startMoto(opts: { survivesSignals?: boolean } = {}): Promise<MotoProcess> {
-  if (!motoOnPath()) {
+/**
+ * Starts `moto_server` in its own process group and waits until it answers HTTP. `motoServer`: the
+ * binary to run (default: `moto_server` on PATH), e.g. one the sandbox installed into a virtual environment.
+ */
+export async function startMoto(opts: { survivesSignals?: boolean; motoServer?: string } = {}): Promise<MotoProcess> {
+  if (opts.motoServer === undefined && !motoOnPath()) {
     throw new Error("moto_server is not on PATH. Install it with: pip install 'moto[server]'  (moto 5.x)");
   }
   const port = await freeLoopbackPort();
-  const child = spawn('moto_server', ['-H', LOOPBACK, '-p', String(port)], {
+  const child = spawn(opts.motoServer ?? 'moto_server', ['-H', LOOPBACK, '-p', String(port)], {
     // Managed policies must exist for AttachRolePolicy; running counts are modelled by the proxy instead.
     env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: undefined },
     detached: true, // own process group, so stop() can kill moto and its children together

@@ -9,6 +9,8 @@ export interface SimulationOptions {
   region?: string;
   /** Keep moto alive on SIGINT/SIGTERM: the owner stops it after its own cleanup (the sandbox). */
   survivesSignals?: boolean;
+  /** The moto_server binary to run (default: `moto_server` on PATH). */
+  motoServer?: string;
 }
 
 /** What the sandbox needs: a local AWS to point the CLI at, and a way to stop it. */
@@ -34,7 +36,7 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
 export async function startSimulationParts(
   opts: SimulationOptions & { timing?: Partial<SimTiming>; faults?: FaultOptions },
 ): Promise<{ simulation: Simulation; proxy: SimProxy; state: SimState }> {
-  const moto = await startMoto({ survivesSignals: opts.survivesSignals });
+  const moto = await startMoto({ survivesSignals: opts.survivesSignals, motoServer: opts.motoServer });
   const state = new SimState(opts.timing);
   const clients = new MotoClientPool(moto.endpoint);
   const proxy = new SimProxy({ motoEndpoint: moto.endpoint, state, clients, rules: allRules });
