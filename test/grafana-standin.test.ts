@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateAgainstSpec } from './support/grafana-standin.js';
+import { DB_FILE, validateAgainstSpec } from './support/grafana-standin.js';
 import { grafanaStack, adminPassword, standin, configured, api, DS_UID } from './support/grafana-stack.js';
 
 // The Grafana stand-in (test/support/grafana-standin.ts) refuses what the real Grafana refuses.
@@ -103,5 +106,41 @@ describe('the stand-in itself', () => {
     const hung = await fetch(`${g.url}/api/gnet/dashboards/11159`, { headers, signal: AbortSignal.timeout(300) }).then(() => 'answered', (e: Error) => e.name);
     expect(hung).toBe('TimeoutError');
     expect(g.requests.at(-1)).toMatchObject({ path: '/api/gnet/dashboards/11159', status: 0 });
+  });
+
+  it('with a data directory: first start creates the admin from the env password; later starts keep the stored one and the data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grafana-data-'));
+    try {
+      const basic = (p: string) => ({ authorization: `Basic ${Buffer.from(`admin:${p}`).toString('base64')}` });
+      const first = await standin({ dataDir: dir, password: 'first-env' });
+      const body = { name: 'kept', uid: 'kept', type: 'prometheus', access: 'proxy', url: 'http://a.example' };
+      const created = await fetch(`${first.url}/api/datasources`, { method: 'POST', headers: { ...basic('first-env'), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(created.status).toBe(200);
+      // The database holds a salted hash, never the password itself.
+      const db = readFileSync(join(dir, DB_FILE), 'utf8');
+      expect(db).not.toContain('first-env');
+      expect(JSON.parse(db).datasources.map((d: any) => d.uid)).toEqual(['kept']);
+      await first.stop();
+
+      // A new Grafana on that database with another GF_SECURITY_ADMIN_PASSWORD: the stored password wins.
+      const second = await standin({ dataDir: dir, password: 'second-env' });
+      expect((await fetch(`${second.url}/api/datasources/uid/kept`, { headers: basic('second-env') })).status).toBe(401);
+      const got = await fetch(`${second.url}/api/datasources/uid/kept`, { headers: basic('first-env') });
+      expect(got.status).toBe(200);
+      expect(await got.json()).toMatchObject({ ...body, id: 1, version: 1 });
+      // A password changed in Grafana is stored too; a later id continues the sequence.
+      second.setPassword('changed');
+      await second.stop();
+      const third = await standin({ dataDir: dir, password: 'first-env' });
+      expect((await fetch(`${third.url}/api/datasources/uid/kept`, { headers: basic('first-env') })).status).toBe(401);
+      const next = await fetch(`${third.url}/api/datasources`, { method: 'POST', headers: { ...basic('changed'), 'content-type': 'application/json' }, body: JSON.stringify({ ...body, name: 'next', uid: 'next' }) });
+      expect((await next.json()).id).toBe(2);
+
+      // Without a data directory (ephemeral), nothing carries over: a new Grafana is empty, with the env password.
+      const ephemeral = await standin({ password: 'second-env' });
+      expect((await fetch(`${ephemeral.url}/api/datasources/uid/kept`, { headers: basic('second-env') })).status).toBe(404);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { AmpQueryClient } from '../../src/aws/amp-query.js';
 import { FIXTURES } from './environment.js';
@@ -26,6 +27,18 @@ import { FIXTURES } from './environment.js';
  *   Grafana, or no answer at all like a Grafana without internet egress still dialling grafana.com.
  * Every request body is validated against the route's schema in the Grafana OpenAPI spec (objects closed
  * to unknown properties, since Grafana silently ignores them); violations are recorded.
+ *
+ * Storage: without `dataDir` everything lives in memory, like Grafana on a task's writable layer (a new
+ * stand-in is a new, empty Grafana). With `dataDir` (Grafana's data directory, /var/lib/grafana, where it
+ * keeps its SQLite database grafana.db) the stand-in keeps there what Grafana keeps in that database and
+ * it models: the admin user's password (salted PBKDF2 hash, as Grafana stores it), datasources, folders,
+ * dashboards and the id sequence, in one file (DB_FILE), loaded at start and rewritten after every change.
+ * On an empty directory it starts as Grafana does the first time: it creates the admin user from
+ * `password` (GF_SECURITY_ADMIN_PASSWORD). On a directory that already holds a database, the stored
+ * password wins and `password` is ignored: admin_password is "Set once on first-run"
+ * (https://grafana.com/docs/grafana/latest/setup-grafana/configure-grafana/#admin_password; upstream
+ * conf/defaults.ini: "default admin password, can be changed before first start of grafana, or in profile
+ * settings"). Server settings (version, gnet, health modes, failures) are not in the database.
  */
 
 const SUB_PATH = '/dashboard';
@@ -46,9 +59,19 @@ export interface StandinRequest {
   at: number;
 }
 
+/** The stand-in's database file in its data directory (Grafana's is grafana.db, SQLite; this one is JSON). */
+export const DB_FILE = 'grafana.db.json';
+
 export interface StandinOptions {
-  /** The admin password, or how to get it when Grafana starts (as ECS injects it from Secrets Manager). */
+  /**
+   * GF_SECURITY_ADMIN_PASSWORD, or how to get it when Grafana starts (as ECS injects it from Secrets
+   * Manager). Only used to create the admin user in an empty database (see `dataDir`).
+   */
   password: string | (() => Promise<string>);
+  /** Grafana's data directory (/var/lib/grafana): the database is kept there across stand-ins. */
+  dataDir?: string;
+  /** The 127.0.0.1 port to listen on (a replaced Grafana where the old one was); default: a free one. */
+  port?: number;
   version?: string;
   gnet?: GnetMode;
   /** How a datasource health check answers: 'plugin' runs the checks; 'error' always fails. */
@@ -71,6 +94,7 @@ export interface GrafanaStandin {
   datasources: Map<string, any>;
   folders: Map<string, any>;
   dashboards: Map<string, { dashboard: any; folderUid: string; version: number; id: number }>;
+  /** The admin changes their password in Grafana (profile, PUT /api/user/password): stored like any change. */
   setPassword(p: string): void;
   setGnet(mode: GnetMode): void;
   setDatasourceHealth(mode: 'plugin' | 'error'): void;
@@ -78,6 +102,11 @@ export interface GrafanaStandin {
   setFailure(mode: FailureMode | undefined, match?: (method: string, path: string) => boolean): void;
   /** A replaced Grafana task on ephemeral storage: every datasource, folder and dashboard gone. */
   wipe(): void;
+  /**
+   * Writes the database now (with `dataDir`). Requests and the methods above write it themselves; a test
+   * that edits `datasources`, `folders` or `dashboards` directly calls this to make the edit durable.
+   */
+  save(): void;
   clearLog(): void;
   /** Mutating requests (POST/PUT/DELETE) the log holds, as "METHOD path". */
   mutations(): string[];
@@ -173,10 +202,37 @@ async function pluginHealthProblem(ds: any, credentials: () => AwsKeys): Promise
   }
 }
 
+/** The admin user's stored password: PBKDF2-SHA256, 10000 rounds, 50 bytes, as Grafana's util.EncodePassword. */
+interface StoredPassword { salt: string; hash: string }
+
+function encodePassword(password: string, salt = randomBytes(10).toString('hex')): StoredPassword {
+  return { salt, hash: pbkdf2Sync(password, salt, 10_000, 50, 'sha256').toString('hex') };
+}
+
+function passwordMatches(stored: StoredPassword, given: string): boolean {
+  const a = Buffer.from(encodePassword(given, stored.salt).hash, 'hex');
+  const b = Buffer.from(stored.hash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** What the database file holds: what Grafana keeps in grafana.db, as far as the stand-in models it. */
+interface Database {
+  admin?: StoredPassword;
+  nextId: number;
+  datasources: any[];
+  folders: any[];
+  dashboards: { uid: string; dashboard: any; folderUid: string; version: number; id: number }[];
+}
+
 export async function startGrafanaStandin(opts: StandinOptions): Promise<GrafanaStandin> {
   loadSpec();
-  let password = typeof opts.password === 'string' ? opts.password : undefined;
-  const passwordSource = typeof opts.password === 'function' ? opts.password : undefined;
+  const dbPath = opts.dataDir === undefined ? undefined : join(opts.dataDir, DB_FILE);
+  const stored: Database | undefined = dbPath && existsSync(dbPath) ? JSON.parse(readFileSync(dbPath, 'utf8')) : undefined;
+  // The admin user: from the database when it has one, else created from the env password at first start.
+  let admin: StoredPassword | undefined = stored?.admin ?? (typeof opts.password === 'string' ? encodePassword(opts.password) : undefined);
+  const passwordSource = admin === undefined && typeof opts.password === 'function' ? opts.password : undefined;
+  /** Authorization headers already checked against `admin` (PBKDF2 is slow on purpose; the CLI sends one header). */
+  let verified = new Map<string, boolean>();
   let gnet = opts.gnet ?? 'serve';
   let health = opts.datasourceHealth ?? 'plugin';
   const keys = opts.awsCredentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -185,12 +241,32 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
   const version = opts.version ?? '12.4.5';
   const requests: StandinRequest[] = [];
   const violations: string[] = [];
-  const datasources = new Map<string, any>();
-  const folders = new Map<string, any>();
-  const dashboards = new Map<string, { dashboard: any; folderUid: string; version: number; id: number }>();
+  const datasources = new Map<string, any>((stored?.datasources ?? []).map((d) => [d.uid, d]));
+  const folders = new Map<string, any>((stored?.folders ?? []).map((f) => [f.uid, f]));
+  const dashboards = new Map<string, { dashboard: any; folderUid: string; version: number; id: number }>(
+    (stored?.dashboards ?? []).map(({ uid, ...d }) => [uid, d]),
+  );
   const sockets = new Set<Socket>();
-  let nextId = 1;
+  let nextId = stored?.nextId ?? 1;
   let origin = '';
+
+  /** Rewrites the database file whole (write, then rename: a reader never sees half a file). */
+  const save = () => {
+    if (!dbPath) return;
+    const db: Database = {
+      admin, nextId, datasources: [...datasources.values()], folders: [...folders.values()],
+      dashboards: [...dashboards.entries()].map(([uid, d]) => ({ uid, ...d })),
+    };
+    writeFileSync(`${dbPath}.tmp`, JSON.stringify(db));
+    renameSync(`${dbPath}.tmp`, dbPath);
+  };
+  const setAdminPassword = (p: string) => {
+    admin = encodePassword(p);
+    verified = new Map();
+    save();
+  };
+  // First start on an empty directory: Grafana creates its database (and the admin user, if it knows the password).
+  if (!stored) save();
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -336,11 +412,29 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
     return ds;
   }
 
+  /** Basic auth as the admin user against the stored password. */
+  const isAdmin = (header: string | undefined): boolean => {
+    if (!admin || !header) return false;
+    const m = /^Basic (.+)$/.exec(header);
+    if (!m) return false;
+    let known = verified.get(header);
+    if (known === undefined) {
+      const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      known = colon >= 0 && decoded.slice(0, colon) === 'admin' && passwordMatches(admin, decoded.slice(colon + 1));
+      verified.set(header, known);
+    }
+    return known;
+  };
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      if (password === undefined && passwordSource) password = await passwordSource().catch(() => undefined);
+      if (admin === undefined && passwordSource) {
+        const p = await passwordSource().catch(() => undefined);
+        if (p !== undefined && admin === undefined) setAdminPassword(p);
+      }
       const url = new URL(req.url ?? '/', 'http://standin');
       const method = req.method ?? 'GET';
       let path = url.pathname;
@@ -361,8 +455,7 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
           parsed = false;
         }
       }
-      const expected = password === undefined ? undefined : `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-      const authorized = expected !== undefined && req.headers.authorization === expected;
+      const authorized = isAdmin(req.headers.authorization);
       const record: StandinRequest = { method, path, query: url.search, status: 0, authorized, body, at: Date.now() };
       requests.push(record);
       if (!parsed) violations.push(`${method} ${path}: body is not JSON`);
@@ -387,7 +480,11 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
       }
       Promise.resolve()
         .then(() => handleApi(method, path, url.searchParams, body, res))
-        .then((status) => { record.status = status; }, (err) => {
+        .then((status) => {
+          record.status = status;
+          // Every change is in the database before the next request (a 2xx to a mutating request is a change).
+          if (method !== 'GET' && method !== 'HEAD' && status >= 200 && status < 300) save();
+        }, (err) => {
           record.status = 500;
           send(res, 500, { message: `stand-in bug: ${(err as Error).message}` });
         });
@@ -399,7 +496,7 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
+    server.listen(opts.port ?? 0, '127.0.0.1', () => ok());
   });
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
@@ -413,7 +510,7 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
     datasources,
     folders,
     dashboards,
-    setPassword: (p) => { password = p; },
+    setPassword: setAdminPassword,
     setGnet: (m) => { gnet = m; },
     setDatasourceHealth: (m) => { health = m; },
     setFailure: (mode, match = (_m, p) => p !== '/api/health') => { failure = mode ? { mode, match } : undefined; },
@@ -421,7 +518,9 @@ export async function startGrafanaStandin(opts: StandinOptions): Promise<Grafana
       datasources.clear();
       folders.clear();
       dashboards.clear();
+      save();
     },
+    save,
     clearLog: () => {
       requests.length = 0;
     },
