@@ -1,4 +1,5 @@
 import { DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type Volume } from '@aws-sdk/client-ecs';
 import {
   CreateAccessPointCommand,
   CreateFileSystemCommand,
@@ -207,5 +208,30 @@ describe('EFS access points', () => {
   it('refuses an access point on a file system that does not exist (FileSystemNotFound)', async () => {
     await expectAwsError(efs.send(new CreateAccessPointCommand({ FileSystemId: 'fs-0123456789abcdef0' })), 'FileSystemNotFound');
     expect((await motoEfs.send(new DescribeAccessPointsCommand({}))).AccessPoints).toEqual([]);
+  });
+});
+
+describe('ECS task definitions with an EFS volume', () => {
+  const register = (family: string, efsVolumeConfiguration: Volume['efsVolumeConfiguration']) =>
+    c.ecs.send(new RegisterTaskDefinitionCommand({
+      family,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'grafana', image: 'grafana/grafana', mountPoints: [{ sourceVolume: 'data', containerPath: '/var/lib/grafana' }] }],
+      volumes: [{ name: 'data', efsVolumeConfiguration }],
+    }));
+
+  it('needs transit encryption for IAM authorization and access points, and no other root directory with an access point', async () => {
+    await expectAwsError(register('fp-iam', { fileSystemId: 'fs-1', authorizationConfig: { iam: 'ENABLED', accessPointId: 'fsap-1' } }), 'ClientException', /transitEncryption/);
+    await expectAwsError(register('fp-ap', { fileSystemId: 'fs-1', transitEncryption: 'DISABLED', authorizationConfig: { accessPointId: 'fsap-1' } }), 'ClientException', /transitEncryption/);
+    await expectAwsError(register('fp-root', { fileSystemId: 'fs-1', rootDirectory: '/grafana', transitEncryption: 'ENABLED', authorizationConfig: { accessPointId: 'fsap-1' } }), 'ClientException', /rootDirectory/);
+
+    const good = { fileSystemId: 'fs-1', transitEncryption: 'ENABLED' as const, authorizationConfig: { accessPointId: 'fsap-1', iam: 'ENABLED' as const } };
+    await register('fp-good', good);
+    const kept = (await c.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'fp-good' }))).taskDefinition!.volumes;
+    expect(kept).toMatchObject([{ name: 'data', efsVolumeConfiguration: good }]);
+    await expectAwsError(c.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'fp-iam' })), 'ClientException');
   });
 });
