@@ -20,17 +20,60 @@ function efsError(code: string, message: string, status: number): AwsError {
   return new AwsError(code, message, status, { ErrorCode: code, Message: message });
 }
 
-const fileSystemState = (state: SimState, fileSystemId: string): 'creating' | 'available' | undefined => {
-  const createdAt = state.efsFileSystemCreatedAt.get(fileSystemId);
-  if (createdAt === undefined) return undefined;
-  return state.isOver(createdAt, 'efsFileSystemCreateMs') ? 'available' : 'creating';
+/** A resource moto makes 'available' at once and AWS shows 'creating' for a while after its Create call. */
+interface Lifecycle {
+  idField: 'FileSystemId' | 'AccessPointId';
+  listField: 'FileSystems' | 'AccessPoints';
+  phase: 'efsFileSystemCreateMs' | 'efsAccessPointCreateMs';
+  createdAt(state: SimState): Map<string, number>;
+  /** More fields the simulation decides (a file system's NumberOfMountTargets). */
+  extra?(state: SimState, id: string): Record<string, unknown>;
+}
+
+const FILE_SYSTEM: Lifecycle = {
+  idField: 'FileSystemId',
+  listField: 'FileSystems',
+  phase: 'efsFileSystemCreateMs',
+  createdAt: (state) => state.efsFileSystemCreatedAt,
+  // Deleting mount targets still count.
+  extra: (state, id) => ({ NumberOfMountTargets: state.efsMountTargetsOf(id).length }),
 };
 
-/** A file system description with the simulated LifeCycleState and its mount targets (deleting ones count). */
-function withFileSystemState(state: SimState, fs: any): any {
-  const life = fs?.FileSystemId && fileSystemState(state, fs.FileSystemId);
-  if (!life) return fs;
-  return { ...fs, LifeCycleState: life, NumberOfMountTargets: state.efsMountTargetsOf(fs.FileSystemId).length };
+const ACCESS_POINT: Lifecycle = {
+  idField: 'AccessPointId',
+  listField: 'AccessPoints',
+  phase: 'efsAccessPointCreateMs',
+  createdAt: (state) => state.efsAccessPointCreatedAt,
+};
+
+function lifeOf(state: SimState, kind: Lifecycle, id: string): 'creating' | 'available' | undefined {
+  const createdAt = kind.createdAt(state).get(id);
+  if (createdAt === undefined) return undefined;
+  return state.isOver(createdAt, kind.phase) ? 'available' : 'creating';
+}
+
+/** A description with the simulated LifeCycleState (as moto gave it when the simulation never saw it created). */
+function withLife(state: SimState, kind: Lifecycle, item: any): any {
+  const id = item?.[kind.idField];
+  const life = id && lifeOf(state, kind, id);
+  return life ? { ...item, LifeCycleState: life, ...kind.extra?.(state, id) } : item;
+}
+
+/** Create: forwarded (after `check`), remembered, answered 'creating'. */
+function createRule(kind: Lifecycle, check: (ctx: RuleContext) => Promise<void>): ActionRule {
+  return async (ctx) => {
+    await check(ctx);
+    const reply = await ctx.forward();
+    if (!isSuccess(reply)) return reply;
+    const id = replyJson(reply)[kind.idField];
+    if (id) kind.createdAt(ctx.state).set(id, ctx.state.now());
+    return rewriteJson(reply, (item) => withLife(ctx.state, kind, item));
+  };
+}
+
+function describeRule(kind: Lifecycle): ActionRule {
+  return async (ctx) =>
+    rewriteJson(await ctx.forward(), (body) => ({ ...body, [kind.listField]: (body[kind.listField] ?? []).map((item: any) => withLife(ctx.state, kind, item)) }));
 }
 
 function mountTargetView(state: SimState, target: EfsMountTarget): Record<string, unknown> | undefined {
@@ -45,7 +88,7 @@ function withMountTargetState(state: SimState, description: any): any {
 
 /** The file system's LifeCycleState, from the simulation or else moto (FileSystemNotFound if neither has it). */
 async function requireAvailableFileSystem(ctx: RuleContext, fileSystemId: string): Promise<void> {
-  let life: string | undefined = fileSystemState(ctx.state, fileSystemId);
+  let life: string | undefined = lifeOf(ctx.state, FILE_SYSTEM, fileSystemId);
   if (!life) {
     const found = await ctx.moto.efs.send(new DescribeFileSystemsCommand({ FileSystemId: fileSystemId })).catch(() => undefined);
     life = found?.FileSystems?.[0]?.LifeCycleState;
@@ -58,16 +101,7 @@ async function requireAvailableFileSystem(ctx: RuleContext, fileSystemId: string
 
 /** moto makes a file system 'available' at once; AWS starts it in 'creating'
  * (https://docs.aws.amazon.com/efs/latest/ug/API_CreateFileSystem.html). Encryption and tags are moto's. */
-const createFileSystem: ActionRule = async (ctx) => {
-  const reply = await ctx.forward();
-  if (!isSuccess(reply)) return reply;
-  const fileSystemId = replyJson(reply).FileSystemId;
-  if (fileSystemId) ctx.state.efsFileSystemCreatedAt.set(fileSystemId, ctx.state.now());
-  return rewriteJson(reply, (fs) => withFileSystemState(ctx.state, fs));
-};
-
-const describeFileSystems: ActionRule = async (ctx) =>
-  rewriteJson(await ctx.forward(), (body) => ({ ...body, FileSystems: (body.FileSystems ?? []).map((fs: any) => withFileSystemState(ctx.state, fs)) }));
+const createFileSystem = createRule(FILE_SYSTEM, async () => undefined);
 
 /** A file system with any mount target (deleting ones included) cannot be deleted
  * (https://docs.aws.amazon.com/efs/latest/ug/API_DeleteFileSystem.html): FileSystemInUse. */
@@ -188,34 +222,15 @@ const modifyMountTargetSecurityGroups: ActionRule = async (ctx) => {
   return reply;
 };
 
-const accessPointState = (state: SimState, accessPointId: string): 'creating' | 'available' | undefined => {
-  const createdAt = state.efsAccessPointCreatedAt.get(accessPointId);
-  if (createdAt === undefined) return undefined;
-  return state.isOver(createdAt, 'efsAccessPointCreateMs') ? 'available' : 'creating';
-};
-
-function withAccessPointState(state: SimState, ap: any): any {
-  const life = ap?.AccessPointId && accessPointState(state, ap.AccessPointId);
-  return life ? { ...ap, LifeCycleState: life } : ap;
-}
-
 /**
  * https://docs.aws.amazon.com/efs/latest/ug/API_CreateAccessPoint.html: the file system must exist
  * (FileSystemNotFound; moto does not check) and be 'available' (IncorrectFileSystemLifeCycleState); the access
  * point starts 'creating'. PosixUser, RootDirectory (with CreationInfo) and Tags are kept by moto.
  */
-const createAccessPoint: ActionRule = async (ctx) => {
+const createAccessPoint = createRule(ACCESS_POINT, async (ctx) => {
   const fileSystemId = ctx.call.input.FileSystemId;
   if (fileSystemId) await requireAvailableFileSystem(ctx, fileSystemId);
-  const reply = await ctx.forward();
-  if (!isSuccess(reply)) return reply;
-  const accessPointId = replyJson(reply).AccessPointId;
-  if (accessPointId) ctx.state.efsAccessPointCreatedAt.set(accessPointId, ctx.state.now());
-  return rewriteJson(reply, (ap) => withAccessPointState(ctx.state, ap));
-};
-
-const describeAccessPoints: ActionRule = async (ctx) =>
-  rewriteJson(await ctx.forward(), (body) => ({ ...body, AccessPoints: (body.AccessPoints ?? []).map((ap: any) => withAccessPointState(ctx.state, ap)) }));
+});
 
 /** moto deletes an unknown access point silently; AWS answers AccessPointNotFound
  * (https://docs.aws.amazon.com/efs/latest/ug/API_DeleteAccessPoint.html). */
@@ -230,7 +245,7 @@ const deleteAccessPoint: ActionRule = async (ctx) => {
 
 export const efsRules: Record<string, ActionRule> = {
   CreateFileSystem: createFileSystem,
-  DescribeFileSystems: describeFileSystems,
+  DescribeFileSystems: describeRule(FILE_SYSTEM),
   DeleteFileSystem: deleteFileSystem,
   CreateMountTarget: createMountTarget,
   DescribeMountTargets: describeMountTargets,
@@ -238,6 +253,6 @@ export const efsRules: Record<string, ActionRule> = {
   DescribeMountTargetSecurityGroups: describeMountTargetSecurityGroups,
   ModifyMountTargetSecurityGroups: modifyMountTargetSecurityGroups,
   CreateAccessPoint: createAccessPoint,
-  DescribeAccessPoints: describeAccessPoints,
+  DescribeAccessPoints: describeRule(ACCESS_POINT),
   DeleteAccessPoint: deleteAccessPoint,
 };
