@@ -101,8 +101,15 @@ describe('EFS file systems', () => {
     sim.setTiming({ efsMountTargetDeleteMs: RELEASED });
     await eventually(async () => (await mountTargetState(target.MountTargetId!)) === undefined, 5_000, 'the mount target to be gone');
     expect((await efs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets).toEqual([]);
+    sim.clearCalls();
     await efs.send(new DeleteFileSystemCommand({ FileSystemId: fileSystemId }));
     expect((await motoEfs.send(new DescribeFileSystemsCommand({}))).FileSystems).toEqual([]);
+    // EFS calls are recorded under their API names (restJson paths), so tests can count mutating ones.
+    await efs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId })).catch(() => undefined);
+    expect(sim.calls().map(({ service, action, mutating }) => [service, action, mutating])).toEqual([
+      ['elasticfilesystem', 'DeleteFileSystem', true],
+      ['elasticfilesystem', 'DescribeMountTargets', false],
+    ]);
   });
 });
 
