@@ -16,6 +16,7 @@ import { serveTaskMetadata, type TaskMetadataEndpoint, type TaskMetadataOptions 
 export { DEFAULT_TIMING, type SimTiming } from './state.js';
 export type { FaultOptions } from './faults.js';
 export type { SimCall } from './proxy.js';
+export type { TaskMetadataEndpoint } from './task-metadata.js';
 
 export interface SimulationOptions extends SandboxSimulationOptions {
   timing?: Partial<SimTiming>;
