@@ -53,6 +53,12 @@ const destroyHandler: Handler = async (raw, io) => {
   return settle(result);
 };
 
+const agentConfigHandler: Handler = async (raw, io) => {
+  const [{ parseAgentConfigOptions }, { runAgentConfig }, { showAgentConfig }] = await Promise.all([import('./config/options.js'), import('./commands/agent-config.js'), import('./ui/results.js')]);
+  showAgentConfig(await runAgentConfig(parseAgentConfigOptions(raw), io), io);
+  return ExitCode.ok;
+};
+
 export function buildProgram(): Command {
   const program = new Command('fargate-prom')
     .description('Prometheus metrics for a Node.js app on ECS Fargate: AMP, an agent sidecar, Grafana and dashboard 11159')
@@ -134,7 +140,7 @@ another way, replace it yourself (e.g. sed "s/__ECS_TASK_ID__/$HOSTNAME/").
 Examples:
   $ fargate-prom agent-config --region us-east-1 --workspace-id ws-12345678-abcd-1234-abcd-123456789012
   $ fargate-prom agent-config --name shop --format container > agent-container.json`)
-    .action(run(async () => (await import('./commands/agent-config.js')).agentConfigCommand));
+    .action(run(async () => agentConfigHandler));
 
   return program;
 }

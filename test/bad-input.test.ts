@@ -1,20 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { isKnownRegion, sharedProfileNames } from '../src/config/aws-environment.js';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
-import { CREDENTIALS, simClients } from './support/sim-fixtures.js';
+import { CREDENTIALS } from './support/sim-fixtures.js';
 import { runCli, simEnv } from './support/cli.js';
 import { freeClosedPort } from './support/ports.js';
+import { withStack } from './support/stack.js';
 
-let sim: Simulation;
-beforeAll(async () => {
-  sim = await startSimulation();
-});
-afterAll(async () => {
-  await sim?.stop();
+const stack = withStack();
+const { cli } = stack;
+afterAll(() => {
   rmSync(awsDir, { recursive: true, force: true });
 });
 
@@ -131,7 +128,7 @@ const cases: BadInput[] = [
     args: ['up', ...IMAGE, '--yes'],
     env: { AWS_SESSION_TOKEN: EXPIRED_TOKEN },
     setup: async () => {
-      sim.expireSessionToken(EXPIRED_TOKEN, true);
+      stack.sim.expireSessionToken(EXPIRED_TOKEN, true);
       return [];
     },
     code: 1,
@@ -165,7 +162,7 @@ const cases: BadInput[] = [
     what: 'subnets in only one availability zone',
     args: ['up', ...IMAGE, '--yes'],
     setup: async () => {
-      const aws = simClients(sim.motoEndpoint);
+      const aws = stack.moto;
       const vpc = (await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0];
       const first = (await aws.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId!] }] }))).Subnets![0];
       const second = await aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '172.31.200.0/24', AvailabilityZone: first.AvailabilityZone }));
@@ -179,7 +176,7 @@ const cases: BadInput[] = [
     args: ['up', ...IMAGE, '--yes'],
     setup: async () => {
       // A fresh VPC has only its local route: its subnets are private.
-      const aws = simClients(sim.motoEndpoint);
+      const aws = stack.moto;
       const vpcId = (await aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }))).Vpc!.VpcId!;
       const subnetIds = await Promise.all(
         ['us-east-1a', 'us-east-1b'].map(async (zone, i) =>
@@ -203,8 +200,8 @@ describe('bad input: one line naming the flag and the fix, the right exit code, 
   it.each(cases)('$what', async ({ args, env, setup, code = 2, line, calls = 'none' }) => {
     const extra = (await setup?.()) ?? [];
     const argv = [...args, ...extra];
-    if (!argv.includes('--endpoint-url')) argv.push('--endpoint-url', sim.endpoint);
-    sim.clearCalls();
+    if (!argv.includes('--endpoint-url')) argv.push('--endpoint-url', stack.sim.endpoint);
+    stack.sim.clearCalls();
     const run = await runCli(argv, simEnv(env));
     expect(run.code, run.stderr).toBe(code);
     expect(run.stdout).toBe('');
@@ -214,7 +211,7 @@ describe('bad input: one line naming the flag and the fix, the right exit code, 
     expect(lines[lines.length - 1]).toMatch(line);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     if (calls === 'none') expect(lines).toHaveLength(1);
-    const made = sim.calls();
+    const made = stack.sim.calls();
     if (calls === 'reads') {
       expect(made.length).toBeGreaterThan(0);
       expect(made.filter((c) => c.mutating)).toEqual([]);
@@ -224,14 +221,14 @@ describe('bad input: one line naming the flag and the fix, the right exit code, 
   });
 
   it('expired credentials: every call AWS saw was refused for the token, none changed anything', async () => {
-    sim.expireSessionToken(EXPIRED_TOKEN, true);
-    sim.clearCalls();
-    const run = await runCli(['up', ...IMAGE, '--yes', '--endpoint-url', sim.endpoint], simEnv({ AWS_SESSION_TOKEN: EXPIRED_TOKEN }));
+    stack.sim.expireSessionToken(EXPIRED_TOKEN, true);
+    stack.sim.clearCalls();
+    const run = await cli(['up', ...IMAGE, '--yes'], simEnv({ AWS_SESSION_TOKEN: EXPIRED_TOKEN }));
     expect(run.code).toBe(1);
-    expect(sim.calls().map((c) => [c.action, c.mutating, c.fault])).toEqual([['DescribeVpcs', false, 'expired-token']]);
+    expect(stack.sim.calls().map((c) => [c.action, c.mutating, c.fault])).toEqual([['DescribeVpcs', false, 'expired-token']]);
     // A fresh token works again.
-    sim.expireSessionToken(EXPIRED_TOKEN, false);
-    const dry = await runCli(['up', ...IMAGE, '--dry-run', '--endpoint-url', sim.endpoint], simEnv({ AWS_SESSION_TOKEN: EXPIRED_TOKEN }));
+    stack.sim.expireSessionToken(EXPIRED_TOKEN, false);
+    const dry = await cli(['up', ...IMAGE, '--dry-run'], simEnv({ AWS_SESSION_TOKEN: EXPIRED_TOKEN }));
     expect(dry.code, dry.stderr).toBe(0);
   });
 
@@ -243,11 +240,11 @@ describe('bad input: one line naming the flag and the fix, the right exit code, 
 
   it('good regions and profiles still pass: a profile from the config file, its region, and a region of another partition', async () => {
     const env = simEnv({ AWS_CONFIG_FILE, AWS_REGION: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
-    const byProfile = await runCli(['status', '--profile', 'good', '--endpoint-url', sim.endpoint], env);
+    const byProfile = await cli(['status', '--profile', 'good'], env);
     expect(byProfile.code, byProfile.stderr).toBe(4);
     expect(byProfile.stderr).toMatch(/no stack named fargate-prom in eu-west-1/);
     for (const region of ['us-east-1', 'ap-southeast-7', 'us-gov-west-1']) {
-      const run = await runCli(['status', '--region', region, '--endpoint-url', sim.endpoint], simEnv());
+      const run = await cli(['status', '--region', region]);
       expect(run.code, run.stderr).toBe(4);
       expect(run.stderr).toContain(`no stack named fargate-prom in ${region}`);
     }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -8,42 +8,35 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
-import { CREDENTIALS, expectAwsError, REGION, simClients, type SimClients } from './support/sim-fixtures.js';
-import { runCli, simEnv } from './support/cli.js';
+import { CREDENTIALS, expectAwsError, REGION } from './support/sim-fixtures.js';
+import { withStack } from './support/stack.js';
 
 // HTTPS under the user's own domain (an ACM certificate never covers the ALB's name), and the Route 53
 // alias record that points the domain at the ALB. Read back from moto, past the simulation's rules.
 
-let sim: Simulation;
-let moto: SimClients;
+const stack = withStack();
+const { cli } = stack;
 let route53: Route53Client;
 let motoRoute53: Route53Client;
 let acm: ACMClient;
 const IMAGE = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1', '--yes'];
-const cli = (args: string[]) => runCli([...args, '--endpoint-url', sim.endpoint], simEnv());
 const certificate = async (DomainName: string, SubjectAlternativeNames?: string[]) =>
   (await acm.send(new RequestCertificateCommand({ DomainName, SubjectAlternativeNames }))).CertificateArn!;
 const zone = async (Name: string, ref: string) =>
   (await route53.send(new CreateHostedZoneCommand({ Name, CallerReference: ref }))).HostedZone!.Id!.replace('/hostedzone/', '');
 const records = async (zoneId: string) =>
   (await motoRoute53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets!.filter((r) => r.Type === 'A');
-const alb = async (name: string) => (await moto.elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers![0];
+const alb = async (name: string) => (await stack.moto.elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers![0];
 const rootUrl = async (family: string) => {
-  const td = (await moto.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }))).taskDefinition!;
+  const td = (await stack.moto.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }))).taskDefinition!;
   return td.containerDefinitions![0].environment!.find((e) => e.name === 'GF_SERVER_ROOT_URL')!.value;
 };
 
-beforeAll(async () => {
-  sim = await startSimulation();
-  moto = simClients(sim.motoEndpoint);
-  const config = { endpoint: sim.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 };
+beforeAll(() => {
+  const config = { endpoint: stack.sim.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 };
   route53 = new Route53Client(config);
-  motoRoute53 = new Route53Client({ ...config, endpoint: sim.motoEndpoint });
+  motoRoute53 = new Route53Client({ ...config, endpoint: stack.sim.motoEndpoint });
   acm = new ACMClient(config);
-});
-afterAll(async () => {
-  await sim?.stop();
 });
 
 describe('a certificate for a name in a public hosted zone', () => {
@@ -112,22 +105,22 @@ describe('a wildcard certificate and --domain', () => {
     [['--domain', 'a.b.corp.test'], /^error: --domain: the certificate covers \*\.corp\.test but not a\.b\.corp\.test; /m],
     [['--domain', 'corp.test'], /^error: --domain: the certificate covers \*\.corp\.test but not corp\.test; /m],
   ])('%j: exit 2 naming both, before any change', async (extra, message) => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await cli(['up', '--name', 'wild', ...IMAGE, '--certificate-arn', wildcard, ...extra]);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(message);
-    expect(sim.calls().filter((c) => c.mutating)).toEqual([]);
+    expect(stack.sim.calls().filter((c) => c.mutating)).toEqual([]);
   });
 
   it('--domain of bad shape or without a certificate: exit 2 before any AWS call', async () => {
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const bad = await cli(['up', '--name', 'wild', ...IMAGE, '--certificate-arn', wildcard, '--domain', 'https://x.corp.test']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: --domain: "https:\/\/x\.corp\.test" is not a host name; /m);
     const alone = await cli(['up', '--name', 'wild', ...IMAGE, '--domain', 'x.corp.test']);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/^error: --domain: it names the HTTPS host, which needs a certificate; add --certificate-arn/m);
-    expect(sim.calls()).toEqual([]);
+    expect(stack.sim.calls()).toEqual([]);
   });
 
   it('a record of the name pointing elsewhere: up refuses it, and destroy leaves a repointed record alone', async () => {
@@ -155,14 +148,14 @@ describe('a wildcard certificate and --domain', () => {
 describe('no hosted zone for the domain', () => {
   it('up prints the record to create and reports the https URL on the domain', async () => {
     const cert = await certificate('metrics.elsewhere.test');
-    sim.clearCalls();
+    stack.sim.clearCalls();
     const run = await cli(['up', '--name', 'nozone', ...IMAGE, '--certificate-arn', cert]);
     expect(run.code, run.stderr).toBe(0);
     const lb = await alb('nozone-alb');
     expect(run.stdout).toContain('Grafana:  https://metrics.elsewhere.test/dashboard/');
     expect(run.stdout).toContain('no public Route 53 hosted zone of this account holds metrics.elsewhere.test; create this record at its DNS provider:');
     expect(run.stdout).toContain(`metrics.elsewhere.test  CNAME  ${lb.DNSName}   (in Route 53: an alias A record, alias zone ${lb.CanonicalHostedZoneId})`);
-    expect(sim.calls().filter((c) => c.action === 'ChangeResourceRecordSets')).toEqual([]);
+    expect(stack.sim.calls().filter((c) => c.action === 'ChangeResourceRecordSets')).toEqual([]);
     expect(await rootUrl('nozone-grafana')).toBe('https://metrics.elsewhere.test/dashboard/');
   });
 });

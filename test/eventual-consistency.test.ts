@@ -1,9 +1,7 @@
 import { DeleteSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
-import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
-import { simClients, type SimClients } from './support/sim-fixtures.js';
-import { runCli, simEnv, type CliRun } from './support/cli.js';
+import { describe, expect, it } from 'vitest';
+import type { CliRun, RunCliOptions } from './support/cli.js';
+import { withStack } from './support/stack.js';
 import { readStack } from './support/reliability-stack.js';
 
 // AWS's eventual consistency, which moto does not show, switched on in the simulation: a secret
@@ -13,13 +11,12 @@ const HELD = 60_000;
 const RELEASED = 20;
 const IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
 
-let sim: Simulation;
-let plane: AmpDataPlane;
-let moto: SimClients;
-let viaSim: SimClients;
+const fixture = withStack({
+  timing: { serviceStartMs: 300, targetHealthyMs: 100, albProvisionMs: 150, ampCreateMs: 150, ampDeleteMs: 100, roleWarmupMs: 150, drainMs: 150, eniLingerMs: 200 },
+});
 
-const cli = (args: string[], opts?: Parameters<typeof runCli>[2]) => runCli([...args, '--endpoint-url', sim.endpoint, '--yes', '--json'], simEnv(), opts);
-const up = (stack: string, opts?: Parameters<typeof runCli>[2]) => cli(['up', '--name', stack, '--app-image', IMAGE, '--log-retention', '14'], opts);
+const cli = (args: string[], opts?: RunCliOptions) => fixture.cli([...args, '--yes', '--json'], undefined, opts);
+const up = (stack: string, opts?: RunCliOptions) => cli(['up', '--name', stack, '--app-image', IMAGE, '--log-retention', '14'], opts);
 const destroy = (stack: string) => cli(['destroy', '--name', stack]);
 const secretName = (stack: string) => `fargate-prom/${stack}/grafana-admin`;
 
@@ -28,29 +25,17 @@ function ok(run: CliRun) {
   return run.json();
 }
 
-beforeAll(async () => {
-  [sim, plane] = await Promise.all([
-    startSimulation({ timing: { serviceStartMs: 300, targetHealthyMs: 100, albProvisionMs: 150, ampCreateMs: 150, ampDeleteMs: 100, roleWarmupMs: 150, drainMs: 150, eniLingerMs: 200 } }),
-    startAmpDataPlane({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
-  ]);
-  moto = simClients(sim.motoEndpoint);
-  viaSim = simClients(sim.endpoint);
-});
-afterAll(async () => {
-  await Promise.all([sim?.stop(), plane?.stop()]);
-});
-
 describe('up right after destroy, while Secrets Manager still deletes the secret', () => {
   const STACK = 'again';
   let firstArn: string;
 
   it('destroy: the secret being deleted is not reported as left over', async () => {
     ok(await up(STACK));
-    firstArn = (await moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }))).ARN!;
-    sim.setTiming({ secretDeletionMs: HELD });
+    firstArn = (await fixture.moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }))).ARN!;
+    fixture.sim.setTiming({ secretDeletionMs: HELD });
     const report = ok(await destroy(STACK));
     // It is still there as AWS shows it (DeletedDate set), and the sweep knows that is not a leftover.
-    const described = await viaSim.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
+    const described = await fixture.aws.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
     expect(described.ARN).toBe(firstArn);
     expect(described.DeletedDate).toBeInstanceOf(Date);
     expect(report.leftovers).toEqual([]);
@@ -67,29 +52,29 @@ describe('up right after destroy, while Secrets Manager still deletes the secret
     expect(failed.stderr).toContain(`waiting: secret ${secretName(STACK)}: Secrets Manager is still deleting an earlier secret of this name`);
     expect(failed.stderr).not.toMatch(/\n\s+at |RestoreSecret/);
     // Never restored: a force-deleted secret cannot be, and the attempt is not even made.
-    expect(sim.calls().some((c) => c.action === 'RestoreSecret')).toBe(false);
+    expect(fixture.sim.calls().some((c) => c.action === 'RestoreSecret')).toBe(false);
 
-    sim.setTiming({ secretDeletionMs: RELEASED });
+    fixture.sim.setTiming({ secretDeletionMs: RELEASED });
     ok(await up(STACK));
-    const secret = await moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
+    const secret = await fixture.moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
     expect(secret.ARN).not.toBe(firstArn);
     expect(secret.DeletedDate).toBeUndefined();
   });
 
   it('up → destroy → up at once succeeds, showing the wait in its progress', async () => {
-    const before = (await moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }))).ARN!;
-    sim.setTiming({ secretDeletionMs: HELD });
+    const before = (await fixture.moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }))).ARN!;
+    fixture.sim.setTiming({ secretDeletionMs: HELD });
     ok(await destroy(STACK));
     // Secrets Manager finishes while up is waiting for it.
     const run = await up(STACK, {
       onStderr: (stderr) => {
-        if (stderr.includes('still deleting an earlier secret')) sim.setTiming({ secretDeletionMs: RELEASED });
+        if (stderr.includes('still deleting an earlier secret')) fixture.sim.setTiming({ secretDeletionMs: RELEASED });
       },
     });
     const report = ok(run);
     expect(run.stderr).toContain(`waiting: secret ${secretName(STACK)}: Secrets Manager is still deleting an earlier secret of this name`);
     expect(report.resources.find((r: any) => r.kind === 'secret')?.action).toBe('create');
-    const secret = await moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
+    const secret = await fixture.moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
     expect(secret.ARN).not.toBe(before);
     expect(secret.Tags).toContainEqual({ Key: 'fargate-prom:stack', Value: STACK });
     ok(await destroy(STACK));
@@ -100,16 +85,16 @@ describe('up while IAM and CloudWatch Logs lag behind', () => {
   const STACK = 'lag';
 
   it('retries calls naming a new role and re-reads a new log group until they are visible', async () => {
-    sim.setTiming({ iamPropagationMs: 250, logGroupListingMs: 250 });
-    sim.clearCalls();
+    fixture.sim.setTiming({ iamPropagationMs: 250, logGroupListingMs: 250 });
+    fixture.sim.clearCalls();
     try {
       ok(await up(STACK));
     } finally {
-      sim.setTiming({ iamPropagationMs: 0, logGroupListingMs: 0 });
+      fixture.sim.setTiming({ iamPropagationMs: 0, logGroupListingMs: 0 });
     }
     // The windows were met: IAM refused calls naming the new roles.
-    expect(sim.calls().some((c) => c.service === 'iam' && c.action !== 'CreateRole' && c.status === 404)).toBe(true);
-    const view = await readStack(moto, STACK);
+    expect(fixture.sim.calls().some((c) => c.service === 'iam' && c.action !== 'CreateRole' && c.status === 404)).toBe(true);
+    const view = await readStack(fixture.moto, STACK);
     expect(view.roles).toHaveLength(3);
     for (const role of view.roles) {
       expect(role.managedPolicies.length + Object.keys(role.inlinePolicies).length, `${role.name} has no policy`).toBeGreaterThan(0);
@@ -124,15 +109,15 @@ describe('up when the stack\'s secret is scheduled for deletion with a recovery 
 
   it('restores it (only a deletion with a recovery window can be cancelled) and keeps its ARN', async () => {
     ok(await up(STACK));
-    const arn = (await moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }))).ARN!;
+    const arn = (await fixture.moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }))).ARN!;
     // Deleted by someone with the console's default: a recovery window, not a force delete.
-    await viaSim.secrets.send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
-    sim.clearCalls();
+    await fixture.aws.secrets.send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+    fixture.sim.clearCalls();
     const run = await up(STACK);
     ok(run);
     expect(run.stderr).toContain(`secret ${secretName(STACK)} was scheduled for deletion: restored it`);
-    expect(sim.calls().filter((c) => c.action === 'RestoreSecret')).toHaveLength(1);
-    const secret = await moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
+    expect(fixture.sim.calls().filter((c) => c.action === 'RestoreSecret')).toHaveLength(1);
+    const secret = await fixture.moto.secrets.send(new DescribeSecretCommand({ SecretId: secretName(STACK) }));
     expect(secret.ARN).toBe(arn);
     expect(secret.DeletedDate).toBeUndefined();
     ok(await destroy(STACK));

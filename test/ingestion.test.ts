@@ -3,11 +3,10 @@ import { AmpQueryClient, type VectorSample } from '../src/aws/amp-query.js';
 import { checkIngestion } from '../src/aws/ingestion.js';
 import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
 import { startLocalAppTask, type LocalTask } from '../src/sandbox/local-task.js';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
 import { freeLoopbackPort } from '@fargate-prom/aws-sim/util/ports';
-import { runCli, simEnv } from './support/cli.js';
 import { freeClosedPort } from './support/ports.js';
 import { eventually } from './support/sim-fixtures.js';
+import { withStack } from './support/stack.js';
 
 const REGION = 'eu-west-1';
 const KEYS = { accessKeyId: 'AKIDINGESTIONTEST', secretAccessKey: 'right-secret' };
@@ -119,10 +118,9 @@ describe('the ingestion verdict', () => {
 describe('status on a stack whose agent stopped sending', () => {
   const STACK = 'stale';
   const USER = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-  let sim: Simulation;
-  let usPlane: AmpDataPlane;
+  const stack = withStack({ plane: USER });
   let task: LocalTask | undefined;
-  const status = () => runCli(['status', '--name', STACK, '--endpoint-url', sim.endpoint, '--amp-endpoint-url', usPlane.url, '--json'], simEnv());
+  const status = () => stack.cli(['status', '--name', STACK, '--amp-endpoint-url', stack.plane.url, '--json']);
   /** status --json until `done` holds; bounded. */
   async function statusUntil(what: string, timeoutMs: number, done: (run: Awaited<ReturnType<typeof status>>) => boolean) {
     return eventually(async () => {
@@ -132,19 +130,16 @@ describe('status on a stack whose agent stopped sending', () => {
     }, timeoutMs, `status to show ${what}`, 2_000);
   }
 
-  beforeAll(async () => {
-    [sim, usPlane] = await Promise.all([startSimulation(), startAmpDataPlane({ region: 'us-east-1', credentials: USER })]);
-  });
+  // After the fixture's: hooks of a suite run in reverse order on the way out, so the task stops first.
   afterAll(async () => {
     await task?.stop();
-    await Promise.all([sim?.stop(), usPlane?.stop()]);
   });
 
   it('healthy while samples arrive; exit 3, stale, once the newest sample is older than 60 s', async () => {
     const appPort = await freeLoopbackPort();
-    const up = await runCli(['up', '--name', STACK, '--endpoint-url', sim.endpoint, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '1', '--scrape-interval', '1s', '--yes', '--json'], simEnv());
+    const up = await stack.cli(['up', '--name', STACK, '--app-image', 'ghcr.io/acme/shop:1.4', '--app-port', String(appPort), '--desired-count', '1', '--scrape-interval', '1s', '--yes', '--json']);
     expect(up.code, up.stderr).toBe(0);
-    task = await startLocalAppTask({ awsEndpoint: sim.endpoint, region: 'us-east-1', credentials: USER, stack: STACK, appPort, planeUrl: usPlane.url });
+    task = await startLocalAppTask({ awsEndpoint: stack.sim.endpoint, region: 'us-east-1', credentials: USER, stack: STACK, appPort, planeUrl: stack.plane.url });
 
     const healthy = await statusUntil('the task up', 60_000, (run) => run.code === 0);
     expect(healthy.json().metrics).toMatchObject({ healthy: true, problems: [], targets: { up: 1, expected: 1, instances: [{ instance: task.taskId, up: true }] } });

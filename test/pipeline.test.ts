@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROMETHEUS_IMAGE, TASK_ID_PLACEHOLDER, remoteWriteUrl, renderAgentConfig, type AgentInput } from '../src/templates/agent.js';
 import { partitionPrometheusEndpoint } from '../src/stack/endpoints.js';
-import { startTaskMetadataEndpoint, type TaskMetadataEndpoint } from '@fargate-prom/aws-sim';
+import { startTaskMetadataEndpoint, type TaskMetadataEndpoint, type TestTaskMetadataOptions } from '@fargate-prom/aws-sim/testing';
 import { freeLoopbackPort as freePort } from '@fargate-prom/aws-sim/util/ports';
 import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
 import { startSigningProxy, type SigningProxy } from '@fargate-prom/aws-sim';
@@ -38,7 +38,7 @@ afterAll(async () => {
   await Promise.all(metadataEndpoints.splice(0).map((m) => m.close()));
 });
 
-async function metadataEndpoint(opts: { notReadyFor?: number; hang?: boolean; port?: number } = {}): Promise<TaskMetadataEndpoint> {
+async function metadataEndpoint(opts: Pick<TestTaskMetadataOptions, 'notReadyFor' | 'hang' | 'port'> = {}): Promise<TaskMetadataEndpoint> {
   const m = await startTaskMetadataEndpoint({ region: REGION, cluster: 'shop-cluster', family: 'shop-app', revision: 3, ...opts });
   metadataEndpoints.push(m);
   return m;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulation, type SimCall, type Simulation, type SimTiming } from '@fargate-prom/aws-sim/testing';
-import { startAmpDataPlane, type AmpDataPlane } from '@fargate-prom/aws-sim';
-import { eventually, simClients, type SimClients } from './support/sim-fixtures.js';
-import { runCli, simEnv, type CliRun } from './support/cli.js';
+import type { SimCall, SimTiming } from '@fargate-prom/aws-sim/testing';
+import { CREDENTIALS, eventually } from './support/sim-fixtures.js';
+import type { CliRun, RunCliOptions } from './support/cli.js';
+import { withStack } from './support/stack.js';
 import { countKinds, describeAll, readStack, type StackView } from './support/reliability-stack.js';
 
 // Short simulated waits: about forty `up`s run here, and what is tested is order and outcome, not time.
@@ -45,27 +45,17 @@ const EXPECTED = {
   workspaces: 1,
 };
 
-let sim: Simulation;
-let plane: AmpDataPlane;
-let moto: SimClients;
+const UP_FLAGS = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1', '--yes', '--json'];
+const upArgs = (stack: string) => ['up', '--name', stack, ...UP_FLAGS];
+const destroyArgs = (stack: string) => ['destroy', '--name', stack, '--yes', '--json'];
+
+const fixture = withStack({ name: REFERENCE, args: UP_FLAGS, timing: FAST, plane: CREDENTIALS });
+const cli = (args: string[], opts?: RunCliOptions) => fixture.cli(args, undefined, opts);
 let reference: StackView;
 
-const upArgs = (stack: string) => ['up', '--name', stack, '--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1', '--yes', '--json'];
-const destroyArgs = (stack: string) => ['destroy', '--name', stack, '--yes', '--json'];
-const cli = (args: string[], opts?: Parameters<typeof runCli>[2]) => runCli([...args, '--endpoint-url', sim.endpoint], simEnv(), opts);
-
 beforeAll(async () => {
-  [sim, plane] = await Promise.all([
-    startSimulation({ timing: FAST }),
-    startAmpDataPlane({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
-  ]);
-  moto = simClients(sim.motoEndpoint);
-  ok(await cli(upArgs(REFERENCE)));
-  reference = await readStack(moto, REFERENCE);
+  reference = await readStack(fixture.moto, REFERENCE);
   expect(countKinds(reference)).toEqual(EXPECTED);
-});
-afterAll(async () => {
-  await Promise.all([sim?.stop(), plane?.stop()]);
 });
 
 function ok(run: CliRun) {
@@ -75,21 +65,21 @@ function ok(run: CliRun) {
 
 /** The stack as moto has it is exactly what an uninterrupted `up` makes, and nothing more. */
 async function expectLikeReference(stack: string): Promise<void> {
-  const view = await readStack(moto, stack);
+  const view = await readStack(fixture.moto, stack);
   expect(countKinds(view)).toEqual(EXPECTED);
   expect(view).toEqual(reference);
 }
 
 /** moto holds nothing tagged with the stack, or named as it, of any kind. */
 async function expectNothingLeft(stack: string): Promise<void> {
-  expect(describeAll(await readStack(moto, stack))).toEqual([]);
+  expect(describeAll(await readStack(fixture.moto, stack))).toEqual([]);
 }
 
 /** Runs the command with the call log cleared, so the calls returned are this run's only. */
 async function withCalls(args: string[]): Promise<[CliRun, SimCall[]]> {
-  sim.clearCalls();
+  fixture.sim.clearCalls();
   const run = await cli(args);
-  return [run, sim.calls()];
+  return [run, fixture.sim.calls()];
 }
 
 const mutating = (calls: SimCall[]) => calls.filter((c) => c.mutating);
@@ -106,10 +96,10 @@ function expectRetriesCoverFaults(json: { aws: { retries: number } }, calls: Sim
 }
 
 describe('faults: 10% throttling and 5% server errors on every call', () => {
-  afterAll(() => sim.setFaults(undefined));
+  afterAll(() => fixture.sim.setFaults(undefined));
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])('seed %i: up then destroy succeed, with no duplicates', async (seed) => {
-    sim.setFaults({ seed, throttleRate: 0.1, serverErrorRate: 0.05 });
+    fixture.sim.setFaults({ seed, throttleRate: 0.1, serverErrorRate: 0.05 });
     const stack = `fault${seed}`;
 
     const [upRun, upCalls] = await withCalls(upArgs(stack));
@@ -132,7 +122,7 @@ describe('faults: 10% throttling and 5% server errors on every call', () => {
   });
 
   it('dropped connections (before and after AWS ran the call) are retried without duplicates', async () => {
-    sim.setFaults({ seed: 42, dropRate: 0.2 });
+    fixture.sim.setFaults({ seed: 42, dropRate: 0.2 });
     const [upRun, upCalls] = await withCalls(upArgs('drops'));
     const up = ok(upRun);
     expect(up.resources).toHaveLength(21);
@@ -153,12 +143,12 @@ describe('faults: 10% throttling and 5% server errors on every call', () => {
 
 /** Runs the command and SIGKILLs it as soon as the calls the simulation has seen satisfy `when`. */
 async function runKilledWhen(args: string[], when: (calls: SimCall[]) => boolean): Promise<CliRun> {
-  sim.clearCalls();
+  fixture.sim.clearCalls();
   let timer: NodeJS.Timeout | undefined;
   return cli(args, {
     onSpawn: (pid) => {
       timer = setInterval(() => {
-        if (!when(sim.calls())) return;
+        if (!when(fixture.sim.calls())) return;
         clearInterval(timer);
         try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }, 2);
@@ -178,15 +168,15 @@ async function runKilledWhileAwsRuns(args: string[], before: string, action: str
   try {
     return await runKilledWhen(args, (calls) => {
       if (!holding && holdAfter(calls)) {
-        sim.setFaults({ seed: 0, latencyMs: 500 });
+        fixture.sim.setFaults({ seed: 0, latencyMs: 500 });
         holding = true;
       }
       return holding && calls.some((c) => c.action === action);
     });
   } finally {
-    sim.setFaults(undefined);
+    fixture.sim.setFaults(undefined);
     // The held calls still reach AWS: let them land before anything looks.
-    await eventually(async () => sim.calls().every((c) => c.status !== 0), 15_000, 'the held calls to be answered');
+    await eventually(async () => fixture.sim.calls().every((c) => c.status !== 0), 15_000, 'the held calls to be answered');
   }
 }
 
@@ -236,12 +226,12 @@ describe('SIGKILL: killed at any point, the next up converges and destroy leaves
   it('up killed while it waits for the services, after its last mutating call', async () => {
     const stack = 'kill-up-wait';
     // Hold the services' start so the kill lands in the wait, then let them start.
-    sim.setTiming({ serviceStartMs: 60_000 });
+    fixture.sim.setTiming({ serviceStartMs: 60_000 });
     let killed: CliRun;
     try {
       killed = await runKilledWhen(upArgs(stack), waitingForServices);
     } finally {
-      sim.setTiming({ serviceStartMs: FAST.serviceStartMs });
+      fixture.sim.setTiming({ serviceStartMs: FAST.serviceStartMs });
     }
     expect(killed.signal).toBe('SIGKILL');
     const again = await expectResumedUpConverges(stack);
@@ -264,7 +254,7 @@ describe('SIGKILL: killed at any point, the next up converges and destroy leaves
     ok(await cli(upArgs(stack)));
     const killed = await runKilledWhileAwsRuns(destroyArgs(stack), 'DescribeTaskDefinition', 'DeregisterTaskDefinition');
     expect(killed.signal).toBe('SIGKILL');
-    expect(sim.calls().some((c) => c.action === 'DeleteTaskDefinitions')).toBe(false);
+    expect(fixture.sim.calls().some((c) => c.action === 'DeleteTaskDefinitions')).toBe(false);
     await expectDestroyLeavesNothing(stack);
   });
 });
@@ -293,7 +283,7 @@ interface InterruptedRun extends CliRun {
  * moment the CLI prints that it was interrupted.)
  */
 async function runInterruptedWhen(args: string[], when: (calls: SimCall[]) => boolean): Promise<InterruptedRun> {
-  sim.clearCalls();
+  fixture.sim.clearCalls();
   let heldAt = 0;
   let answeredAt = 0;
   let signalAt = 0;
@@ -304,14 +294,14 @@ async function runInterruptedWhen(args: string[], when: (calls: SimCall[]) => bo
       onStderr: (stderr) => {
         if (!acknowledgedAt && /interrupted: /.test(stderr)) {
           acknowledgedAt = Date.now();
-          sim.setFaults(undefined);
+          fixture.sim.setFaults(undefined);
         }
       },
       onSpawn: (pid) => {
         timer = setInterval(() => {
-          const calls = sim.calls();
+          const calls = fixture.sim.calls();
           if (!heldAt && when(calls)) {
-            sim.setFaults({ seed: 0, latencyMs: HOLD_MS });
+            fixture.sim.setFaults({ seed: 0, latencyMs: HOLD_MS });
             heldAt = Date.now();
           }
           if (heldAt && !answeredAt && calls.every((c) => c.at >= heldAt || c.status !== 0)) answeredAt = Date.now();
@@ -322,10 +312,10 @@ async function runInterruptedWhen(args: string[], when: (calls: SimCall[]) => bo
         }, 2);
       },
     });
-    return { ...run, calls: sim.calls(), heldAt, signalAt, acknowledgedAt, exitAt: Date.now() };
+    return { ...run, calls: fixture.sim.calls(), heldAt, signalAt, acknowledgedAt, exitAt: Date.now() };
   } finally {
     clearInterval(timer);
-    sim.setFaults(undefined);
+    fixture.sim.setFaults(undefined);
   }
 }
 
@@ -340,7 +330,7 @@ function reportedProgress(stderr: string): { done: string[]; notStarted: string[
 
 /** What moto holds of the stack, as `kind name` in the CLI's words. */
 async function presentResources(stack: string): Promise<string[]> {
-  const v = await readStack(moto, stack);
+  const v = await readStack(fixture.moto, stack);
   const named = (kind: string, items: object[]) => items.map((i) => `${kind} ${(i as { name: string }).name.replace(/<stack>/g, stack)}`);
   return [
     ...named('security-group', v.securityGroups),
@@ -428,7 +418,7 @@ describe('isolation', () => {
     const [downA, downB, status] = await Promise.all([
       cli(destroyArgs('twin-a')),
       cli(destroyArgs('twin-b')),
-      cli(['status', '--name', REFERENCE, '--amp-endpoint-url', plane.url, '--json']),
+      cli(['status', '--name', REFERENCE, '--amp-endpoint-url', fixture.plane.url, '--json']),
     ]);
     expect(ok(downA).leftovers).toEqual([]);
     expect(ok(downB).leftovers).toEqual([]);

@@ -23,8 +23,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Simulation } from '@fargate-prom/aws-sim/testing';
 import {
   allowFrom,
   createAlbWithListener,
@@ -37,13 +37,14 @@ import {
   expectAwsError,
   fargateTaskDefinition,
   REGION,
-  simClients,
   sleep,
   type SimClients,
 } from './support/sim-fixtures.js';
 import { FAST, LONG } from './support/sim-timing.js';
+import { withStack } from './support/stack.js';
 
 describe('sim: ECS services, target health and teardown order', () => {
+  const stack = withStack({ timing: FAST });
   let sim: Simulation;
   let c: SimClients;
   let net: Awaited<ReturnType<typeof defaultNetwork>>;
@@ -71,8 +72,7 @@ describe('sim: ECS services, target health and teardown order', () => {
   });
 
   beforeAll(async () => {
-    sim = await startSimulation({ timing: FAST });
-    c = simClients(sim.endpoint);
+    ({ sim, aws: c } = stack);
     net = await defaultNetwork(c);
     execRoleArn = (await c.iam.send(new CreateRoleCommand({ RoleName: 'fp-exec', AssumeRolePolicyDocument: ECS_TRUST_POLICY }))).Role!.Arn!;
     await c.logs.send(new CreateLogGroupCommand({ logGroupName: '/fp/app' }));
@@ -83,9 +83,6 @@ describe('sim: ECS services, target health and teardown order', () => {
     ({ loadBalancerArn } = await createAlbWithListener(c, 'fp-alb', net.subnets.map((s) => s.SubnetId!), albSg, tgArn));
     await c.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
     taskDefinitionArn = (await c.ecs.send(new RegisterTaskDefinitionCommand(fargateTaskDefinition('fp-app', execRoleArn, '/fp/app')))).taskDefinition!.taskDefinitionArn!;
-  });
-  afterAll(async () => {
-    await sim?.stop();
   });
   beforeEach(() => sim.setTiming(FAST));
 
@@ -305,6 +302,7 @@ describe('sim: ECS services, target health and teardown order', () => {
 });
 
 describe('sim: failTasks crash loop', () => {
+  const stack = withStack({ timing: { ...FAST, roleWarmupMs: 0 } });
   let sim: Simulation;
   let c: SimClients;
   const cluster = 'fp-crash';
@@ -312,8 +310,7 @@ describe('sim: failTasks crash loop', () => {
   const logLines = ['Error: connect ECONNREFUSED 127.0.0.1:9090', 'process exited with code 137'];
 
   beforeAll(async () => {
-    sim = await startSimulation({ timing: { ...FAST, roleWarmupMs: 0 } });
-    c = simClients(sim.endpoint);
+    ({ sim, aws: c } = stack);
     const net = await defaultNetwork(c);
     const role = (await c.iam.send(new CreateRoleCommand({ RoleName: 'crash-exec', AssumeRolePolicyDocument: ECS_TRUST_POLICY }))).Role!.Arn!;
     await c.logs.send(new CreateLogGroupCommand({ logGroupName: '/fp/crash' }));
@@ -324,9 +321,6 @@ describe('sim: failTasks crash loop', () => {
       cluster, serviceName: service, taskDefinition: td, desiredCount: 1, launchType: 'FARGATE',
       networkConfiguration: { awsvpcConfiguration: { subnets: [net.subnets[0].SubnetId!], securityGroups: [sg] } },
     }));
-  });
-  afterAll(async () => {
-    await sim?.stop();
   });
 
   const describeService = async () => (await c.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))).services![0];

@@ -24,8 +24,8 @@ import {
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Simulation } from '@fargate-prom/aws-sim/testing';
 import {
   createAlbWithListener,
   createIpTargetGroup,
@@ -41,19 +41,17 @@ import {
   type SimClients,
 } from './support/sim-fixtures.js';
 import { FAST, LONG, unique } from './support/sim-timing.js';
+import { withStack } from './support/stack.js';
 
 describe('sim: validation rules and wire formats', () => {
+  const stack = withStack({ timing: FAST });
   let sim: Simulation;
   let c: SimClients;
   let net: Awaited<ReturnType<typeof defaultNetwork>>;
 
   beforeAll(async () => {
-    sim = await startSimulation({ timing: FAST });
-    c = simClients(sim.endpoint);
+    ({ sim, aws: c } = stack);
     net = await defaultNetwork(c);
-  });
-  afterAll(async () => {
-    await sim?.stop();
   });
   // Resetting moto costs about a second per test, so tests share state and use their own names.
   beforeEach(() => sim.setTiming(FAST));

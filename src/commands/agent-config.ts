@@ -1,28 +1,27 @@
-import { parseUpOptions, type RawOptions, type UpOptions } from '../config/options.js';
-import { CliError, ExitCode, InputError } from '../errors.js';
+import type { AgentConfigOptions } from '../config/options.js';
+import { CliError } from '../errors.js';
 import { ampWorkspace } from '../resources/amp-workspace.js';
 import { partitionPrometheusEndpoint } from '../stack/endpoints.js';
 import { makeSpec } from '../stack/spec.js';
 import { agentContainerDefinition, remoteWriteUrl, renderAgentConfig, type AgentInput } from '../templates/agent.js';
+import type { CommandIo } from '../ui/io.js';
 import { openSession, resolveRegion } from './session.js';
 
+/** What agent-config found: the agent's config, or its container definition, exactly as `up` deploys them. */
+export type AgentConfigResult =
+  | { format: 'yaml'; config: string }
+  | { format: 'container'; container: ReturnType<typeof agentContainerDefinition> };
+
 /**
- * Prints what the sidecar runs, for people adding it to their own task definitions: the same
- * functions `up` uses, so the output is exactly what `up` deploys. With --workspace-id it makes no
- * AWS call; otherwise it looks up the workspace of stack --name.
+ * What the sidecar runs, for people adding it to their own task definitions: the same functions
+ * `up` uses, so the output is exactly what `up` deploys. With --workspace-id it makes no AWS call;
+ * otherwise it looks up the workspace of stack --name.
  */
-export async function agentConfigCommand(raw: RawOptions): Promise<number> {
-  const format = String(raw.format ?? 'yaml');
-  if (format !== 'yaml' && format !== 'container') throw new InputError(`--format: "${format}" is not a format; use --format yaml or --format container`);
-  const opts = parseUpOptions({ ...raw, appImage: undefined });
-  const workspaceId = raw.workspaceId === undefined ? undefined : String(raw.workspaceId);
-  if (workspaceId !== undefined && !/^ws-[0-9a-f-]{36}$/.test(workspaceId)) {
-    throw new InputError(`--workspace-id: "${workspaceId}" is not an AMP workspace id; pass e.g. --workspace-id ws-12345678-abcd-1234-abcd-123456789012`);
-  }
+export async function runAgentConfig(opts: AgentConfigOptions, io: CommandIo): Promise<AgentConfigResult> {
   // With --workspace-id there is nothing to ask AWS, so the endpoint is AMP's host in the region's partition.
-  const { region, prometheusEndpoint } = workspaceId
-    ? await givenWorkspace(opts, workspaceId)
-    : await stackWorkspace(opts);
+  const { region, prometheusEndpoint } = opts.workspaceId
+    ? await givenWorkspace(opts, opts.workspaceId)
+    : await stackWorkspace(opts, io);
   const input: AgentInput = {
     jobName: opts.name,
     appPort: opts.appPort,
@@ -31,13 +30,9 @@ export async function agentConfigCommand(raw: RawOptions): Promise<number> {
     remoteWriteUrl: remoteWriteUrl(prometheusEndpoint),
     region,
   };
-  if (format === 'yaml') {
-    process.stdout.write(renderAgentConfig(input));
-  } else {
-    const logGroup = makeSpec(opts.name, region).names.agentLogGroup;
-    process.stdout.write(`${JSON.stringify(agentContainerDefinition({ ...input, logGroup }), null, 2)}\n`);
-  }
-  return ExitCode.ok;
+  if (opts.format === 'yaml') return { format: 'yaml', config: renderAgentConfig(input) };
+  const logGroup = makeSpec(opts.name, region).names.agentLogGroup;
+  return { format: 'container', container: agentContainerDefinition({ ...input, logGroup }) };
 }
 
 interface Found {
@@ -45,14 +40,15 @@ interface Found {
   prometheusEndpoint: string;
 }
 
-async function givenWorkspace(opts: UpOptions, workspaceId: string): Promise<Found> {
+async function givenWorkspace(opts: AgentConfigOptions, workspaceId: string): Promise<Found> {
   const region = opts.region ?? (await resolveRegion(opts.profile));
   return { region, prometheusEndpoint: partitionPrometheusEndpoint(region, workspaceId) };
 }
 
 /** The AMP workspace of stack --name, found by its alias and tag, with the endpoint AMP gives it. */
-async function stackWorkspace(opts: UpOptions): Promise<Found> {
-  const session = await openSession({ ...opts, json: true });
+async function stackWorkspace(opts: AgentConfigOptions, io: CommandIo): Promise<Found> {
+  // Progress as plain lines (as with --json): stdout carries only the config.
+  const session = await openSession({ ...opts, json: true }, io);
   try {
     const spec = makeSpec(opts.name, session.region);
     // The same lookup up and destroy use; a workspace with the alias but without the stack's tag is not ours.

@@ -156,6 +156,28 @@ export function parseDestroyOptions(raw: RawOptions): DestroyOptions {
   return { ...parseConnectionOptions(raw), yes: raw.yes === true };
 }
 
+export interface AgentConfigOptions extends ConnectionOptions {
+  /** yaml: the agent's Prometheus config; container: its ECS container definition. */
+  format: 'yaml' | 'container';
+  /** The workspace to write to, without asking AWS; else the workspace of stack --name. */
+  workspaceId?: string;
+  appPort: number;
+  metricsPath: string;
+  scrapeInterval: string;
+}
+
+/** agent-config takes up's flags for what the agent scrapes (the same checks), with no image. */
+export function parseAgentConfigOptions(raw: RawOptions): AgentConfigOptions {
+  const format = String(raw.format ?? 'yaml');
+  if (format !== 'yaml' && format !== 'container') throw new InputError(`--format: "${format}" is not a format; use --format yaml or --format container`);
+  const { name, region, profile, endpointUrl, appPort, metricsPath, scrapeInterval } = parseUpOptions({ ...raw, appImage: undefined });
+  const workspaceId = raw.workspaceId === undefined ? undefined : String(raw.workspaceId);
+  if (workspaceId !== undefined && !/^ws-[0-9a-f-]{36}$/.test(workspaceId)) {
+    throw new InputError(`--workspace-id: "${workspaceId}" is not an AMP workspace id; pass e.g. --workspace-id ws-12345678-abcd-1234-abcd-123456789012`);
+  }
+  return { name, region, profile, endpointUrl, json: false, format, workspaceId, appPort, metricsPath, scrapeInterval };
+}
+
 export function parseStatusOptions(raw: RawOptions): StatusOptions {
   return {
     ...parseConnectionOptions(raw),

@@ -1,3 +1,4 @@
+import type { AgentConfigResult } from '../commands/agent-config.js';
 import type { DestroyResult } from '../commands/destroy.js';
 import type { StatusResult } from '../commands/status.js';
 import type { UpResult } from '../commands/up.js';
@@ -66,4 +67,10 @@ export function showDestroy(result: DestroyResult, json: boolean, io: Io): void 
     io.stdout.write(`\nStack ${report.stack} in ${report.region}: deleted ${report.resources.filter((r) => r.action === 'delete').length} resources.\n`);
     if (report.leftovers.length === 0) io.stdout.write('Sweep: nothing tagged with the stack is left.\n');
   }
+}
+
+/** The config as YAML, or the container definition as JSON: either is the whole of stdout. */
+export function showAgentConfig(result: AgentConfigResult, io: Io): void {
+  if (result.format === 'yaml') io.stdout.write(result.config);
+  else printJson(io, result.container);
 }

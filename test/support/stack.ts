@@ -5,7 +5,8 @@ import { runCli, simEnv, type CliRun, type RunCliOptions } from './cli.js';
 import { REGION, simClients, type SimClients } from './sim-fixtures.js';
 
 // The one fixture of a test file that drives the built CLI against the simulation: start the simulation
-// (and an AMP data plane if asked), optionally `up` a stack once, and stop it all after the file.
+// (and an AMP data plane if asked), optionally `up` a stack once, and stop it all after the file (or
+// the describe it is called in). Tests of the simulation itself use it too, for the simulation alone.
 
 export interface StackOptions {
   /** The stack `up` creates before the tests; without it no `up` runs (the tests run their own). */

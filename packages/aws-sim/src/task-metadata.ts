@@ -21,19 +21,21 @@ export interface TaskMetadataOptions {
   taskArn?: string;
   /** Listen on this loopback port (default: any free one). */
   port?: number;
-  /**
-   * A task still starting: answer the first N requests for `/task` with 503, or hang without
-   * answering (`hang: true`), as a stuck endpoint would. Infinity: never ready.
-   */
-  notReadyFor?: number;
-  hang?: boolean;
 }
+
+/** How the endpoint treats the nth request for `/task` (from 1): answered, refused with 503, or never answered. */
+export type TaskRequestTurn = (n: number) => 'answer' | 'unavailable' | 'hang';
 
 /**
  * A loopback stand-in for the ECS task metadata endpoint v4 of one Fargate task: `/task` answers
  * what Fargate answers, enough for the agent's start script (TaskARN, Cluster, Family, …).
  */
-export async function startTaskMetadataEndpoint(opts: TaskMetadataOptions): Promise<TaskMetadataEndpoint> {
+export function startTaskMetadataEndpoint(opts: TaskMetadataOptions): Promise<TaskMetadataEndpoint> {
+  return serveTaskMetadata(opts, () => 'answer');
+}
+
+/** startTaskMetadataEndpoint with a say in each `/task` request: for `testing.ts` only (a task still starting). */
+export async function serveTaskMetadata(opts: TaskMetadataOptions, turn: TaskRequestTurn): Promise<TaskMetadataEndpoint> {
   const account = opts.account ?? '123456789012';
   const taskArn = opts.taskArn ?? `arn:aws:ecs:${opts.region}:${account}:task/${opts.cluster}/${randomBytes(16).toString('hex')}`;
   const taskId = taskArn.split('/').pop()!;
@@ -50,11 +52,12 @@ export async function startTaskMetadataEndpoint(opts: TaskMetadataOptions): Prom
   };
   let requests = 0;
   const server: Server = createServer((req, res) => {
-    if (req.url === '/task' && ++requests <= (opts.notReadyFor ?? 0)) {
-      if (opts.hang) return; // never answers; close() drops the connection
+    const how = req.url === '/task' ? turn(++requests) : undefined;
+    if (how === 'hang') return; // never answers; close() drops the connection
+    if (how === 'unavailable') {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('task metadata not available yet\n');
-    } else if (req.url === '/task') {
+    } else if (how === 'answer') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(task, null, 2));
     } else {

@@ -11,10 +11,12 @@ import {
   type SimulationOptions as SandboxSimulationOptions,
 } from './simulation.js';
 import type { SimTiming } from './state.js';
+import { serveTaskMetadata, type TaskMetadataEndpoint, type TaskMetadataOptions } from './task-metadata.js';
 
 export { DEFAULT_TIMING, type SimTiming } from './state.js';
 export type { FaultOptions } from './faults.js';
 export type { SimCall } from './proxy.js';
+export type { TaskMetadataEndpoint } from './task-metadata.js';
 
 export interface SimulationOptions extends SandboxSimulationOptions {
   timing?: Partial<SimTiming>;
@@ -87,4 +89,19 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
       else state.efsUnsupportedPlaces.delete(place);
     },
   };
+}
+
+export interface TestTaskMetadataOptions extends TaskMetadataOptions {
+  /**
+   * A task still starting: answer the first N requests for `/task` with 503, or hang without
+   * answering (`hang: true`), as a stuck endpoint would. Infinity: never ready.
+   */
+  notReadyFor?: number;
+  hang?: boolean;
+}
+
+/** The task metadata endpoint (as the sandbox's), which can be made to answer late or never. */
+export function startTaskMetadataEndpoint(opts: TestTaskMetadataOptions): Promise<TaskMetadataEndpoint> {
+  const { notReadyFor = 0, hang = false, ...endpoint } = opts;
+  return serveTaskMetadata(endpoint, (n) => (n > notReadyFor ? 'answer' : hang ? 'hang' : 'unavailable'));
 }
