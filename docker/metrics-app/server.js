@@ -20,6 +20,8 @@ const requests = new client.Counter({
   labelNames: ['method', 'route', 'status'],
   registers: [register],
 });
+// The answered-page series exists from the first scrape, at 0: a rate is there before any traffic.
+requests.labels('GET', '/', '200').inc(0);
 const duration = new client.Histogram({
   name: 'http_request_duration_seconds',
   help: 'Time to answer an HTTP request, by method, route and status code',
