@@ -7,7 +7,7 @@ import { loadCharts, waitForSamplesAfter, type LoadChart } from '../load/charts.
 import { ampQueryBase, stackEndpoints, workspaceEndpoint } from '../stack/endpoints.js';
 import { deployedScrapeInterval } from '../stack/ingestion.js';
 import { stackResources } from '../stack/resources.js';
-import { makeSpec } from '../stack/spec.js';
+import { makeSpec, stackNotFound } from '../stack/spec.js';
 import type { CommandIo } from '../ui/io.js';
 import type { Reporter } from '../ui/reporter.js';
 import { openSession, type Session } from './session.js';
@@ -58,7 +58,7 @@ async function againstStack(opts: LoadOptions, session: Session): Promise<LoadRe
   session.reporter.phase(`Finding stack ${spec.name} in ${spec.region}`);
   const observed = await observeAll(stack.all, ctx);
   if (!stack.all.some((r) => observed.get(r)?.owned)) {
-    throw new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, 'NOT_FOUND');
+    throw stackNotFound(spec);
   }
   const https = Boolean(stack.listeners.peek(ctx)?.listeners.some((l) => l.port === 443));
   const base = opts.appUrl ?? stackEndpoints(ctx, stack, https).app.url;
