@@ -101,6 +101,30 @@ describe('load --url against a local counting server', () => {
     expect(r.requests.ok + r.requests.errors).toBe(r.requests.total);
   });
 
+  it('Ctrl-C stops sending early, waits for the requests in flight and still reports (exit 130)', async () => {
+    const server = await serve();
+    let pid = 0;
+    let signalled = false;
+    const run = await runCli(['load', '--url', server.url, '--rate', '40', '--duration', '60s', '--json'], simEnv(), {
+      onSpawn: (p) => (pid = p),
+      onStderr: (stderr) => {
+        if (signalled || !stderr.includes('Sending 40 req/s')) return;
+        signalled = true;
+        setTimeout(() => process.kill(pid, 'SIGINT'), 1500);
+      },
+    });
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toContain('interrupted: sending nothing more');
+    const r = run.json();
+    expect(r.interrupted).toBe(true);
+    expect(r.durationSeconds).toBeLessThan(60);
+    expect(r.requests.total).toBe(server.received());
+    expect(r.requests).toMatchObject({ ok: r.requests.total, errors: 0 });
+    // Whole seconds of sending at the rate (the last one may have been cut short by the Ctrl-C).
+    expect(r.requests.total).toBeLessThanOrEqual(40 * r.durationSeconds);
+    expect(r.requests.total).toBeGreaterThan(40 * (r.durationSeconds - 1));
+  });
+
   it('prints a report for people without --json', async () => {
     const server = await serve();
     const run = await runCli(['load', '--url', server.url, '--rate', '20', '--duration', '1s'], simEnv());
