@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulation, type Simulation } from '@fargate-prom/aws-sim/testing';
@@ -169,6 +174,30 @@ describe('load: bad input and unreachable targets', () => {
     const dns = await runCli(['load', '--url', 'http://fargate-prom-load.invalid/', '--duration', '1s'], simEnv());
     expect(dns.code, dns.stderr).toBe(1);
     expect(oneLineError(dns.stderr)).toContain('does not resolve');
+  });
+
+  it('a certificate that does not verify: exit 1, one line, no request sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fargate-prom-load-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      let received = 0;
+      const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
+        received++;
+        res.end('ok\n');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const run = await runCli(['load', '--url', `https://127.0.0.1:${(server.address() as AddressInfo).port}/`, '--duration', '1s'], simEnv());
+        expect(run.code, run.stderr).toBe(1);
+        expect(oneLineError(run.stderr)).toMatch(/TLS error: self.signed certificate/);
+        expect(received).toBe(0);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
