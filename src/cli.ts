@@ -59,6 +59,14 @@ const agentConfigHandler: Handler = async (raw, io) => {
   return ExitCode.ok;
 };
 
+const loadHandler: Handler = async (raw, io) => {
+  const [{ parseLoadOptions }, { runLoad, loadExitCode }, { showLoad }] = await Promise.all([import('./config/options.js'), import('./commands/load.js'), import('./ui/results.js')]);
+  const opts = parseLoadOptions(raw);
+  const result = await runLoad(opts, io);
+  showLoad(result, opts.json, io);
+  return loadExitCode(result);
+};
+
 export function buildProgram(): Command {
   const program = new Command('fargate-prom')
     .description('Prometheus metrics for a Node.js app on ECS Fargate: AMP, an agent sidecar, Grafana and dashboard 11159')
@@ -124,6 +132,24 @@ Examples:
   $ fargate-prom destroy --name shop --region us-east-1
   $ fargate-prom destroy --name shop --region us-east-1 --yes --json`)
     .action(run(async () => destroyHandler));
+
+  withConnection(program.command('load').description('send a constant request rate to the stack\'s app (or any URL) and show how the dashboard\'s series moved'))
+    .option('--url <url>', 'load this http(s) URL instead of a stack (no AWS call, no charts)')
+    .option('--path <path>', 'path to request (default: / on the stack; with --url, the URL as given)')
+    .option('--rate <req/s>', 'requests per second, 1–10000', '50')
+    .option('--duration <d>', 'how long to send, 1s–1h (e.g. 30s, 5m)', '30s')
+    .option('--connections <n>', 'concurrent connections', '10')
+    .option('--app-url <url>', 'with a stack: send the load here instead of through its ALB (a port-forward, the sandbox\'s app); the charts still come from AMP')
+    .option('--amp-endpoint-url <url>', 'query the charts\' PromQL here instead of AMP (local use; or FARGATE_PROM_AMP_ENDPOINT)')
+    .addHelpText('after', `
+Requests answered 2xx–3xx are ok; other statuses, timeouts and dropped connections are errors.
+Against a stack it then charts, from AMP, request rate, CPU, event-loop lag and heap before → during the run.
+Exit codes: 0 done, 1 target unreachable, 2 bad flag, 4 no such stack, 130 stopped by Ctrl-C (still reported).
+
+Examples:
+  $ fargate-prom load --name shop --region us-east-1 --rate 100 --duration 1m
+  $ fargate-prom load --url http://127.0.0.1:8080/ --rate 20 --duration 10s --json`)
+    .action(run(async () => loadHandler));
 
   // Its output is the config itself, so no --json; with --workspace-id it makes no AWS call.
   withConnection(program.command('agent-config').description('print the agent sidecar\'s Prometheus config or ECS container definition, exactly as up deploys it'), { json: false })

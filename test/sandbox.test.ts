@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AmpQueryClient } from '../src/aws/amp-query.js';
 import { runCli, simEnv } from './support/cli.js';
 import { startGrafanaStandin, type GrafanaStandin } from './support/grafana-standin.js';
 
@@ -179,6 +180,11 @@ describe('up --sandbox: the main job on this machine', () => {
     expect(status.healthy).toBe(true);
     expect(run.code, run.stderr).toBe(0);
 
+    // --once ran a short load on the sample app before the status (its report goes with the progress
+    // under --json), and charted the data plane's samples of it.
+    expect(run.stderr).toMatch(/Load on http:\/\/127\.0\.0\.1:\d+\/\n  Requests: +120 sent in 6s, 120 ok/);
+    expect(run.stderr).toMatch(/In AMP \(job fargate-prom\), before → during the run:\n\nRequests [\d.]+ req\/s → [\d.]+ req\/s\n/);
+    expect(run.stderr.indexOf('Load on')).toBeLessThan(run.stderr.indexOf('sandbox: destroying the stack'));
     expect(run.stderr).toContain('sandbox: destroying the stack');
     // It started moto, two Prometheus (data plane, agent), the agent's shell and the app; none is left.
     expect(run.children.size).toBeGreaterThanOrEqual(4);
@@ -187,6 +193,10 @@ describe('up --sandbox: the main job on this machine', () => {
 
   it('without --once: the plan, then it runs until Ctrl-C (status works from another shell meanwhile), then destroys the stack and stops every process', async () => {
     let fromAnotherShell: Awaited<ReturnType<typeof runCli>> | undefined;
+    let loadRun: Awaited<ReturnType<typeof runCli>> | undefined;
+    let appReceived = -1;
+    let recheck: AmpQueryClient | undefined;
+    const rechecked = new Map<string, [number, number][]>();
     let appTaskIds: string[] = [];
     const run = await runSandbox([], {
       whenRunning: async (stderr) => {
@@ -204,6 +214,25 @@ describe('up --sandbox: the main job on this machine', () => {
         expect(command, stderr).toBeDefined();
         const vars = Object.fromEntries(env.trim().split(' ').map((kv) => kv.split('=')));
         fromAnotherShell = await runCli([...command.split(' '), '--json'], simEnv(vars));
+        // The load command it suggests, shortened: the app counts what it received, the charts come
+        // from the data plane's Prometheus, holding what the agent really scraped.
+        const [, loadCommand] = /load it from another shell: (?:\S+=\S+ )+fargate-prom (load .*) --duration 30s$/m.exec(stderr) ?? [];
+        expect(loadCommand, stderr).toBeDefined();
+        const appUrl = /--app-url (\S+)/.exec(loadCommand)![1];
+        const served = async () => Number(/^http_requests_total\{method="GET",route="\/",status="200"\} (\d+)$/m.exec(await (await fetch(`${appUrl}metrics`)).text())?.[1]);
+        const before = await served();
+        loadRun = await runCli([...loadCommand.split(' '), '--duration', '4s', '--rate', '30', '--json'], simEnv(vars));
+        appReceived = (await served()) - before;
+        const planeUrl = /--amp-endpoint-url (\S+)/.exec(loadCommand)![1];
+        const ws = fromAnotherShell.json().amp.workspaceId;
+        recheck = new AmpQueryClient(`${planeUrl}/workspaces/${ws}`, 'us-east-1', async () => ({ accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY }));
+        const charts = loadRun.code === 0 ? (loadRun.json().charts ?? []) : [];
+        for (const c of charts) {
+          if (c.points.length < 2) continue;
+          const [first, second] = c.points;
+          const again = await recheck.range(c.promql, first[0], c.points.at(-1)[0], second[0] - first[0]);
+          rechecked.set(c.key, again[0]?.values.map(([t, v]) => [t, Number(v)]) ?? []);
+        }
       },
     });
     // The plan goes with the progress (stderr), before anything is applied; the status is the result (stdout).
@@ -222,6 +251,23 @@ describe('up --sandbox: the main job on this machine', () => {
     // That task id is one of the tasks the simulated ECS service runs.
     expect(appTaskIds).toHaveLength(1);
     expect(appTaskIds).toContain(m.targets.instances[0].instance);
+
+    // load: the total is what the sample app counted; the charts are the data plane's own answers.
+    expect(loadRun?.code, loadRun?.stderr).toBe(0);
+    const load = loadRun!.json();
+    expect(load.requests.total).toBe(appReceived);
+    expect(load.requests).toMatchObject({ ok: appReceived, errors: 0 });
+    expect(recheck).toBeDefined();
+    expect(load.charts.map((c: { key: string }) => c.key)).toEqual(['requestRate', 'cpu', 'eventLoopLag', 'heapUsed']);
+    for (const c of load.charts) {
+      expect(c.points.length, c.key).toBeGreaterThanOrEqual(2);
+      expect(rechecked.get(c.key), c.key).toEqual(c.points);
+      expect(c.during, c.key).toBe(Math.max(...c.points.filter(([t]: [number]) => t * 1000 >= Date.parse(load.startedAt)).map(([, v]: [number, number]) => v)));
+    }
+    // The request rate moved with the load: from the scrapes alone before, to real traffic during.
+    const rate = load.charts[0];
+    expect(rate.during).toBeGreaterThan(rate.before);
+    expect(rate.during).toBeGreaterThan(1);
   });
 
   it('refuses flags that point at a real account, before starting anything', async () => {

@@ -1,4 +1,5 @@
-// fargate-prom reference app: Node.js default metrics for dashboard 11159 at GET /metrics.
+// fargate-prom reference app: Node.js default metrics for dashboard 11159 at GET /metrics, plus a request
+// counter and a latency histogram of its own (custom metrics, labelled by method, route and status).
 // GET / does a little CPU and allocation work so a load test moves the graphs; anything else is 404.
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -10,6 +11,24 @@ const HOST = process.env.HOST || undefined;
 
 const register = new client.Registry();
 client.collectDefaultMetrics({ register });
+
+// Custom metrics: `sum(rate(http_requests_total[1m]))` is the request rate, the histogram the latency.
+// The route is the matched one ("/", "/metrics" or "other"), never the raw path: bounded label values.
+const requests = new client.Counter({
+  name: 'http_requests_total',
+  help: 'HTTP requests answered, by method, route and status code',
+  labelNames: ['method', 'route', 'status'],
+  registers: [register],
+});
+// The answered-page series exists from the first scrape, at 0: a rate is there before any traffic.
+requests.labels('GET', '/', '200').inc(0);
+const duration = new client.Histogram({
+  name: 'http_request_duration_seconds',
+  help: 'Time to answer an HTTP request, by method, route and status code',
+  labelNames: ['method', 'route', 'status'],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [register],
+});
 
 /** A few milliseconds of hashing and some short-lived garbage: visible in CPU, heap and GC panels. */
 function work() {
@@ -24,6 +43,13 @@ function work() {
 
 const server = createServer(async (req, res) => {
   const path = (req.url ?? '/').split('?')[0];
+  const route = path === '/' || path === '/metrics' ? path : 'other';
+  const end = duration.startTimer();
+  res.once('finish', () => {
+    const labels = { method: req.method ?? 'GET', route, status: String(res.statusCode) };
+    requests.inc(labels);
+    end(labels);
+  });
   try {
     if (req.method === 'GET' && path === '/metrics') {
       const body = await register.metrics();

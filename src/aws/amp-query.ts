@@ -13,6 +13,12 @@ export interface VectorSample {
   value: [number, string];
 }
 
+/** One series of a range query: its labels and its [time, value] points. */
+export interface RangeSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
 /**
  * PromQL against an AMP workspace's query API, SigV4-signed for service `aps` with the caller's
  * credentials (the same chain the AWS clients use). `base` is the workspace URL, …/workspaces/<id>.
@@ -33,6 +39,14 @@ export class AmpQueryClient {
       const [t, v] = doc.data.result as unknown as [number, string];
       return [{ metric: {}, value: [t, v] }];
     }
+    return doc.data.result;
+  }
+
+  /** A range query: each series' [time, value] points from `start` to `end` (Unix seconds) every `step` seconds. */
+  async range(promql: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
+    const body = new URLSearchParams({ query: promql, start: String(start), end: String(end), step: String(step) }).toString();
+    const doc = await this.post('/api/v1/query_range', body) as { status: string; data?: { result: RangeSeries[] }; error?: string };
+    if (doc.status !== 'success' || !doc.data) throw new CliError(`AMP rejected the query ${promql}: ${doc.error ?? 'no data'}`);
     return doc.data.result;
   }
 

@@ -10,9 +10,10 @@ import { freeLoopbackPort as freePort } from '@fargate-prom/aws-sim/util/ports';
 import { standInQueryBase } from '../stack/endpoints.js';
 import { makeSpec } from '../stack/spec.js';
 import type { CommandIo } from '../ui/io.js';
-import { showDestroy, showStatus, showUp } from '../ui/results.js';
+import { showDestroy, showLoad, showStatus, showUp } from '../ui/results.js';
 import { sleep } from '../util/time.js';
 import { runDestroy } from './destroy.js';
+import { runLoad } from './load.js';
 import { settle } from './result.js';
 import { runStatus, statusExitCode } from './status.js';
 import { runUp } from './up.js';
@@ -22,6 +23,8 @@ const CREDENTIALS = { accessKeyId: 'SANDBOXACCESSKEY', secretAccessKey: 'sandbox
 const SAMPLE_IMAGE = 'fargate-prom/metrics-app:sandbox';
 // The sandbox's options come from its own settings, never from the user's AWS_* or FARGATE_PROM_* variables.
 const SANDBOX_ENV: NodeJS.ProcessEnv = {};
+// `up --sandbox --once`: a few seconds of load before the final status (two scrapes at the sandbox's 5 s).
+const ONCE_LOAD = { rate: 20, seconds: 6, connections: 4, settleMs: 10_000 };
 // AWS's minutes are the simulation's milliseconds.
 const TIME_SCALE = 0.01;
 
@@ -116,11 +119,23 @@ export async function sandboxCommand(raw: RawOptions, io: CommandIo): Promise<nu
 
     say('waiting for the first samples to arrive');
     await waitForSamples(plane.url, workspaceId, name, interrupted.signal);
+    // The ALB's name in the local AWS resolves nowhere: load goes straight to the local app, and the
+    // charts come from the data plane, which holds what the agent really scraped.
+    const appUrl = `http://127.0.0.1:${appPort}/`;
+    if (raw.once === true && !interrupted.signal.aborted) {
+      // A few scrapes first, so the charts have a before.
+      await sleep(ONCE_LOAD.settleMs, interrupted.signal).catch(() => undefined);
+      say('a short load on the sample app, to see the charts move');
+      const load = await runLoad({ ...common, json: false, appUrl, rate: ONCE_LOAD.rate, durationSeconds: ONCE_LOAD.seconds, connections: ONCE_LOAD.connections }, sandboxIo);
+      // With --json stdout is the status document alone: the load report goes with the progress.
+      showLoad(load, false, json ? { stdout: io.stderr, stderr: io.stderr } : io);
+    }
     const statusResult = await runStatus({ ...common, json }, sandboxIo);
     showStatus(statusResult, json, io);
     const statusCode = settle(statusResult, statusExitCode(statusResult));
     if (raw.once !== true) {
       say(`running; from another shell: ${credentialsEnv} fargate-prom status --name ${name} --endpoint-url ${sim.endpoint} --amp-endpoint-url ${plane.url}`);
+      say(`load it from another shell: ${credentialsEnv} fargate-prom load --name ${name} --endpoint-url ${sim.endpoint} --amp-endpoint-url ${plane.url} --app-url ${appUrl} --duration 30s`);
       say('press Ctrl-C to tear everything down');
       await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve(), { once: true }));
       say('stopping');

@@ -7,7 +7,7 @@ import { stackEndpoints, workspaceEndpoint, type StackEndpoints } from '../stack
 import { stackIngestion, type StackIngestion } from '../stack/ingestion.js';
 import { stackResources } from '../stack/resources.js';
 import { observeDnsRecord } from '../stack/dns.js';
-import { makeSpec } from '../stack/spec.js';
+import { makeSpec, stackNotFound } from '../stack/spec.js';
 import type { CommandIo } from '../ui/io.js';
 import { withTimeScale } from '../util/time.js';
 import { openSession } from './session.js';
@@ -47,7 +47,7 @@ async function status(conn: StatusOptions, io: CommandIo): Promise<StatusResult>
       return {
         outcome: 'not-found',
         report: { stack: spec.name, region: spec.region, healthy: false, found: false, resources: [] },
-        error: new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag fargate-prom:stack=${spec.name})`, 'NOT_FOUND'),
+        error: stackNotFound(spec),
       };
     }
     const metrics = stackIngestion(ctx, stack, conn.ampEndpointUrl);

@@ -291,3 +291,43 @@ export function isIpv4Cidr(v: string): boolean {
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   return (addr & ~mask) >>> 0 === 0;
 }
+
+export interface LoadOptions extends ConnectionOptions {
+  /** --url: load this URL, no stack and no AWS call. */
+  url?: string;
+  /** --app-url: with a stack, send the load here instead of through its ALB (a port-forward, the sandbox's app). */
+  appUrl?: string;
+  /** --path; unset: the stack's `/`, or --url as given. */
+  path?: string;
+  rate: number;
+  durationSeconds: number;
+  connections: number;
+  ampEndpointUrl?: string;
+}
+
+/** `load`: every flag checked here, before any network call. */
+export function parseLoadOptions(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): LoadOptions {
+  const url = urlFlag(raw, 'url', '--url', 'http://127.0.0.1:8080/');
+  const appUrl = urlFlag(raw, 'appUrl', '--app-url', 'http://127.0.0.1:8080/');
+  if (url && appUrl) fail('--app-url', 'it replaces the stack\'s ALB, and --url names no stack', 'drop one of --url and --app-url');
+  const path = matchFlag(raw, 'path', '--path', /^\/[^\s#]{0,2047}$/, 'pass an absolute path such as --path /api/items?limit=5');
+  const rate = intFlag(raw, 'rate', '--rate', 50, 1, 10_000);
+  const duration = str(raw, 'duration') ?? '30s';
+  const durationSeconds = PROM_DURATION.test(duration) && duration !== '' ? parseDurationSeconds(duration) : NaN;
+  if (!(durationSeconds >= 1 && durationSeconds <= 3600) || !Number.isInteger(durationSeconds)) {
+    fail('--duration', `"${duration}" must be whole seconds from 1s to 1h`, 'pass e.g. --duration 30s or --duration 5m');
+  }
+  const connections = intFlag(raw, 'connections', '--connections', 10, 1, 1000);
+  // With --url there is no stack: the connection flags are not read, and no AWS call is made.
+  const conn = url ? { name: DEFAULT_STACK_NAME, json: raw.json === true } : parseConnectionOptions(raw, env);
+  return {
+    ...conn,
+    url,
+    appUrl,
+    path,
+    rate,
+    durationSeconds,
+    connections,
+    ampEndpointUrl: url ? undefined : urlFlag(raw, 'ampEndpointUrl', '--amp-endpoint-url', 'http://127.0.0.1:9095') ?? ampEndpointFromEnv(env),
+  };
+}

@@ -20,7 +20,7 @@ export type StackIngestion = (
 };
 
 /** The scrape interval the deployed agent runs with, read back from the registered task definition. */
-function deployedScrapeInterval(td: TaskDefinitionState | undefined): number | undefined {
+export function deployedScrapeInterval(td: TaskDefinitionState | undefined): number | undefined {
   const containers = (td?.fingerprint.containers ?? []) as { name: string; environment: string[] }[];
   const env = containers.find((c) => c.name === AGENT_CONTAINER)?.environment.find((e) => e.startsWith('PROM_AGENT_CONFIG='));
   if (!env) return undefined;

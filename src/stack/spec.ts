@@ -1,4 +1,5 @@
 import type { UpOptions } from '../config/options.js';
+import { CliError } from '../errors.js';
 import type { HostedZone } from './dns.js';
 
 export const STACK_TAG_KEY = 'fargate-prom:stack';
@@ -71,4 +72,9 @@ export function isOwned(spec: StackSpec, found: unknown): boolean {
 export function requireOptions(spec: StackSpec): UpOptions {
   if (!spec.options) throw new Error('internal: desired state needs the up options');
   return spec.options;
+}
+
+/** `status` or `load` of a stack nothing is tagged with: exit 4. */
+export function stackNotFound(spec: StackSpec): CliError {
+  return new CliError(`no stack named ${spec.name} in ${spec.region} (nothing carries the tag ${STACK_TAG_KEY}=${spec.name})`, 'NOT_FOUND');
 }

@@ -29,6 +29,8 @@ export interface Reporter {
   warn(text: string): void;
   /** A block of lines (a plan) shown as it is, between the progress lines. */
   block(text: string): void;
+  /** A line redrawn in place (a load run's counters); only a terminal shows it. */
+  live?(text: string): void;
   stop(): void;
 }
 

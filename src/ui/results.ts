@@ -1,5 +1,8 @@
+import { plot } from 'asciichart';
 import type { AgentConfigResult } from '../commands/agent-config.js';
 import type { DestroyResult } from '../commands/destroy.js';
+import type { LoadResult } from '../commands/load.js';
+import type { LoadChart } from '../load/charts.js';
 import type { StatusResult } from '../commands/status.js';
 import type { UpResult } from '../commands/up.js';
 import { ApplyError } from '../engine/engine.js';
@@ -73,4 +76,36 @@ export function showDestroy(result: DestroyResult, json: boolean, io: Io): void 
 export function showAgentConfig(result: AgentConfigResult, io: Io): void {
   if (result.format === 'yaml') io.stdout.write(result.config);
   else printJson(io, result.container);
+}
+
+export function showLoad(result: LoadResult, json: boolean, io: Io): void {
+  if (json) return printJson(io, result.report);
+  const r = result.report;
+  const codes = Object.entries(r.requests.statusCodes).map(([code, n]) => `${code}: ${n}`).join(', ') || 'none';
+  const lines = [
+    `Load on ${r.url}${r.interrupted ? ' (stopped by Ctrl-C)' : ''}`,
+    `  Requests:  ${r.requests.total} sent in ${r.durationSeconds}s, ${r.requests.ok} ok (2xx–3xx), ${r.requests.errors} errors` +
+      (r.requests.timeouts || r.requests.resets ? ` (${r.requests.timeouts} timeouts, ${r.requests.resets} lost to closed connections)` : ''),
+    `  Statuses:  ${codes}`,
+    `  Rate:      ${r.rate.achieved} req/s achieved of ${r.rate.target} req/s`,
+    `  Latency:   p50 ${r.latencyMs.p50} ms, p90 ${r.latencyMs.p90} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
+    '',
+  ];
+  if (r.charts) lines.push(`In AMP (job ${r.stack}), before → during the run:`, '', ...r.charts.flatMap(renderChart));
+  else if (r.chartsSkipped) lines.push(`Charts: not shown — ${r.chartsSkipped}`, '');
+  io.stdout.write(lines.join('\n'));
+}
+
+function formatValue(v: number | null, unit: string): string {
+  if (v === null) return '–';
+  const n = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return unit === '%' ? `${n}%` : `${n} ${unit}`;
+}
+
+/** `CPU 2% → 38%` over a small chart of the series (asciichart), or a line saying there is no data. */
+function renderChart(c: LoadChart): string[] {
+  const head = `${c.title} ${formatValue(c.before, c.unit)} → ${formatValue(c.during, c.unit)}`;
+  if (c.points.length < 2) return [head, '  (not enough samples to chart)', ''];
+  const chart = plot(c.points.map(([, v]) => v), { height: 5, format: (x) => formatValue(x, c.unit).padStart(10) });
+  return [head, chart, ''];
 }

@@ -40,6 +40,11 @@ export class TtyReporter implements Reporter {
     this.render();
   }
 
+  live(text: string) {
+    this.active.set('live', text);
+    this.render();
+  }
+
   info(text: string) { this.persist('ℹ', text); }
   warn(text: string) { this.persist('⚠', text); }
 
