@@ -81,7 +81,8 @@ export function stackResources(spec: StackSpec): Stack {
   const appTg = appTargetGroup(n.appTargetGroup);
   const grafanaTg = grafanaTargetGroup(n.grafanaTargetGroup);
   const alb = loadBalancer(n.loadBalancer, { securityGroup: albSg });
-  const listeners = albListeners({ loadBalancer: alb, appTargetGroup: appTg });
+  // Listeners (and so the rules and services after them) need only the ALB's ARN: they go in while it provisions.
+  const listeners = onceCreated(albListeners({ loadBalancer: alb, appTargetGroup: appTg }), [alb]);
   const dashboard = dashboardRule({ listeners, grafanaTargetGroup: grafanaTg });
   const metrics = metricsRule({ listeners });
   const appTd = appTaskDefinition(n.appFamily, { executionRole, taskRole: appTaskRole, appLogs, agentLogs, workspace });

@@ -176,7 +176,7 @@ const describeTargetHealth: ActionRule = async (ctx) => {
   const group = arn ? await motoTargetGroup(ctx, arn) : undefined;
   if (!group || !ctx.state.hasServiceOn(arn)) return ctx.forward();
   const vpc = (await ctx.moto.ec2.send(new DescribeVpcsCommand({ VpcIds: [group.VpcId!] }))).Vpcs?.[0];
-  const members = targetTasks(ctx.state, arn, vpc?.CidrBlock ?? '10.0.0.0/16')
+  const members = targetTasks(ctx.state, arn, vpc?.CidrBlock ?? '10.0.0.0/16', group.LoadBalancerArns ?? [])
     .map((t) =>
       `<member><Target><Id>${t.ip}</Id><Port>${t.port}</Port></Target><HealthCheckPort>${t.port}</HealthCheckPort>` +
       `<TargetHealth><State>${t.state}</State>${t.reason ? `<Reason>${t.reason}</Reason><Description>${escapeXml(t.description ?? '')}</Description>` : ''}</TargetHealth></member>`,
