@@ -200,6 +200,22 @@ describe('bounded waits end with a clear timeout, exit 1 and what was done', () 
     expect(after.map((t) => t.TargetHealth?.State)).toEqual(['healthy']);
   });
 
+  it('destroy deletes the load balancer while the services still drain, then the rest', async () => {
+    stack.sim.setTiming({ drainMs: HOLD });
+    stack.sim.clearCalls();
+    const running = cli(['destroy', '--name', 'albearly', '--yes', '--json'], simEnv({ FARGATE_PROM_TIME_SCALE: '0.05' }));
+    await eventually(async () => calls('DeleteLoadBalancer').some((c) => c.status === 200), 60_000, 'the load balancer deleted');
+    // Both services are still DRAINING (held), in AWS's view.
+    const cluster = 'albearly';
+    const services = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster, services: ['albearly-app', 'albearly-grafana'] }))).services!;
+    expect(services.map((s) => s.status)).toEqual(['DRAINING', 'DRAINING']);
+    stack.sim.setTiming({ drainMs: 0 });
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json().leftovers).toEqual([]);
+    expect(describeAll(await readStack(stack.moto, 'albearly'))).toEqual([]);
+  });
+
   it('ECS services whose tasks never start', async () => {
     stack.sim.setTiming({ serviceStartMs: HOLD, ampCreateMs: 50, albProvisionMs: 50, roleWarmupMs: 0 });
     const run = await cli(['up', '--name', 'svcslow', ...IMAGE, '--yes'], SHORT_LIMITS);
