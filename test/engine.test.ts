@@ -125,6 +125,25 @@ describe('observe, plan, apply, destroy', () => {
     expect(world.size).toBe(0);
   });
 
+  it('destroy deletes a dependency marked deletedAlongside without waiting for its dependent; create order is unchanged', async () => {
+    const world = new Map<string, { owned: boolean; value: number }>();
+    const events: string[] = [];
+    const lb = fake(world, events, 'lb', [], 1);
+    // The listener needs the lb created first, but deleting the lb takes the listener along.
+    const listener = fake(world, events, 'listener', [lb], 1, { deletedAlongside: [lb], delete: async () => { await tick(); await tick(); events.push('delete listener'); world.delete('listener'); } });
+    const resources = [lb, listener];
+    let c = ctx();
+    let observed = await observeAll(resources, c);
+    await apply(await plan(resources, observed, c), observed, c);
+    expect(events).toEqual(['create lb', 'create listener']);
+    events.length = 0;
+    c = ctx();
+    observed = await observeAll(resources, c);
+    await destroy(resources, observed, c);
+    // Both start at once: the lb (one tick) is gone before the listener (two ticks).
+    expect(events).toEqual(['delete lb', 'delete listener']);
+  });
+
   it('a dependent reads its dependency\'s state through the reference, typed, once the engine has it', async () => {
     const world = new Map<string, { owned: boolean; value: number }>();
     const events: string[] = [];

@@ -21,7 +21,10 @@ import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
   ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -151,6 +154,19 @@ describe('sim: validation rules and wire formats', () => {
       expect(created.TargetGroups?.[0].TargetType).toBe('ip');
       const err = await expectAwsError(tg({}), 'DuplicateTargetGroupNameException');
       expect(err.Code ?? err.Error?.Code).toBe('DuplicateTargetGroupName');
+      // The same ranges when the health check is modified, and the deregistration delay's 0–3600 s.
+      const arn = created.TargetGroups![0].TargetGroupArn!;
+      const modify = (overrides: Record<string, unknown>) => c.elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...overrides }));
+      await expectAwsError(modify({ HealthCheckIntervalSeconds: 4 }), 'ValidationError', /greater than or equal to 5/);
+      await expectAwsError(modify({ HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 5 }), 'ValidationError', /interval must be greater than the timeout/);
+      await expectAwsError(modify({ UnhealthyThresholdCount: 11 }), 'ValidationError', /less than or equal to 10/);
+      await modify({ HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 4, UnhealthyThresholdCount: 6 });
+      const delay = (value: string) => c.elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: value }] }));
+      await expectAwsError(delay('3601'), 'ValidationError', /between 0 and 3600/);
+      await expectAwsError(delay('-1'), 'ValidationError', /between 0 and 3600/);
+      await delay('5');
+      const attrs = await simClients(sim.motoEndpoint).elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+      expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value).toBe('5');
     });
 
     it('refuses a security group name starting with sg- (moto takes it)', async () => {

@@ -9,6 +9,8 @@ import {
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -166,9 +168,9 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     // Short checks and a short deregistration delay on both, so deploys and deletes take seconds, not minutes.
     expect(tgs).toHaveLength(2);
     for (const tg of tgs) {
-      expect(tg).toMatchObject({ HealthCheckProtocol: 'HTTP', HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 5, HealthyThresholdCount: 2, UnhealthyThresholdCount: 3 });
+      expect(tg).toMatchObject({ HealthCheckProtocol: 'HTTP', HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 4, HealthyThresholdCount: 2, UnhealthyThresholdCount: 6 });
       const attrs = await stack.aws.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
-      expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value, tg.TargetGroupName).toBe('15');
+      expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value, tg.TargetGroupName).toBe('5');
     }
     expect(tgs.find((t) => t.TargetGroupName === 'life-app')!).toMatchObject({ Port: 8080, Matcher: { HttpCode: '200-399' } });
     expect(tgs.find((t) => t.TargetGroupName === 'life-grafana')!).toMatchObject({ Port: 3000, Matcher: { HttpCode: '200' } });
@@ -228,6 +230,33 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(stack.sim.calls().filter((c) => c.mutating).map((c) => c.action)).toEqual(['UpdateAssumeRolePolicy']);
     const after = (await stack.aws.iam.send(new GetRoleCommand({ RoleName: 'life-execution' }))).Role!;
     expect(JSON.parse(decodeURIComponent(after.AssumeRolePolicyDocument!)).Statement).toEqual([ECS_TASKS_TRUST]);
+  });
+
+  it('target groups made by an older version (10 s checks, 3 to fail, 15 s draining) get the faster settings on the next up, then nothing', async () => {
+    const tgs = (await stack.moto.elb.send(new DescribeTargetGroupsCommand({ Names: ['life-app', 'life-grafana'] }))).TargetGroups!;
+    for (const tg of tgs) {
+      await stack.moto.elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn, HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 5, UnhealthyThresholdCount: 3 }));
+      await stack.moto.elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '15' }] }));
+    }
+    stack.sim.clearCalls();
+    const run = await up('--desired-count', '2');
+    expect(run.code, run.stderr).toBe(0);
+    const changed = run.json().resources.filter((r: any) => r.action !== 'unchanged');
+    expect(changed.map((r: any) => [r.name, r.action, r.differences])).toEqual(['life-app', 'life-grafana'].map((name) => [name, 'update', [
+      'health check interval: 10 → 5', 'health check timeout: 5 → 4', 'unhealthy threshold: 3 → 6', 'deregistration delay: 15 → 5',
+    ]]));
+    expect(stack.sim.calls().filter((c) => c.mutating).map((c) => c.action).sort())
+      .toEqual(['ModifyTargetGroup', 'ModifyTargetGroup', 'ModifyTargetGroupAttributes', 'ModifyTargetGroupAttributes']);
+    // Read back from moto.
+    for (const tg of (await stack.moto.elb.send(new DescribeTargetGroupsCommand({ Names: ['life-app', 'life-grafana'] }))).TargetGroups!) {
+      expect(tg).toMatchObject({ HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 4, HealthyThresholdCount: 2, UnhealthyThresholdCount: 6 });
+      const attrs = await stack.moto.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
+      expect(attrs.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')!.Value).toBe('5');
+    }
+    stack.sim.clearCalls();
+    const again = await up('--desired-count', '2');
+    expect(again.code, again.stderr).toBe(0);
+    expect(stack.sim.calls().filter((c) => c.mutating)).toEqual([]);
   });
 
   it('--dry-run shows the difference of a changed option and changes nothing', async () => {

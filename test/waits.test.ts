@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DEFAULT_TIMING } from '@fargate-prom/aws-sim/testing';
 import { eventually } from './support/sim-fixtures.js';
 import { describeAll, readStack } from './support/reliability-stack.js';
@@ -158,11 +159,62 @@ describe('bounded waits end with a clear timeout, exit 1 and what was done', () 
 
   it('load balancer that stays provisioning', async () => {
     stack.sim.setTiming({ albProvisionMs: HOLD, ampCreateMs: 50 });
+    stack.sim.clearCalls();
     const run = await cli(['up', '--name', 'albslow', ...IMAGE, '--yes'], SHORT_LIMITS);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/up stopped: load-balancer albslow-alb: timed out after 10m00s waiting for load balancer albslow-alb to become active; last seen: provisioning/);
     expect(run.stderr).toMatch(/done before it stopped: .*create security-group albslow-alb/);
-    expect(run.stderr).toMatch(/not started: .*listeners http\/https/);
+    // The listeners need only the ALB's ARN: they went in while it provisioned.
+    expect(calls('CreateListener').filter((c) => c.status === 200)).toHaveLength(1);
+  });
+
+  it('listeners, rules and services go in while the load balancer provisions; targets stay initial until it is active', async () => {
+    stack.sim.setTiming({ albProvisionMs: HOLD, ampCreateMs: 50, roleWarmupMs: 0 });
+    stack.sim.clearCalls();
+    // Waits of up to 10 min × 0.05 = 30 s: the ALB is held until the test has seen what it checks.
+    const running = cli(['up', '--name', 'albearly', ...IMAGE, '--yes', '--json'], simEnv({ FARGATE_PROM_TIME_SCALE: '0.05' }));
+    await eventually(async () => calls('CreateService').filter((c) => c.status === 200).length === 2, 60_000, 'both services created');
+    const lb = (await stack.aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['albearly-alb'] }))).LoadBalancers![0];
+    expect(lb.State?.Code).toBe('provisioning');
+    // In moto: the listener and both rules are on the provisioning ALB.
+    const listeners = (await stack.moto.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
+    expect(listeners.map((l) => l.Port)).toEqual([80]);
+    const rules = (await stack.moto.elb.send(new DescribeRulesCommand({ ListenerArn: listeners[0].ListenerArn }))).Rules!;
+    expect(rules.filter((r) => !r.IsDefault).map((r) => r.Priority).sort()).toEqual(['10', '5']);
+    // The tasks run (image pulls done), but their targets wait for the load balancer.
+    const app = (await stack.aws.elb.send(new DescribeTargetGroupsCommand({ Names: ['albearly-app'] }))).TargetGroups![0];
+    const targets = await eventually(async () => {
+      const t = (await stack.aws.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: app.TargetGroupArn }))).TargetHealthDescriptions!;
+      return t.length > 0 && t;
+    }, 30_000, 'the app task registered');
+    expect(targets.map((t) => t.TargetHealth?.State)).toEqual(['initial']);
+    expect(targets[0].TargetHealth?.Reason).toBe('Elb.RegistrationInProgress');
+    const released = Date.now();
+    stack.sim.setTiming({ albProvisionMs: 0 });
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    for (const action of ['CreateListener', 'CreateRule', 'CreateService']) {
+      expect(calls(action).length, action).toBeGreaterThan(0);
+      expect(calls(action).every((c) => c.at < released), action).toBe(true);
+    }
+    const after = (await stack.aws.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: app.TargetGroupArn }))).TargetHealthDescriptions!;
+    expect(after.map((t) => t.TargetHealth?.State)).toEqual(['healthy']);
+  });
+
+  it('destroy deletes the load balancer while the services still drain, then the rest', async () => {
+    stack.sim.setTiming({ drainMs: HOLD });
+    stack.sim.clearCalls();
+    const running = cli(['destroy', '--name', 'albearly', '--yes', '--json'], simEnv({ FARGATE_PROM_TIME_SCALE: '0.05' }));
+    await eventually(async () => calls('DeleteLoadBalancer').some((c) => c.status === 200), 60_000, 'the load balancer deleted');
+    // Both services are still DRAINING (held), in AWS's view.
+    const cluster = 'albearly';
+    const services = (await stack.aws.ecs.send(new DescribeServicesCommand({ cluster, services: ['albearly-app', 'albearly-grafana'] }))).services!;
+    expect(services.map((s) => s.status)).toEqual(['DRAINING', 'DRAINING']);
+    stack.sim.setTiming({ drainMs: 0 });
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json().leftovers).toEqual([]);
+    expect(describeAll(await readStack(stack.moto, 'albearly'))).toEqual([]);
   });
 
   it('ECS services whose tasks never start', async () => {

@@ -139,7 +139,9 @@ export async function apply<Ctx extends EngineContext>(changes: PlannedChange[],
 /** Deletes every owned resource after everything that depends on it, independent ones at once. */
 export async function destroy<Ctx extends EngineContext>(resources: Resource<unknown, Ctx>[], observed: Observation, ctx: Ctx): Promise<ResourceReport[]> {
   const dependents = new Map<Resource, Resource[]>(resources.map((r) => [r, []]));
-  for (const r of resources) for (const d of r.dependsOn) dependents.get(d)?.push(r);
+  for (const r of resources) {
+    for (const d of r.dependsOn) if (!r.deletedAlongside?.includes(d)) dependents.get(d)?.push(r);
+  }
   const reports = new Map<Resource, ResourceReport>();
   const result = await runGraph(
     resources,

@@ -68,6 +68,11 @@ export interface Resource<S = any, Ctx extends EngineContext = any> {
    */
   needsCreated?: Resource[];
   /**
+   * Those of `dependsOn` that destroy may delete without waiting for this resource to be deleted
+   * first (deleting them takes it along, or it does not hold them). Delete order only.
+   */
+  deletedAlongside?: Resource[];
+  /**
    * Absent by choice of the options (a listener rule that --public-metrics turns off): status shows
    * it as none, not missing. Its observe returns a state meaning "none" when up's options want none.
    */

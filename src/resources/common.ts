@@ -57,3 +57,11 @@ function show(v: unknown): string {
 export function onceCreated<R extends Resource>(resource: R, created: Resource[]): R {
   return Object.assign(resource, { needsCreated: created });
 }
+
+/**
+ * Destroy may delete `alongside` (among `resource`'s dependencies) while `resource` is still there:
+ * a load balancer's deletion takes its listeners and rules with it, so it need not wait for them.
+ */
+export function deletedAlongside<R extends Resource>(resource: R, alongside: Resource[]): R {
+  return Object.assign(resource, { deletedAlongside: alongside });
+}

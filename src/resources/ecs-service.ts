@@ -386,6 +386,9 @@ export function appService(name: string, refs: ServiceRefs & { listeners: Resour
     containerName: 'app',
     containerPort: (ctx) => requireOptions(ctx.spec).appPort,
     desiredCount: (ctx) => requireOptions(ctx.spec).desiredCount,
+    // The grace period only makes ECS ignore failed ELB checks of a new task for that long
+    // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html): it never delays a
+    // healthy target, so it is sized for a slow start, not shortened for speed.
     gracePeriodSeconds: 60,
   });
 }
@@ -398,7 +401,8 @@ export function grafanaService(name: string, refs: ServiceRefs & { dashboardRule
     containerName: 'grafana',
     containerPort: () => 3000,
     desiredCount: () => 1,
-    // Grafana installs the AMP plugin before it answers its health check.
+    // Grafana installs the AMP plugin before it answers its health check; as for the app, the grace period
+    // does not hold back a target that turns healthy sooner.
     gracePeriodSeconds: 180,
   });
 }

@@ -27,9 +27,22 @@ export interface TargetGroupState {
 }
 
 // Short checks and a short deregistration delay make deploys and deletes take seconds, not minutes
-// (the defaults are 30 s × 5 checks and 300 s of draining).
-const FAST_CHECKS = { intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 };
-const DEREGISTRATION_DELAY_SECONDS = 15;
+// (the defaults are 30 s × 5 checks and 300 s of draining). Allowed: interval 5–300 s, timeout 2–120 s and
+// below the interval, thresholds 2–10
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+// - interval 5 s, the minimum: a new target is healthy after 2 × 5 s = 10 s of passing checks, not 20 s;
+// - timeout 4 s: below the interval as required; a health endpoint answers in milliseconds, so 4 s only
+//   fails a task that is really stuck;
+// - healthy threshold 2, the minimum;
+// - unhealthy threshold 6: 6 × 5 s = 30 s of failed checks before a target is taken out, as long as the
+//   former 3 × 10 s, so a short pause (GC, a slow disk) does not make it flap.
+const FAST_CHECKS = { intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 6 };
+// 0–3600 s, default 300 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay).
+// ECS waits out this delay before it stops a task that leaves the target group (destroy, a rolling update).
+// The app is stateless and its requests are short, Grafana's queries take seconds at most, and a rolling
+// update starts the new tasks (minimumHealthyPercent 100) before the old ones deregister: 5 s lets the
+// requests in flight finish, and a dashboard panel cut off re-runs at its next refresh.
+const DEREGISTRATION_DELAY_SECONDS = 5;
 
 export async function lookupTags(ctx: Context, arns: string[]) {
   const out = await ctx.aws.elb.send(new DescribeTagsCommand({ ResourceArns: arns }));

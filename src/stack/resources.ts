@@ -2,7 +2,7 @@ import type { Context, Resource } from '../resources/context.js';
 import { ampWorkspace, type WorkspaceState } from '../resources/amp-workspace.js';
 import { ecsCluster, type ClusterState } from '../resources/cluster.js';
 import { dnsRecord } from '../resources/dns-record.js';
-import { onceCreated } from '../resources/common.js';
+import { deletedAlongside, onceCreated } from '../resources/common.js';
 import { appService, grafanaService, type ServiceState } from '../resources/ecs-service.js';
 import { iamRole, policy, TASK_EXECUTION_POLICY_ARN, type RoleState } from '../resources/iam-role.js';
 import { dashboardRule, metricsRule, type RuleState } from '../resources/listener-rule.js';
@@ -81,7 +81,8 @@ export function stackResources(spec: StackSpec): Stack {
   const appTg = appTargetGroup(n.appTargetGroup);
   const grafanaTg = grafanaTargetGroup(n.grafanaTargetGroup);
   const alb = loadBalancer(n.loadBalancer, { securityGroup: albSg });
-  const listeners = albListeners({ loadBalancer: alb, appTargetGroup: appTg });
+  // Listeners (and so the rules and services after them) need only the ALB's ARN: they go in while it provisions.
+  const listeners = onceCreated(albListeners({ loadBalancer: alb, appTargetGroup: appTg }), [alb]);
   const dashboard = dashboardRule({ listeners, grafanaTargetGroup: grafanaTg });
   const metrics = metricsRule({ listeners });
   const appTd = appTaskDefinition(n.appFamily, { executionRole, taskRole: appTaskRole, appLogs, agentLogs, workspace });
@@ -92,6 +93,11 @@ export function stackResources(spec: StackSpec): Stack {
   const grafanaSvc = grafanaService(n.grafanaService, {
     cluster, taskDefinition: grafanaTd, targetGroup: grafanaTg, securityGroup: tasksSg, roles: [executionRole, grafanaTaskRole], dashboardRule: dashboard,
   });
+  // Destroy deletes the ALB at once, while the services drain: DeleteLoadBalancer takes its listeners and
+  // rules along and leaves the targets alone (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteLoadBalancer.html),
+  // and the Grafana task definition only names its DNS name.
+  deletedAlongside(listeners, [alb]);
+  deletedAlongside(grafanaTd, [alb]);
   const named = {
     albSecurityGroup: albSg,
     tasksSecurityGroup: tasksSg,

@@ -19,8 +19,8 @@ const asUpLeavesIt = (): TargetGroupState => ({
   name: 'unit-app',
   arn: ARN,
   vpcId: NETWORK.vpcId,
-  healthCheck: { path: '/healthz', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200-399' },
-  deregistrationDelaySeconds: 15,
+  healthCheck: { path: '/healthz', intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 6, matcher: '200-399' },
+  deregistrationDelaySeconds: 5,
 });
 
 describe('target group diff and update', () => {
@@ -37,31 +37,31 @@ describe('target group diff and update', () => {
     elb.on(ModifyTargetGroupCommand).resolves({});
     const drifted = { ...asUpLeavesIt(), healthCheck: { ...asUpLeavesIt().healthCheck, path: '/', intervalSeconds: 30, matcher: '200' } };
     const diffs = await tg.diff(ctx(), drifted);
-    expect(diffs).toEqual(['health check path: / → /healthz', 'health check matcher: 200 → 200-399', 'health check interval: 30 → 10']);
+    expect(diffs).toEqual(['health check path: / → /healthz', 'health check matcher: 200 → 200-399', 'health check interval: 30 → 5']);
 
     const after = await tg.update(ctx(), drifted, diffs);
     expect(elb.commandCalls(ModifyTargetGroupCommand).map((c) => c.args[0].input)).toEqual([{
       TargetGroupArn: ARN,
       HealthCheckPath: '/healthz',
-      HealthCheckIntervalSeconds: 10,
-      HealthCheckTimeoutSeconds: 5,
+      HealthCheckIntervalSeconds: 5,
+      HealthCheckTimeoutSeconds: 4,
       HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 3,
+      UnhealthyThresholdCount: 6,
       Matcher: { HttpCode: '200-399' },
     }]);
     expect(elb.commandCalls(ModifyTargetGroupAttributesCommand)).toHaveLength(0);
     expect(after).toEqual(asUpLeavesIt());
   });
 
-  it('the default deregistration delay (300 s): diff lists it, update sets 15 s and leaves the health check alone', async () => {
+  it('the default deregistration delay (300 s): diff lists it, update sets 5 s and leaves the health check alone', async () => {
     elb.on(ModifyTargetGroupAttributesCommand).resolves({});
     const fresh = { ...asUpLeavesIt(), deregistrationDelaySeconds: 300 };
-    expect(await tg.diff(ctx(), fresh)).toEqual(['deregistration delay: 300 → 15']);
+    expect(await tg.diff(ctx(), fresh)).toEqual(['deregistration delay: 300 → 5']);
     await tg.update(ctx(), fresh, []);
     expect(elb.commandCalls(ModifyTargetGroupCommand)).toHaveLength(0);
     expect(elb.commandCalls(ModifyTargetGroupAttributesCommand).map((c) => c.args[0].input)).toEqual([{
       TargetGroupArn: ARN,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '15' }],
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
     }]);
   });
 

@@ -21,7 +21,20 @@ function taskIp(cidr: string, seed: string, index: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(ip / 2 ** shift) % 256).join('.');
 }
 
-function serviceTargets(state: SimState, record: ServiceRecord, port: number, cidr: string): SimTarget[] {
+/**
+ * When the load balancers that forward to a target group are all active: until then a registered target
+ * stays `initial` (Elb.RegistrationInProgress), as health checks start once the load balancer is set up
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+ * The load balancer provisions while ECS starts the tasks, so the later of the two starts the checks.
+ */
+export function loadBalancersActiveAt(state: SimState, loadBalancerArns: string[]): number {
+  return Math.max(-Infinity, ...loadBalancerArns.map((arn) => {
+    const createdAt = state.loadBalancerCreatedAt.get(arn);
+    return createdAt === undefined ? -Infinity : state.phaseEnd(createdAt, 'albProvisionMs');
+  }));
+}
+
+function serviceTargets(state: SimState, record: ServiceRecord, port: number, cidr: string, checksFrom: number): SimTarget[] {
   const { rollout } = record;
   if (state.serviceStatus(record) === 'DRAINING') {
     return Array.from({ length: record.desiredCount }, (_, i) => ({
@@ -30,7 +43,7 @@ function serviceTargets(state: SimState, record: ServiceRecord, port: number, ci
     }));
   }
   const counts = taskCounts(record, state);
-  const healthyAt = state.phaseEnd(state.rolloutSettlesAt(record), 'targetHealthyMs');
+  const healthyAt = state.phaseEnd(Math.max(state.rolloutSettlesAt(record), checksFrom), 'targetHealthyMs');
   const targets: SimTarget[] = [];
   for (let i = 0; i < counts.primaryRunning; i++) {
     // Tasks that were already running before a scale-only update stay healthy.
@@ -47,12 +60,13 @@ function serviceTargets(state: SimState, record: ServiceRecord, port: number, ci
 }
 
 /** The targets ECS would have registered in this target group for the services that use it. */
-export function targetTasks(state: SimState, targetGroupArn: string, cidr: string): SimTarget[] {
+export function targetTasks(state: SimState, targetGroupArn: string, cidr: string, loadBalancerArns: string[] = []): SimTarget[] {
+  const checksFrom = loadBalancersActiveAt(state, loadBalancerArns);
   const targets: SimTarget[] = [];
   for (const record of state.services.values()) {
     if (state.serviceStatus(record) === 'INACTIVE') continue;
     for (const group of record.targetGroups) {
-      if (group.targetGroupArn === targetGroupArn) targets.push(...serviceTargets(state, record, group.containerPort, cidr));
+      if (group.targetGroupArn === targetGroupArn) targets.push(...serviceTargets(state, record, group.containerPort, cidr, checksFrom));
     }
   }
   return targets;

@@ -32,15 +32,44 @@ function checkRange(input: Record<string, string>, field: string, min: number, m
   return value;
 }
 
-const createTargetGroup: ActionRule = async (ctx) => {
-  const input = ctx.call.input;
-  checkElbName('Target group', input.Name);
-  const interval = checkRange(input, 'HealthCheckIntervalSeconds', 5, 300) ?? 30;
-  const timeout = checkRange(input, 'HealthCheckTimeoutSeconds', 2, 120) ?? 5;
+/**
+ * Health-check ranges and interval > timeout, on create and modify (a modify that names one of the two
+ * is checked against the default of the other only on create):
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+ */
+function checkHealthCheck(input: Record<string, string>, creating: boolean): void {
+  const interval = checkRange(input, 'HealthCheckIntervalSeconds', 5, 300) ?? (creating ? 30 : undefined);
+  const timeout = checkRange(input, 'HealthCheckTimeoutSeconds', 2, 120) ?? (creating ? 5 : undefined);
   checkRange(input, 'HealthyThresholdCount', 2, 10);
   checkRange(input, 'UnhealthyThresholdCount', 2, 10);
-  if (interval <= timeout) throw validation('Health check interval must be greater than the timeout.');
+  if (interval !== undefined && timeout !== undefined && interval <= timeout) throw validation('Health check interval must be greater than the timeout.');
+}
+
+const createTargetGroup: ActionRule = async (ctx) => {
+  checkElbName('Target group', ctx.call.input.Name);
+  checkHealthCheck(ctx.call.input, true);
   // A duplicate name is already refused by moto with DuplicateTargetGroupName.
+  return ctx.forward();
+};
+
+const modifyTargetGroup: ActionRule = async (ctx) => {
+  checkHealthCheck(ctx.call.input, false);
+  return ctx.forward();
+};
+
+/**
+ * deregistration_delay.timeout_seconds is 0–3600 (default 300):
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay
+ */
+const modifyTargetGroupAttributes: ActionRule = async (ctx) => {
+  const input = ctx.call.input;
+  for (const i of memberIndexes(input, 'Attributes')) {
+    if (input[`Attributes.member.${i}.Key`] !== 'deregistration_delay.timeout_seconds') continue;
+    const value = input[`Attributes.member.${i}.Value`];
+    if (!/^\d+$/.test(value ?? '') || Number(value) > 3600) {
+      throw validation(`'deregistration_delay.timeout_seconds' value '${value}' must be an integer between 0 and 3600`);
+    }
+  }
   return ctx.forward();
 };
 
@@ -176,7 +205,7 @@ const describeTargetHealth: ActionRule = async (ctx) => {
   const group = arn ? await motoTargetGroup(ctx, arn) : undefined;
   if (!group || !ctx.state.hasServiceOn(arn)) return ctx.forward();
   const vpc = (await ctx.moto.ec2.send(new DescribeVpcsCommand({ VpcIds: [group.VpcId!] }))).Vpcs?.[0];
-  const members = targetTasks(ctx.state, arn, vpc?.CidrBlock ?? '10.0.0.0/16')
+  const members = targetTasks(ctx.state, arn, vpc?.CidrBlock ?? '10.0.0.0/16', group.LoadBalancerArns ?? [])
     .map((t) =>
       `<member><Target><Id>${t.ip}</Id><Port>${t.port}</Port></Target><HealthCheckPort>${t.port}</HealthCheckPort>` +
       `<TargetHealth><State>${t.state}</State>${t.reason ? `<Reason>${t.reason}</Reason><Description>${escapeXml(t.description ?? '')}</Description>` : ''}</TargetHealth></member>`,
@@ -191,6 +220,8 @@ const describeTargetHealth: ActionRule = async (ctx) => {
 
 export const elbv2Rules: Record<string, ActionRule> = {
   CreateTargetGroup: createTargetGroup,
+  ModifyTargetGroup: modifyTargetGroup,
+  ModifyTargetGroupAttributes: modifyTargetGroupAttributes,
   CreateLoadBalancer: createLoadBalancer,
   DescribeLoadBalancers: describeLoadBalancers,
   CreateListener: createListener,
