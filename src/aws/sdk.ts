@@ -12,6 +12,7 @@ export const sdk = {
   amp: () => load('@aws-sdk/client-amp') as typeof import('@aws-sdk/client-amp'),
   ec2: () => load('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2'),
   ecs: () => load('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs'),
+  efs: () => load('@aws-sdk/client-efs') as typeof import('@aws-sdk/client-efs'),
   elbv2: () => load('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2'),
   iam: () => load('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam'),
   logs: () => load('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs'),
