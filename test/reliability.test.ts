@@ -131,7 +131,7 @@ describe('faults: 10% throttling and 5% server errors on every call', () => {
     sim.setFaults({ seed: 42, dropRate: 0.2 });
     const [upRun, upCalls] = await withCalls(upArgs('drops'));
     const up = ok(upRun);
-    expect(up.resources).toHaveLength(21);
+    expect(up.resources).toHaveLength(25);
     expectRetriesCoverFaults(up, upCalls);
     await expectLikeReference('drops');
 
@@ -205,7 +205,7 @@ function waitingForServices(calls: SimCall[]): boolean {
 /** A resumed `up` converges to the reference, and a third one finds nothing to do. */
 async function expectResumedUpConverges(stack: string) {
   const again = ok(await cli(upArgs(stack)));
-  expect(again.resources).toHaveLength(21);
+  expect(again.resources).toHaveLength(25);
   await expectLikeReference(stack);
   const third = ok(await cli(upArgs(stack)));
   expect(third.resources.every((r: any) => r.action === 'unchanged')).toBe(true);
