@@ -18,6 +18,10 @@ const FAST: SimTiming = {
   secretDeletionMs: 200,
   iamPropagationMs: 0,
   logGroupListingMs: 0,
+  efsFileSystemCreateMs: 300,
+  efsMountTargetCreateMs: 300,
+  efsMountTargetDeleteMs: 300,
+  efsAccessPointCreateMs: 200,
 };
 
 // The stack an uninterrupted `up` makes; every resumed `up` must make exactly the same. It stays up

@@ -13,6 +13,10 @@ export const FAST: SimTiming = {
   secretDeletionMs: 200,
   iamPropagationMs: 0,
   logGroupListingMs: 0,
+  efsFileSystemCreateMs: 300,
+  efsMountTargetCreateMs: 300,
+  efsMountTargetDeleteMs: 300,
+  efsAccessPointCreateMs: 200,
 };
 export const LONG = 60_000;
 

@@ -48,7 +48,7 @@ export function classify(method: string, url: string, headers: IncomingHttpHeade
     const action = route53Action(method, pathSegments);
     return { ...base, pathSegments, action, protocol: 'restXml', mutating: isMutating(action), input: { xml: body.toString('utf8') } };
   }
-  const action = restAction(method, pathSegments);
+  const action = service === 'elasticfilesystem' ? efsAction(method, pathSegments) : restAction(method, pathSegments);
   // REST verbs say it directly: only GET/HEAD read.
   const mutating = method !== 'GET' && method !== 'HEAD';
   return { ...base, pathSegments, action, protocol: 'restJson', mutating, input: parseJson(body) };
@@ -68,6 +68,30 @@ function restAction(method: string, segments: string[]): string {
     return ({ GET: 'ListTagsForResource', POST: 'TagResource', DELETE: 'UntagResource' } as Record<string, string>)[method] ?? `${method}Tags`;
   }
   return `${method} /${root ?? ''}`;
+}
+
+const EFS_RESOURCES: Record<string, string> = {
+  'file-systems': 'FileSystem',
+  'mount-targets': 'MountTarget',
+  'access-points': 'AccessPoint',
+};
+
+/** EFS (restJson1, paths under /2015-02-01/) operations, named as in the API reference. */
+function efsAction(method: string, segments: string[]): string {
+  const [, root, id, sub] = segments;
+  if (root === 'resource-tags') {
+    return ({ GET: 'ListTagsForResource', POST: 'TagResource', DELETE: 'UntagResource' } as Record<string, string>)[method] ?? `${method}Tags`;
+  }
+  const resource = EFS_RESOURCES[root ?? ''];
+  if (!resource) return `${method} /${segments.slice(1).join('/')}`;
+  if (sub === 'security-groups') return method === 'PUT' ? 'ModifyMountTargetSecurityGroups' : 'DescribeMountTargetSecurityGroups';
+  if (sub) {
+    const what = sub.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+    const subject = what === 'Policy' ? 'FileSystemPolicy' : what;
+    return `${({ GET: 'Describe', PUT: 'Put' } as Record<string, string>)[method] ?? method}${subject}`;
+  }
+  if (!id) return `${method === 'POST' ? 'Create' : 'Describe'}${resource}${method === 'POST' ? '' : 's'}`;
+  return `${({ DELETE: 'Delete', PUT: 'Update' } as Record<string, string>)[method] ?? method}${resource}`;
 }
 
 /** The Route 53 operations the CLI uses (paths under /2013-04-01/), named as in the API reference. */

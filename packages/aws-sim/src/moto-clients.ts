@@ -1,6 +1,7 @@
 import { AmpClient } from '@aws-sdk/client-amp';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,6 +11,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 export interface MotoClients {
   ecs: ECSClient;
   ec2: EC2Client;
+  efs: EFSClient;
   elb: ElasticLoadBalancingV2Client;
   logs: CloudWatchLogsClient;
   amp: AmpClient;
@@ -34,6 +36,7 @@ export class MotoClientPool {
       clients = {
         ecs: new ECSClient(config),
         ec2: new EC2Client(config),
+        efs: new EFSClient(config),
         elb: new ElasticLoadBalancingV2Client(config),
         logs: new CloudWatchLogsClient(config),
         amp: new AmpClient(config),

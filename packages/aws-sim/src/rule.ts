@@ -42,3 +42,8 @@ export function replyJson(reply: Reply): any {
 export function withBody(reply: Reply, body: string | Buffer): Reply {
   return { ...reply, body: typeof body === 'string' ? Buffer.from(body) : body };
 }
+
+/** A successful JSON reply with its body changed by `change`; an error reply as it is. */
+export function rewriteJson(reply: Reply, change: (body: any) => any): Reply {
+  return isSuccess(reply) ? withBody(reply, JSON.stringify(change(replyJson(reply)))) : reply;
+}

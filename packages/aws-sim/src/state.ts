@@ -22,6 +22,14 @@ export interface SimTiming {
   iamPropagationMs: number;
   /** DescribeLogGroups leaves out a group this long after its CreateLogGroup (0: off). */
   logGroupListingMs: number;
+  /** EFS file system LifeCycleState 'creating' then 'available'. */
+  efsFileSystemCreateMs: number;
+  /** EFS mount target 'creating' then 'available' (about a minute on AWS). Very large: stuck in creating. */
+  efsMountTargetCreateMs: number;
+  /** A deleted EFS mount target is 'deleting' this long, then gone; its ENI then lingers eniLingerMs more. */
+  efsMountTargetDeleteMs: number;
+  /** EFS access point 'creating' then 'available'. */
+  efsAccessPointCreateMs: number;
 }
 
 export const DEFAULT_TIMING: SimTiming = {
@@ -36,6 +44,10 @@ export const DEFAULT_TIMING: SimTiming = {
   secretDeletionMs: 200,
   iamPropagationMs: 0,
   logGroupListingMs: 0,
+  efsFileSystemCreateMs: 300,
+  efsMountTargetCreateMs: 500,
+  efsMountTargetDeleteMs: 400,
+  efsAccessPointCreateMs: 200,
 };
 
 export interface ServiceTargetGroup {
@@ -124,6 +136,18 @@ export interface DeletedLoadBalancer {
   deletedAt: number;
 }
 
+/** An EFS mount target as the simulation tracks it (moto forgets it at DeleteMountTarget). */
+export interface EfsMountTarget {
+  mountTargetId: string;
+  fileSystemId: string;
+  availabilityZoneId: string;
+  securityGroups: string[];
+  createdAt: number;
+  deletedAt?: number;
+  /** moto's description of it at creation (LifeCycleState is overwritten from the times above). */
+  description: Record<string, unknown>;
+}
+
 type PhaseName = keyof SimTiming;
 
 /** Everything the proxy remembers on top of moto: creation times, deletions in progress, failures. */
@@ -154,6 +178,14 @@ export class SimState {
   readonly clientTokens = new Map<string, string>();
   /** Regions whose default VPC has been given its internet gateway since the last reset. */
   readonly defaultVpcGateways = new Map<string, Promise<void>>();
+  /** EFS file system id → when CreateFileSystem answered. */
+  readonly efsFileSystemCreatedAt = new Map<string, number>();
+  /** EFS access point id → when CreateAccessPoint answered. */
+  readonly efsAccessPointCreatedAt = new Map<string, number>();
+  /** EFS mount targets by id, deleted ones included until their ENI is released. */
+  readonly efsMountTargets = new Map<string, EfsMountTarget>();
+  /** AZ ids and subnet ids marked (setEfsUnsupported) as places EFS does not offer mount targets. */
+  readonly efsUnsupportedPlaces = new Set<string>();
 
   constructor(timing: Partial<SimTiming> = {}) {
     this.epochs = [{ from: -Infinity, timing: { ...DEFAULT_TIMING, ...timing } }];
@@ -204,7 +236,21 @@ export class SimState {
     this.deletingSecrets.clear();
     this.clientTokens.clear();
     this.defaultVpcGateways.clear();
+    this.efsFileSystemCreatedAt.clear();
+    this.efsAccessPointCreatedAt.clear();
+    this.efsMountTargets.clear();
     for (const failure of this.taskFailures.values()) failure.tasks.length = 0;
+  }
+
+  /** An EFS mount target's LifeCycleState now, or undefined once it is gone. */
+  efsMountTargetState(target: EfsMountTarget): 'creating' | 'available' | 'deleting' | undefined {
+    if (target.deletedAt !== undefined) return this.isOver(target.deletedAt, 'efsMountTargetDeleteMs') ? undefined : 'deleting';
+    return this.isOver(target.createdAt, 'efsMountTargetCreateMs') ? 'available' : 'creating';
+  }
+
+  /** The mount targets of this file system that still exist (creating, available or deleting). */
+  efsMountTargetsOf(fileSystemId: string): EfsMountTarget[] {
+    return [...this.efsMountTargets.values()].filter((t) => t.fileSystemId === fileSystemId && this.efsMountTargetState(t) !== undefined);
   }
 
   serviceStatus(service: ServiceRecord): 'ACTIVE' | 'DRAINING' | 'INACTIVE' {
@@ -253,6 +299,12 @@ export class SimState {
       if (service.deletedAt === undefined) return `ECS service ${service.name}`;
       const drained = this.phaseEnd(service.deletedAt, 'drainMs');
       if (drained > now || !this.isOver(drained, 'eniLingerMs')) return `network interfaces of deleted ECS service ${service.name}`;
+    }
+    for (const target of this.efsMountTargets.values()) {
+      if (!target.securityGroups.includes(groupId)) continue;
+      if (target.deletedAt === undefined) return `EFS mount target ${target.mountTargetId}`;
+      const gone = this.phaseEnd(target.deletedAt, 'efsMountTargetDeleteMs');
+      if (gone > now || !this.isOver(gone, 'eniLingerMs')) return `network interface of deleted EFS mount target ${target.mountTargetId}`;
     }
     for (const lb of this.deletedLoadBalancers) {
       if (lb.securityGroups.includes(groupId) && !this.isOver(lb.deletedAt, 'eniLingerMs')) {

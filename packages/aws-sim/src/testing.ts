@@ -39,6 +39,11 @@ export interface Simulation extends SandboxSimulation {
   setAmpEndpointHost(host: string | undefined): void;
   /** Refuses every call signed with this session token as AWS refuses expired credentials; false makes it valid again. */
   expireSessionToken(sessionToken: string, expired: boolean): void;
+  /**
+   * Makes CreateMountTarget answer UnsupportedAvailabilityZone for subnets in this AZ (an AZ id such as
+   * 'use1-az2', or a subnet id for that one subnet), on top of the AZs AWS documents; false undoes it.
+   */
+  setEfsUnsupported(azIdOrSubnetId: string, unsupported: boolean): void;
 }
 
 /** Starts the simulation (as the sandbox's `startSimulation` does) with its test controls. */
@@ -76,6 +81,10 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
     expireSessionToken: (sessionToken, expired) => {
       if (expired) state.expiredSessionTokens.add(sessionToken);
       else state.expiredSessionTokens.delete(sessionToken);
+    },
+    setEfsUnsupported: (place, unsupported) => {
+      if (unsupported) state.efsUnsupportedPlaces.add(place);
+      else state.efsUnsupportedPlaces.delete(place);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { DeleteWorkspaceCommand, DescribeWorkspaceCommand, ListWorkspacesCommand } from '@aws-sdk/client-amp';
-import { isSuccess, replyJson, withBody, type ActionRule, type RuleContext } from '../rule.js';
+import { isSuccess, replyJson, rewriteJson, type ActionRule, type RuleContext } from '../rule.js';
 import type { SimState } from '../state.js';
-import { AwsError, jsonReply, type Reply } from '../wire.js';
+import { AwsError, jsonReply } from '../wire.js';
 
 /** The simulated status of a workspace, or undefined when the proxy never saw it created. */
 function simulatedStatus(state: SimState, workspaceId: string): string | undefined {
@@ -26,10 +26,6 @@ async function finishDeletions(ctx: RuleContext): Promise<void> {
       await ctx.moto.amp.send(new DeleteWorkspaceCommand({ workspaceId })).catch(() => undefined);
     }
   }
-}
-
-function rewriteJson(reply: Reply, change: (body: any) => any): Reply {
-  return isSuccess(reply) ? withBody(reply, JSON.stringify(change(replyJson(reply)))) : reply;
 }
 
 const notFound = (workspaceId: string) =>

@@ -64,6 +64,28 @@ export function validateTaskDefinition(input: Record<string, any>): void {
   }
   for (const container of containers) validateContainer(container, input.networkMode);
   validateDependencies(containers);
+  for (const volume of input.volumes ?? []) validateEfsVolume(volume);
+}
+
+/**
+ * An EFS volume with IAM authorization or an access point needs transit encryption, and with an access point
+ * its rootDirectory must be omitted or '/' (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EFSAuthorizationConfig.html,
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html). moto checks none of it.
+ */
+function validateEfsVolume(volume: Record<string, any>): void {
+  const config = volume?.efsVolumeConfiguration;
+  if (!config) return;
+  const { iam, accessPointId } = config.authorizationConfig ?? {};
+  const encrypted = config.transitEncryption === 'ENABLED';
+  if (iam === 'ENABLED' && !encrypted) {
+    throw clientError(`Volume ${volume.name}: transitEncryption must be ENABLED when authorizationConfig.iam is ENABLED.`);
+  }
+  if (accessPointId && !encrypted) {
+    throw clientError(`Volume ${volume.name}: transitEncryption must be ENABLED when an access point is used.`);
+  }
+  if (accessPointId && config.rootDirectory !== undefined && config.rootDirectory !== '/') {
+    throw clientError(`Volume ${volume.name}: rootDirectory must be omitted or '/' when an access point is used.`);
+  }
 }
 
 /** dependsOn: COMPLETE/SUCCESS only on non-essential containers, HEALTHY needs a healthCheck
