@@ -170,6 +170,28 @@ describe('Grafana on EFS', () => {
     expect(await readEfs(name)).toEqual({ fileSystems: [], mountTargets: [], accessPoints: [], groups: [] });
   });
 
+  it('a mount target stuck in creating is exit 1 naming it, after the other changes; the next up finishes', async () => {
+    const name = 'efs-stuck';
+    // Far past the CLI's bound (10 minutes, scaled down like every wait in the tests).
+    stack.sim.setTiming({ efsMountTargetCreateMs: 3_600_000 });
+    let stuck: CliRun;
+    try {
+      stuck = await up(name);
+    } finally {
+      stack.sim.setTiming({ efsMountTargetCreateMs: 50 });
+    }
+    expect(stuck.code, stuck.stderr.slice(-2000)).toBe(1);
+    expect(stuck.stderr).toMatch(/EFS mount targets[^\n]*fsmt-[0-9a-f]+[^\n]*creating/);
+    // The other changes were applied: the app's service runs; Grafana's waits for the mount targets.
+    const app = await stack.moto.ecs.send(new DescribeServicesCommand({ cluster: name, services: [`${name}-app`, `${name}-grafana`] }));
+    expect(app.services!.filter((x) => x.status === 'ACTIVE').map((x) => x.serviceName)).toEqual([`${name}-app`]);
+    const resumed = ok(await up(name));
+    expect(resumed.resources.find((r: any) => r.kind === 'efs-mount-targets').action).toBe('unchanged');
+    expect(resumed.resources.find((r: any) => r.kind === 'ecs-service' && r.name === `${name}-grafana`).action).toBe('create');
+    ok(await destroy(name));
+    expect(await readEfs(name)).toEqual({ fileSystems: [], mountTargets: [], accessPoints: [], groups: [] });
+  });
+
   it('destroy leaves no file system, mount target, access point or security group', async () => {
     const out = ok(await destroy(STACK));
     expect(out.leftovers).toEqual([]);

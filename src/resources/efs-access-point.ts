@@ -1,5 +1,7 @@
 import type { AccessPointDescription } from '@aws-sdk/client-efs';
+import { CliError } from '../errors.js';
 import { hasErrorName } from '../aws/errors.js';
+import { pollUntil } from '../aws/retry.js';
 import { resource, type Context, type Resource } from './context.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
@@ -20,6 +22,7 @@ export interface AccessPointState {
   fileSystemId: string;
   /** `uid:gid path owner:group:permissions`, to compare with what the stack asks for. */
   shape: string;
+  lifeCycleState: string;
 }
 
 const WANTED_SHAPE = `${GRAFANA_UID}:${GRAFANA_UID} ${GRAFANA_ROOT} ${GRAFANA_UID}:${GRAFANA_UID}:${PERMISSIONS}`;
@@ -30,6 +33,7 @@ function toState(ap: AccessPointDescription): AccessPointState {
     id: ap.AccessPointId!,
     arn: ap.AccessPointArn!,
     fileSystemId: ap.FileSystemId!,
+    lifeCycleState: ap.LifeCycleState ?? 'unknown',
     shape: `${ap.PosixUser?.Uid}:${ap.PosixUser?.Gid} ${ap.RootDirectory?.Path ?? '/'} ${c?.OwnerUid}:${c?.OwnerGid}:${c?.Permissions}`,
   };
 }
@@ -83,6 +87,19 @@ export function efsAccessPoint(name: string, refs: { fileSystem: Resource<FileSy
     async update(ctx, state) {
       await self.delete(ctx, state);
       return self.create(ctx);
+    },
+    // An access point is creating for a moment (https://docs.aws.amazon.com/efs/latest/ug/API_CreateAccessPoint.html).
+    async settle(ctx, state) {
+      if (state.lifeCycleState === 'available') return state;
+      const found = await pollUntil(async () => (await find(ctx, state.fileSystemId, name)).find((a) => a.AccessPointId === state.id), (a) => !a || a.LifeCycleState !== 'creating', {
+        what: `EFS access point ${name} to become available`,
+        timeoutMs: 2 * 60_000,
+        intervalMs: 1_000,
+        signal: ctx.signal,
+        onPoll: (a) => ctx.reporter.waiting('efs:access-point', `EFS access point ${name} is ${a?.LifeCycleState ?? 'missing'}`),
+      });
+      if (!found || found.LifeCycleState !== 'available') throw new CliError(`EFS access point ${name} is ${found?.LifeCycleState ?? 'gone'}, not available`);
+      return toState(found);
     },
     async delete(ctx, state) {
       await deleteIgnoringMissing(() => ctx.aws.efs.send(new DeleteAccessPointCommand({ AccessPointId: state.id })), 'AccessPointNotFound');
