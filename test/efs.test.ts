@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { DescribeAccessPointsCommand, DescribeFileSystemsCommand, DescribeMountTargetsCommand, DescribeMountTargetSecurityGroupsCommand } from '@aws-sdk/client-efs';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
@@ -190,6 +190,24 @@ describe('Grafana on EFS', () => {
     expect(resumed.resources.find((r: any) => r.kind === 'ecs-service' && r.name === `${name}-grafana`).action).toBe('create');
     ok(await destroy(name));
     expect(await readEfs(name)).toEqual({ fileSystems: [], mountTargets: [], accessPoints: [], groups: [] });
+  });
+
+  it('a zone without EFS stops up with exit 1 naming the subnet (AWS lists no such zones to check first); once it does, the next up finishes', async () => {
+    const name = 'efs-az';
+    const subnets = (await stack.moto.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets!;
+    for (const s of subnets) stack.sim.setEfsUnsupported(s.SubnetId!, true);
+    let run: CliRun;
+    try {
+      run = await up(name);
+    } finally {
+      for (const s of subnets) stack.sim.setEfsUnsupported(s.SubnetId!, false);
+    }
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+    expect(run.stderr).toMatch(/mount target in subnet subnet-[0-9a-f]+: its availability zone does not offer EFS; pass --subnet-ids from other zones, or --grafana-storage ephemeral/);
+    expect((await readEfs(name)).mountTargets).toEqual([]);
+    ok(await up(name));
+    expect((await readEfs(name)).mountTargets.map((m) => m.SubnetId).sort()).toEqual(await taskSubnets(name));
+    ok(await destroy(name));
   });
 
   it('destroy leaves no file system, mount target, access point or security group', async () => {
