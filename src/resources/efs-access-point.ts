@@ -1,11 +1,10 @@
 import type { AccessPointDescription } from '@aws-sdk/client-efs';
 import { CliError } from '../errors.js';
-import { hasErrorName } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
 import { resource, type Context, type Resource } from './context.js';
 import { isOwned, tags } from '../stack/spec.js';
 import { createOrAdopt, deleteIgnoringMissing, fieldDiffs, observed } from './common.js';
-import type { FileSystemState } from './efs-file-system.js';
+import { onFileSystem, type FileSystemState } from './efs-file-system.js';
 import { sdk } from '../aws/sdk.js';
 
 const { CreateAccessPointCommand, DeleteAccessPointCommand, DescribeAccessPointsCommand } = sdk.efs();
@@ -39,14 +38,8 @@ function toState(ap: AccessPointDescription): AccessPointState {
 }
 
 async function find(ctx: Context, fileSystemId: string, name: string): Promise<AccessPointDescription[]> {
-  let out;
-  try {
-    out = await ctx.aws.efs.send(new DescribeAccessPointsCommand({ FileSystemId: fileSystemId }));
-  } catch (err) {
-    if (hasErrorName(err, 'FileSystemNotFound')) return [];
-    throw err;
-  }
-  return (out.AccessPoints ?? []).filter((ap) => ap.LifeCycleState !== 'deleted' && ap.Tags?.some((t) => t.Key === 'Name' && t.Value === name));
+  const found = await onFileSystem(async () => (await ctx.aws.efs.send(new DescribeAccessPointsCommand({ FileSystemId: fileSystemId }))).AccessPoints);
+  return found.filter((ap) => ap.LifeCycleState !== 'deleted' && ap.Tags?.some((t) => t.Key === 'Name' && t.Value === name));
 }
 
 /**

@@ -20,6 +20,16 @@ function toState(fs: FileSystemDescription): FileSystemState {
   return { id: fs.FileSystemId!, arn: fs.FileSystemArn!, encrypted: fs.Encrypted === true, lifeCycleState: fs.LifeCycleState ?? 'unknown' };
 }
 
+/** What a call listing a file system's parts found: none once the file system is gone (a destroy part-way). */
+export async function onFileSystem<T>(call: () => Promise<T[] | undefined>): Promise<T[]> {
+  try {
+    return (await call()) ?? [];
+  } catch (err) {
+    if (hasErrorName(err, 'FileSystemNotFound')) return [];
+    throw err;
+  }
+}
+
 /** The file system whose CreationToken is `token` (the stack's deterministic name), if any. */
 async function describe(ctx: Context, token: string): Promise<FileSystemDescription | undefined> {
   const out = await ctx.aws.efs.send(new DescribeFileSystemsCommand({ CreationToken: token }));

@@ -4,7 +4,7 @@ import { hasErrorName } from '../aws/errors.js';
 import { pollUntil } from '../aws/retry.js';
 import { resource, type Context, type Resource } from './context.js';
 import { deleteIgnoringMissing, observed } from './common.js';
-import type { FileSystemState } from './efs-file-system.js';
+import { onFileSystem, type FileSystemState } from './efs-file-system.js';
 import type { SecurityGroupState } from './security-group.js';
 import { sdk } from '../aws/sdk.js';
 
@@ -26,14 +26,8 @@ export interface MountTargetsState {
 const WAIT_MS = 10 * 60_000;
 
 async function list(ctx: Context, fileSystemId: string): Promise<MountTarget[]> {
-  let out;
-  try {
-    out = await ctx.aws.efs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }));
-  } catch (err) {
-    if (hasErrorName(err, 'FileSystemNotFound')) return [];
-    throw err;
-  }
-  return (out.MountTargets ?? [])
+  const targets = await onFileSystem(async () => (await ctx.aws.efs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets);
+  return targets
     .filter((m: MountTargetDescription) => m.LifeCycleState !== 'deleted')
     .map((m) => ({ id: m.MountTargetId!, subnetId: m.SubnetId!, availabilityZone: m.AvailabilityZoneName ?? '', state: m.LifeCycleState ?? 'unknown' }))
     .sort((a, b) => a.subnetId.localeCompare(b.subnetId));
