@@ -139,6 +139,8 @@ describe('up --sandbox: the main job on this machine', () => {
     expect(run.stdout, run.stderr).not.toBe('');
     // With --json stdout is the status document alone; the plan came first, with the progress.
     expect(run.stderr).toMatch(PLAN);
+    // Grafana's EFS storage is in the plan, as on AWS.
+    for (const kind of ['efs-file-system', 'efs-mount-targets', 'efs-access-point']) expect(run.stderr.slice(0, run.stderr.indexOf('Applying'))).toContain(kind);
     expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 25 changes'));
     const status = JSON.parse(run.stdout);
     expect(status.resources).toHaveLength(25);
