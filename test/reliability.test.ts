@@ -30,7 +30,7 @@ const REFERENCE = 'calm';
 
 /** One stack, counted by kind straight from moto: no duplicate of anything, one revision per family. */
 const EXPECTED = {
-  securityGroups: 2,
+  securityGroups: 3, // the ALB's, the tasks', and the EFS mount targets'
   loadBalancers: 1,
   listeners: 1,
   rules: 2, // /dashboard → Grafana, and the metrics path → 404
@@ -43,6 +43,8 @@ const EXPECTED = {
   logGroups: 3,
   secrets: 1,
   workspaces: 1,
+  fileSystems: 1,
+  accessPoints: 1,
 };
 
 let sim: Simulation;
@@ -355,6 +357,9 @@ async function presentResources(stack: string): Promise<string[]> {
     ...v.rules.map((r: any) => `listener-rule ${r.actions[0]?.type === 'fixed-response' ? 'metrics path → 404' : '/dashboard'}`),
     ...v.taskDefinitions.map((t) => `task-definition ${t.family.replace(/<stack>/g, stack)}`),
     ...named('ecs-service', v.services),
+    ...named('efs-file-system', v.fileSystems),
+    ...named('efs-access-point', v.accessPoints),
+    ...(v.mountTargets.length ? ['efs-mount-targets one per availability zone'] : []),
   ];
 }
 
