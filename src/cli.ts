@@ -95,6 +95,7 @@ Run fargate-prom <command> --help for a command's flags.`);
     .option('--scrape-interval <duration>', 'how often the agent scrapes the app (default: "15s"; 5s in the sandbox)')
     .option('--log-retention <days>', 'CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …)', '7')
     .option('--grafana-image <uri>', 'Grafana image', DEFAULT_GRAFANA_IMAGE)
+    .option('--grafana-storage <kind>', 'efs: Grafana\'s data on an EFS file system, kept when its task is replaced; ephemeral: in the task, lost with it', 'efs')
     .option('--vpc-id <id>', 'VPC (default: the default VPC)')
     .option('--subnet-ids <ids>', 'comma-separated subnets in two or more AZs (default: the VPC\'s default subnets)')
     .option('--allow-cidr <cidr>', 'who may reach the ALB (default 0.0.0.0/0, with a warning)')

@@ -30,7 +30,7 @@ const REFERENCE = 'calm';
 
 /** One stack, counted by kind straight from moto: no duplicate of anything, one revision per family. */
 const EXPECTED = {
-  securityGroups: 2,
+  securityGroups: 3, // the ALB's, the tasks', and the EFS mount targets'
   loadBalancers: 1,
   listeners: 1,
   rules: 2, // /dashboard → Grafana, and the metrics path → 404
@@ -43,6 +43,8 @@ const EXPECTED = {
   logGroups: 3,
   secrets: 1,
   workspaces: 1,
+  fileSystems: 1,
+  accessPoints: 1,
 };
 
 const UP_FLAGS = ['--app-image', 'ghcr.io/acme/shop:1.4', '--desired-count', '1', '--yes', '--json'];
@@ -125,7 +127,7 @@ describe('faults: 10% throttling and 5% server errors on every call', () => {
     fixture.sim.setFaults({ seed: 42, dropRate: 0.2 });
     const [upRun, upCalls] = await withCalls(upArgs('drops'));
     const up = ok(upRun);
-    expect(up.resources).toHaveLength(21);
+    expect(up.resources).toHaveLength(25);
     expectRetriesCoverFaults(up, upCalls);
     await expectLikeReference('drops');
 
@@ -199,7 +201,7 @@ function waitingForServices(calls: SimCall[]): boolean {
 /** A resumed `up` converges to the reference, and a third one finds nothing to do. */
 async function expectResumedUpConverges(stack: string) {
   const again = ok(await cli(upArgs(stack)));
-  expect(again.resources).toHaveLength(21);
+  expect(again.resources).toHaveLength(25);
   await expectLikeReference(stack);
   const third = ok(await cli(upArgs(stack)));
   expect(third.resources.every((r: any) => r.action === 'unchanged')).toBe(true);
@@ -345,6 +347,9 @@ async function presentResources(stack: string): Promise<string[]> {
     ...v.rules.map((r: any) => `listener-rule ${r.actions[0]?.type === 'fixed-response' ? 'metrics path → 404' : '/dashboard'}`),
     ...v.taskDefinitions.map((t) => `task-definition ${t.family.replace(/<stack>/g, stack)}`),
     ...named('ecs-service', v.services),
+    ...named('efs-file-system', v.fileSystems),
+    ...named('efs-access-point', v.accessPoints),
+    ...(v.mountTargets.length ? ['efs-mount-targets one per availability zone'] : []),
   ];
 }
 

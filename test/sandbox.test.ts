@@ -103,7 +103,7 @@ async function runSandbox(args: string[], opts: { whenRunning?: (stderr: string)
 }
 
 /** The plan the sandbox prints before it applies anything. */
-const PLAN = /Plan for stack fargate-prom in us-east-1 \(applying it now\)\n[\s\S]*\n21 create\n/;
+const PLAN = /Plan for stack fargate-prom in us-east-1 \(applying it now\)\n[\s\S]*\n25 create\n/;
 /** The task id the start script read from the task metadata endpoint, from the agent's line the sandbox passes on. */
 const startedTask = (stderr: string) => /\[prometheus-agent\] fargate-prom-agent: task (\S+): starting Prometheus/.exec(stderr)?.[1];
 
@@ -140,9 +140,11 @@ describe('up --sandbox: the main job on this machine', () => {
     expect(run.stdout, run.stderr).not.toBe('');
     // With --json stdout is the status document alone; the plan came first, with the progress.
     expect(run.stderr).toMatch(PLAN);
-    expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 21 changes'));
+    // Grafana's EFS storage is in the plan, as on AWS.
+    for (const kind of ['efs-file-system', 'efs-mount-targets', 'efs-access-point']) expect(run.stderr.slice(0, run.stderr.indexOf('Applying'))).toContain(kind);
+    expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 25 changes'));
     const status = JSON.parse(run.stdout);
-    expect(status.resources).toHaveLength(21);
+    expect(status.resources).toHaveLength(25);
     expect(status.resources.every((r: { healthy: boolean }) => r.healthy)).toBe(true);
     const m = status.metrics;
     expect(m).toMatchObject({ checked: true, healthy: true, job: 'fargate-prom', targets: { up: 1, expected: 1 } });
@@ -237,7 +239,7 @@ describe('up --sandbox: the main job on this machine', () => {
     });
     // The plan goes with the progress (stderr), before anything is applied; the status is the result (stdout).
     expect(run.stderr).toMatch(PLAN);
-    expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 21 changes'));
+    expect(run.stderr.indexOf('Plan for stack')).toBeLessThan(run.stderr.indexOf('Applying 25 changes'));
     expect(run.stdout).toContain('Metrics:  arriving in AMP');
     expect(run.stderr).toMatch(/Grafana is skipped in the sandbox/);
     expect(run.stderr).toContain('sandbox: stopping');

@@ -40,7 +40,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(run.code, run.stderr).toBe(0);
     firstUp = run.json();
     expect(firstUp.stack).toBe(STACK);
-    expect(firstUp.resources).toHaveLength(21);
+    expect(firstUp.resources).toHaveLength(25);
     expect(firstUp.resources.every((r: any) => r.action === 'create')).toBe(true);
     expect(firstUp.app.url).toMatch(/^http:\/\/life-alb-.*\/$/);
     expect(firstUp.grafana.url).toMatch(/\/dashboard\/$/);
@@ -214,7 +214,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     stack.sim.clearCalls();
     const run = await up('--desired-count', '2');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json().resources.map((r: any) => r.action)).toEqual(Array(21).fill('unchanged'));
+    expect(run.json().resources.map((r: any) => r.action)).toEqual(Array(25).fill('unchanged'));
     expect(stack.sim.calls().filter((c) => c.mutating)).toEqual([]);
     expect(run.json().aws.mutatingCalls).toBe(0);
   });
@@ -297,7 +297,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     expect(s.resources.filter((r: any) => !r.healthy)).toEqual([]);
     expect(s.metrics).toMatchObject({ checked: true, healthy: false, targets: { up: 0, expected: 3 }, newestSampleAgeSeconds: null });
     expect(s.metrics.problems).toEqual(['no samples of job life in the workspace', '0 of 3 scrape targets up']);
-    expect(s.resources).toHaveLength(21);
+    expect(s.resources).toHaveLength(25);
     const appSvc = s.resources.find((r: any) => r.name === 'life-app' && r.kind === 'ecs-service');
     expect(appSvc.detail).toMatchObject({ desired: 3, running: 3, pending: 0, rolloutState: 'COMPLETED', targets: '3/3 healthy' });
     expect(s.resources.find((r: any) => r.kind === 'amp-workspace').state).toBe('ACTIVE');
@@ -325,7 +325,7 @@ describe('up, up again, change, status, destroy against the simulation', () => {
     const run = await stack.cli(['destroy', '--name', STACK, '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const d = run.json();
-    expect(d.resources.filter((r: any) => r.action === 'delete')).toHaveLength(21);
+    expect(d.resources.filter((r: any) => r.action === 'delete')).toHaveLength(25);
     expect(d.leftovers).toEqual([]);
     // Checked through AWS, not through the CLI: nothing tagged with the stack is left.
     const sgs = await stack.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [STACK] }] }));

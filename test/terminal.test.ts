@@ -34,7 +34,7 @@ describe('on a terminal', () => {
     expect(run.output).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
     expect(run.plain).toMatch(/SERVICE\s+DESIRED\s+RUNNING\s+PENDING\s+ROLLOUT/);
     expect(run.plain).toMatch(/tty-app\s+1\s+\d/);
-    expect(run.plain).toContain('Stack tty in us-east-1: 21 create');
+    expect(run.plain).toContain('Stack tty in us-east-1: 25 create');
   });
 
   it('destroy asks for the stack name; a wrong name deletes nothing', async () => {
@@ -55,7 +55,7 @@ describe('on a terminal', () => {
   it('a terminal that reports no width gets plain progress lines instead of redraws', async () => {
     const run = await onTerminal(['up', '--name', 'tty', '--app-image', 'ghcr.io/acme/shop:1.4', '--dry-run'], [], [0, 0]);
     expect(run.code, run.plain.slice(-2000)).toBe(0);
-    expect(run.plain).toMatch(/^\[\s*\d+\.\ds\] Observing 21 resources of stack tty/m);
+    expect(run.plain).toMatch(/^\[\s*\d+\.\ds\] Observing 25 resources of stack tty/m);
     expect(run.output).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
     expect(run.plain).toContain('Plan for stack tty in us-east-1 (dry run: nothing was changed)');
   });

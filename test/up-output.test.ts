@@ -28,7 +28,7 @@ describe('up --dry-run', () => {
     expect(run.code, run.stderr).toBe(0);
     const doc = run.json();
     const idsOf = (resources: any[]) => resources.map((r) => `${r.kind} ${r.name} ${r.id}`).sort();
-    expect(doc.resources).toHaveLength(21);
+    expect(doc.resources).toHaveLength(25);
     expect(doc.resources.every((r: any) => r.action === 'unchanged')).toBe(true);
     expect(idsOf(doc.resources)).toEqual(idsOf(created.json().resources));
     expect(doc.app.url).toBe(created.json().app.url);

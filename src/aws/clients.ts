@@ -8,6 +8,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { ACMClient } from '@aws-sdk/client-acm';
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { EFSClient } from '@aws-sdk/client-efs';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
 import { InterruptedError } from '../errors.js';
 import { hasErrorName } from './errors.js';
@@ -52,6 +53,7 @@ export class AwsClients {
   get tagging(): ResourceGroupsTaggingAPIClient { return this.get('tagging', () => sdk.tagging().ResourceGroupsTaggingAPIClient); }
   get acm(): ACMClient { return this.get('acm', () => sdk.acm().ACMClient); }
   get route53(): Route53Client { return this.get('route53', () => sdk.route53().Route53Client); }
+  get efs(): EFSClient { return this.get('efs', () => sdk.efs().EFSClient); }
 
   /** The resolved credentials (for signing AMP data-plane requests with SigV4). */
   credentials(): Provider<AwsCredentialIdentity> {

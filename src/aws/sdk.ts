@@ -84,6 +84,7 @@ export const sdk = {
   amp: () => loadSdk<typeof import('@aws-sdk/client-amp')>('@aws-sdk/client-amp'),
   ec2: () => loadSdk<typeof import('@aws-sdk/client-ec2')>('@aws-sdk/client-ec2'),
   ecs: () => loadSdk<typeof import('@aws-sdk/client-ecs')>('@aws-sdk/client-ecs'),
+  efs: () => loadSdk<typeof import('@aws-sdk/client-efs')>('@aws-sdk/client-efs'),
   elbv2: () => loadSdk<typeof import('@aws-sdk/client-elastic-load-balancing-v2')>('@aws-sdk/client-elastic-load-balancing-v2'),
   iam: () => loadSdk<typeof import('@aws-sdk/client-iam')>('@aws-sdk/client-iam'),
   logs: () => loadSdk<typeof import('@aws-sdk/client-cloudwatch-logs')>('@aws-sdk/client-cloudwatch-logs'),

@@ -82,6 +82,14 @@ async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
     if (!opts.certificateArn) {
       reporter.warn('no --certificate-arn: the app and Grafana (and its admin password, when the CLI signs in) are served over plain HTTP');
     }
+    if (!stack.efs) {
+      // Switching to ephemeral keeps the file system: it holds Grafana's data, and up never deletes data on a
+      // flag's say-so. destroy still finds and deletes it (status and destroy always look for it).
+      const fs = await stack.fileSystem.observe(ctx);
+      if (fs?.owned) {
+        reporter.warn(`--grafana-storage ephemeral: Grafana no longer uses EFS file system ${spec.names.grafanaFileSystem} (${fs.id}); up keeps it, its mount targets and access point with Grafana's old data (billed per GB-month); destroy deletes them`);
+      }
+    }
     const header = { stack: spec.name, region: spec.region };
     if (opts.dryRun) {
       reporter.stop();

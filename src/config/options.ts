@@ -28,6 +28,8 @@ export interface UpOptions extends ConnectionOptions {
   scrapeInterval: string;
   logRetention: number;
   grafanaImage: string;
+  /** --grafana-storage: Grafana's data directory on EFS (kept when its task is replaced), or in the task (lost). */
+  grafanaStorage: GrafanaStorage;
   vpcId?: string;
   subnetIds?: string[];
   allowCidr: string;
@@ -44,6 +46,9 @@ export interface UpOptions extends ConnectionOptions {
   dryRun: boolean;
   wait: boolean;
 }
+
+export const GRAFANA_STORAGE = ['efs', 'ephemeral'] as const;
+export type GrafanaStorage = (typeof GRAFANA_STORAGE)[number];
 
 /** Raw commander values: strings (or booleans for switches), possibly undefined. */
 export type RawOptions = Record<string, unknown>;
@@ -213,6 +218,10 @@ export function parseUpOptions(raw: RawOptions, env: NodeJS.ProcessEnv = process
     fail('--log-retention', `CloudWatch Logs does not accept ${logRetention} days`, `use one of ${LOG_RETENTION_DAYS.join(', ')}`);
   }
   const grafanaImage = matchFlag(raw, 'grafanaImage', '--grafana-image', IMAGE, 'pass an image reference such as --grafana-image grafana/grafana:12.4.5', DEFAULT_GRAFANA_IMAGE)!;
+  const storageRaw = str(raw, 'grafanaStorage') ?? 'efs';
+  const storage = z.enum(GRAFANA_STORAGE).safeParse(storageRaw);
+  if (!storage.success) fail('--grafana-storage', `"${storageRaw}" is not a storage kind`, 'pass --grafana-storage efs (the default: kept across task replacements) or --grafana-storage ephemeral');
+  const grafanaStorage = storage.data;
   const vpcId = matchFlag(raw, 'vpcId', '--vpc-id', VPC_ID, 'pass a VPC id such as --vpc-id vpc-0abc1234');
   const subnetIds = parseSubnetIds(str(raw, 'subnetIds'));
   const cidrRaw = str(raw, 'allowCidr');
@@ -236,6 +245,7 @@ export function parseUpOptions(raw: RawOptions, env: NodeJS.ProcessEnv = process
     scrapeInterval,
     logRetention,
     grafanaImage,
+    grafanaStorage,
     vpcId,
     subnetIds,
     allowCidr,

@@ -394,10 +394,11 @@ export function appService(name: string, refs: ServiceRefs & { listeners: Resour
 }
 
 /** Grafana's service; its traffic comes through the /dashboard rule. */
-export function grafanaService(name: string, refs: ServiceRefs & { dashboardRule: Resource }): Resource<ServiceState> {
+export function grafanaService(name: string, refs: ServiceRefs & { dashboardRule: Resource; mountTargets?: Resource }): Resource<ServiceState> {
   return ecsService('service:grafana', name, {
     ...refs,
-    waitsFor: [refs.dashboardRule],
+    // A task cannot mount EFS until a mount target in its zone is available.
+    waitsFor: [refs.dashboardRule, ...(refs.mountTargets ? [refs.mountTargets] : [])],
     containerName: 'grafana',
     containerPort: () => 3000,
     desiredCount: () => 1,

@@ -29,7 +29,7 @@ export interface RoleDesire {
   accountFromArn?: string;
 }
 
-type Statement = { Effect: 'Allow'; Action: string | string[]; Resource: string | string[] };
+type Statement = { Effect: 'Allow'; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string>> };
 
 export const policy = (...statements: Statement[]) => ({ Version: '2012-10-17', Statement: statements });
 

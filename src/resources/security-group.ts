@@ -160,3 +160,13 @@ export function tasksSecurityGroup(name: string, refs: { albSecurityGroup: Resou
     return [o.appPort, 3000].map((port) => ({ port, sourceGroupId: alb.groupId }));
   });
 }
+
+/** NFS port (https://docs.aws.amazon.com/efs/latest/ug/network-access.html). */
+export const NFS_PORT = 2049;
+
+/** The EFS mount targets' group: NFS from the tasks only. Absent with --grafana-storage ephemeral. */
+export function efsSecurityGroup(name: string, refs: { tasksSecurityGroup: Resource<SecurityGroupState> }): Resource<SecurityGroupState> {
+  const group = securityGroup('sg:efs', name, 'fargate-prom EFS mount targets: NFS from the tasks only', [refs.tasksSecurityGroup], (ctx) =>
+    [{ port: NFS_PORT, sourceGroupId: refs.tasksSecurityGroup.state(ctx).groupId }]);
+  return Object.assign(group, { optional: true });
+}

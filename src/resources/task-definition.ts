@@ -10,6 +10,8 @@ import type { LoadBalancerState } from './load-balancer.js';
 import type { LogGroupState } from './log-group.js';
 import type { RoleState } from './iam-role.js';
 import type { SecretState } from './secret.js';
+import type { FileSystemState } from './efs-file-system.js';
+import type { AccessPointState } from './efs-access-point.js';
 import { workspaceEndpoint } from '../stack/endpoints.js';
 import { sdk } from '../aws/sdk.js';
 
@@ -48,6 +50,7 @@ function fingerprint(d: Desired): Fingerprint {
     memoryReservation: c.memoryReservation ?? null,
     user: c.user ?? null,
     dependsOn: (c.dependsOn ?? []).map((x) => `${x.containerName}:${x.condition}`).sort(),
+    mountPoints: (c.mountPoints ?? []).map((m) => `${m.sourceVolume}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`).sort(),
     // A disabled policy is the same as none; ECS's default period is 300 s.
     restartPolicy: c.restartPolicy?.enabled
       ? { ignoredExitCodes: [...(c.restartPolicy.ignoredExitCodes ?? [])].sort((a, b) => a - b), restartAttemptPeriod: c.restartPolicy.restartAttemptPeriod ?? 300 }
@@ -61,6 +64,10 @@ function fingerprint(d: Desired): Fingerprint {
     runtimePlatform: `${d.runtimePlatform?.operatingSystemFamily}/${d.runtimePlatform?.cpuArchitecture}`,
     taskRoleArn: d.taskRoleArn ?? null,
     executionRoleArn: d.executionRoleArn ?? null,
+    volumes: (d.volumes ?? []).map((v) => {
+      const e = v.efsVolumeConfiguration;
+      return e ? `${v.name}:efs:${e.fileSystemId}:${e.rootDirectory ?? '/'}:${e.transitEncryption ?? 'DISABLED'}:${e.authorizationConfig?.accessPointId ?? ''}:${e.authorizationConfig?.iam ?? 'DISABLED'}` : `${v.name}:task`;
+    }).sort(),
     containers: (d.containerDefinitions ?? []).map(container).sort((a, b) => String(a.name).localeCompare(String(b.name))),
   };
 }
@@ -231,11 +238,18 @@ export interface GrafanaTaskRefs {
   logs: Resource<LogGroupState>;
   secret: Resource<SecretState>;
   loadBalancer: Resource<LoadBalancerState>;
+  /** Grafana's data directory on EFS; none with --grafana-storage ephemeral (it lives and dies with the task). */
+  storage?: { fileSystem: Resource<FileSystemState>; accessPoint: Resource<AccessPointState> };
 }
+
+export const GRAFANA_DATA_VOLUME = 'grafana-data';
+/** Where Grafana keeps its database, plugins and sessions (GF_PATHS_DATA in the official image). */
+export const GRAFANA_DATA_PATH = '/var/lib/grafana';
 
 export function grafanaTaskDefinition(family: string, refs: GrafanaTaskRefs): Resource<TaskDefinitionState> {
   // Grafana's root URL holds only the ALB's DNS name: no need to wait for it to be active.
-  return onceCreated(taskDefinition('taskdef:grafana', family, [refs.executionRole, refs.taskRole, refs.logs, refs.secret, refs.loadBalancer], (ctx) => {
+  const storage = refs.storage ? [refs.storage.fileSystem, refs.storage.accessPoint] : [];
+  return onceCreated(taskDefinition('taskdef:grafana', family, [refs.executionRole, refs.taskRole, refs.logs, refs.secret, refs.loadBalancer, ...storage], (ctx) => {
     const o = requireOptions(ctx.spec);
     const alb = refs.loadBalancer.state(ctx);
     // With a certificate, the name it covers (the ALB's own name never is): see stack/certificate.ts.
@@ -257,7 +271,18 @@ export function grafanaTaskDefinition(family: string, refs: GrafanaTaskRefs): Re
       ],
       secrets: [{ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: refs.secret.state(ctx).arn }],
       logConfiguration: awslogs(ctx, refs.logs.state(ctx).name, 'grafana'),
+      ...(refs.storage ? { mountPoints: [{ sourceVolume: GRAFANA_DATA_VOLUME, containerPath: GRAFANA_DATA_PATH, readOnly: false }] } : {}),
     };
+    // IAM authorization through the access point needs transit encryption
+    // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EFSAuthorizationConfig.html).
+    const volumes = refs.storage ? [{
+      name: GRAFANA_DATA_VOLUME,
+      efsVolumeConfiguration: {
+        fileSystemId: refs.storage.fileSystem.state(ctx).id,
+        transitEncryption: 'ENABLED' as const,
+        authorizationConfig: { accessPointId: refs.storage.accessPoint.state(ctx).id, iam: 'ENABLED' as const },
+      },
+    }] : undefined;
     return {
       family,
       ...FARGATE_ARM64(),
@@ -266,6 +291,7 @@ export function grafanaTaskDefinition(family: string, refs: GrafanaTaskRefs): Re
       taskRoleArn: refs.taskRole.state(ctx).arn,
       executionRoleArn: refs.executionRole.state(ctx).arn,
       containerDefinitions: [grafana],
+      ...(volumes ? { volumes } : {}),
     };
   }), [refs.loadBalancer]);
 }

@@ -10,7 +10,10 @@ import { listeners as albListeners, type ListenersState } from '../resources/lis
 import { loadBalancer, type LoadBalancerState } from '../resources/load-balancer.js';
 import { logGroup, type LogGroupState } from '../resources/log-group.js';
 import { grafanaSecret, type SecretState } from '../resources/secret.js';
-import { albSecurityGroup, tasksSecurityGroup, type SecurityGroupState } from '../resources/security-group.js';
+import { efsAccessPoint, type AccessPointState } from '../resources/efs-access-point.js';
+import { efsFileSystem, type FileSystemState } from '../resources/efs-file-system.js';
+import { efsMountTargets, type MountTargetsState } from '../resources/efs-mount-targets.js';
+import { albSecurityGroup, efsSecurityGroup, tasksSecurityGroup, type SecurityGroupState } from '../resources/security-group.js';
 import { appTargetGroup, grafanaTargetGroup, type TargetGroupState } from '../resources/target-group.js';
 import { appTaskDefinition, grafanaTaskDefinition, type TaskDefinitionState } from '../resources/task-definition.js';
 import type { StackSpec } from './spec.js';
@@ -45,7 +48,19 @@ export interface Stack {
   grafanaTaskDefinition: Resource<TaskDefinitionState>;
   appService: Resource<ServiceState>;
   grafanaService: Resource<ServiceState>;
+  /** Grafana's data on EFS: in `all` unless up's options say --grafana-storage ephemeral. */
+  efsSecurityGroup: Resource<SecurityGroupState>;
+  fileSystem: Resource<FileSystemState>;
+  mountTargets: Resource<MountTargetsState>;
+  accessPoint: Resource<AccessPointState>;
+  /** Whether this run's graph has the EFS resources (status and destroy always look for them). */
+  efs: boolean;
 }
+
+// Grafana's task mounts its data directory through the access point, with its task role
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html:
+// ClientMount and ClientWrite take a file-system resource and the elasticfilesystem:AccessPointArn condition key).
+export const EFS_CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
 
 /**
  * Every AWS resource of a stack. Each takes the resources it refers to as arguments: those are its
@@ -59,6 +74,12 @@ export function stackResources(spec: StackSpec): Stack {
   const agentLogs = logGroup('log:agent', n.agentLogGroup);
   const grafanaLogs = logGroup('log:grafana', n.grafanaLogGroup);
   const workspace = ampWorkspace(n.workspaceAlias);
+  // Status and destroy (no options) look for the EFS resources whatever the stack was made with.
+  const efs = spec.options?.grafanaStorage !== 'ephemeral';
+  const efsSg = efsSecurityGroup(n.efsSecurityGroup, { tasksSecurityGroup: tasksSg });
+  const fileSystem = efsFileSystem(n.grafanaFileSystem);
+  const accessPoint = efsAccessPoint(n.grafanaAccessPoint, { fileSystem });
+  const mountTargets = efsMountTargets({ fileSystem, securityGroup: efsSg });
   const secret = grafanaSecret(n.grafanaSecret);
   const workspaceArn = (ctx: Context) => workspace.state(ctx).arn;
   const executionRole = iamRole('role:execution', n.executionRole, 'fargate-prom: pull images, write logs, read the Grafana admin secret', [secret], (ctx) => ({
@@ -72,11 +93,22 @@ export function stackResources(spec: StackSpec): Stack {
     inlinePolicies: { 'amp-remote-write': policy({ Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: workspaceArn(ctx) }) },
     accountFromArn: workspaceArn(ctx),
   })), [workspace]);
-  const grafanaTaskRole = onceCreated(iamRole('role:grafana-task', n.grafanaTaskRole, 'fargate-prom: Grafana queries this stack\'s AMP workspace', [workspace], (ctx) => ({
+  const grafanaStorage = efs ? [fileSystem, accessPoint] : [];
+  const grafanaTaskRole = onceCreated(iamRole('role:grafana-task', n.grafanaTaskRole, 'fargate-prom: Grafana queries this stack\'s AMP workspace', [workspace, ...grafanaStorage], (ctx) => ({
     managedPolicyArns: [],
-    inlinePolicies: { 'amp-query': policy({ Effect: 'Allow', Action: AMP_QUERY_ACTIONS, Resource: workspaceArn(ctx) }) },
+    inlinePolicies: {
+      'amp-query': policy({ Effect: 'Allow', Action: AMP_QUERY_ACTIONS, Resource: workspaceArn(ctx) }),
+      ...(efs ? {
+        'efs-grafana-data': policy({
+          Effect: 'Allow',
+          Action: EFS_CLIENT_ACTIONS,
+          Resource: fileSystem.state(ctx).arn,
+          Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPoint.state(ctx).arn } },
+        }),
+      } : {}),
+    },
     accountFromArn: workspaceArn(ctx),
-  })), [workspace]);
+  })), [workspace, ...grafanaStorage]);
   const cluster = ecsCluster(n.cluster);
   const appTg = appTargetGroup(n.appTargetGroup);
   const grafanaTg = grafanaTargetGroup(n.grafanaTargetGroup);
@@ -86,12 +118,15 @@ export function stackResources(spec: StackSpec): Stack {
   const dashboard = dashboardRule({ listeners, grafanaTargetGroup: grafanaTg });
   const metrics = metricsRule({ listeners });
   const appTd = appTaskDefinition(n.appFamily, { executionRole, taskRole: appTaskRole, appLogs, agentLogs, workspace });
-  const grafanaTd = grafanaTaskDefinition(n.grafanaFamily, { executionRole, taskRole: grafanaTaskRole, logs: grafanaLogs, secret, loadBalancer: alb });
+  const grafanaTd = grafanaTaskDefinition(n.grafanaFamily, { executionRole, taskRole: grafanaTaskRole, logs: grafanaLogs, secret, loadBalancer: alb,
+    ...(efs ? { storage: { fileSystem, accessPoint } } : {}),
+  });
   const appSvc = appService(n.appService, {
     cluster, taskDefinition: appTd, targetGroup: appTg, securityGroup: tasksSg, roles: [executionRole, appTaskRole], listeners, workspace,
   });
   const grafanaSvc = grafanaService(n.grafanaService, {
     cluster, taskDefinition: grafanaTd, targetGroup: grafanaTg, securityGroup: tasksSg, roles: [executionRole, grafanaTaskRole], dashboardRule: dashboard,
+    ...(efs ? { mountTargets } : {}),
   });
   // Destroy deletes the ALB at once, while the services drain: DeleteLoadBalancer takes its listeners and
   // rules along and leaves the targets alone (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteLoadBalancer.html),
@@ -121,10 +156,14 @@ export function stackResources(spec: StackSpec): Stack {
     appService: appSvc,
     grafanaService: grafanaSvc,
   };
+  const storage = { efsSecurityGroup: efsSg, fileSystem, mountTargets, accessPoint };
   return {
     ...named,
+    ...storage,
+    efs,
     all: [
       ...Object.values(named),
+      ...(efs ? Object.values(storage) : []),
       // Only with a public hosted zone for the domain; without one, up prints the record to create.
       ...(spec.dns?.zone ? [dnsRecord(spec.dns.domain, spec.dns.zone, named)] : []),
     ],

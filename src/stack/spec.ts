@@ -46,6 +46,10 @@ export function stackNames(stack: string) {
     loadBalancer: `${stack}-alb`,
     appService: `${stack}-app`,
     grafanaService: `${stack}-grafana`,
+    // EFS: the file system's CreationToken and Name tag, its access point's Name tag, the mount targets' group.
+    grafanaFileSystem: `${stack}-grafana`,
+    grafanaAccessPoint: `${stack}-grafana`,
+    efsSecurityGroup: `${stack}-efs`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { DescribeAccessPointsCommand, DescribeFileSystemsCommand, DescribeMountTargetsCommand } from '@aws-sdk/client-efs';
 import { ListWorkspacesCommand } from '@aws-sdk/client-amp';
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand as ListLogTagsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeSecurityGroupsCommand, type IpPermission } from '@aws-sdk/client-ec2';
@@ -49,6 +50,10 @@ export interface StackView {
   logGroups: { name?: string; retentionInDays?: number }[];
   secrets: object[];
   workspaces: object[];
+  /** Grafana's EFS file system (by its CreationToken), its mount targets and access points. */
+  fileSystems: object[];
+  mountTargets: object[];
+  accessPoints: object[];
 }
 
 const TAG_KEY = 'fargate-prom:stack';
@@ -93,7 +98,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 /** Everything of the stack in moto, normalised (see StackView). */
 export async function readStack(moto: SimClients, stack: string): Promise<StackView> {
   const ids = new Map<string, string>(); // generated identifier → placeholder
-  const [securityGroups, elb, ecs, roles, logGroups, secrets, workspaces] = await Promise.all([
+  const [securityGroups, elb, ecs, roles, logGroups, secrets, workspaces, efs] = await Promise.all([
     readSecurityGroups(moto, stack, ids),
     readLoadBalancing(moto, stack, ids),
     readEcs(moto, stack, ids),
@@ -101,8 +106,9 @@ export async function readStack(moto: SimClients, stack: string): Promise<StackV
     readLogGroups(moto, stack),
     readSecrets(moto, stack, ids),
     readWorkspaces(moto, stack, ids),
+    readEfs(moto, stack, ids),
   ]);
-  const view: StackView = { securityGroups, ...elb, ...ecs, roles, logGroups, secrets, workspaces };
+  const view: StackView = { securityGroups, ...elb, ...ecs, roles, logGroups, secrets, workspaces, ...efs };
   return replacePlaceholders(view, ids, stack);
 }
 
@@ -127,6 +133,8 @@ export function countKinds(view: StackView) {
     logGroups: view.logGroups.length,
     secrets: view.secrets.length,
     workspaces: view.workspaces.length,
+    fileSystems: view.fileSystems.length,
+    accessPoints: view.accessPoints.length,
   };
 }
 
@@ -345,6 +353,28 @@ async function readLogGroups(moto: SimClients, stack: string) {
   return withTags.filter(({ group, tags }) => ofStack(stack, tags, group.logGroupName))
     .map(({ group, tags }) => ({ name: group.logGroupName, retentionInDays: group.retentionInDays, tags: sortedTags(tags) }))
     .sort(byJson);
+}
+
+async function readEfs(moto: SimClients, stack: string, ids: Map<string, string>) {
+  const token = `${stack}-grafana`;
+  const fileSystems = (await moto.efs.send(new DescribeFileSystemsCommand({ CreationToken: token }))).FileSystems ?? [];
+  for (const f of fileSystems) {
+    ids.set(f.FileSystemArn!, `<file-system-arn ${token}>`);
+    ids.set(f.FileSystemId!, `<file-system ${token}>`);
+  }
+  const mountTargets = (await Promise.all(fileSystems.map((f) => moto.efs.send(new DescribeMountTargetsCommand({ FileSystemId: f.FileSystemId })))))
+    .flatMap((o) => o.MountTargets ?? []);
+  const accessPoints = (await Promise.all(fileSystems.map((f) => moto.efs.send(new DescribeAccessPointsCommand({ FileSystemId: f.FileSystemId })))))
+    .flatMap((o) => o.AccessPoints ?? []);
+  for (const a of accessPoints) {
+    ids.set(a.AccessPointArn!, `<access-point-arn ${token}>`);
+    ids.set(a.AccessPointId!, `<access-point ${token}>`);
+  }
+  return {
+    fileSystems: fileSystems.map((f) => ({ name: token, encrypted: f.Encrypted, tags: sortedTags(f.Tags) })),
+    mountTargets: mountTargets.map((m) => ({ name: m.AvailabilityZoneName, state: m.LifeCycleState })).sort(byJson),
+    accessPoints: accessPoints.map((a) => ({ name: token, uid: a.PosixUser?.Uid, root: a.RootDirectory?.Path, tags: sortedTags(a.Tags) })),
+  };
 }
 
 async function readSecrets(moto: SimClients, stack: string, ids: Map<string, string>) {

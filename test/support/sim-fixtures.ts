@@ -8,6 +8,7 @@ import {
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
@@ -26,6 +27,7 @@ export function simClients(endpoint: string, maxAttempts = 1) {
     logs: new CloudWatchLogsClient(config),
     amp: new AmpClient(config),
     secrets: new SecretsManagerClient(config),
+    efs: new EFSClient(config),
   };
 }
 export type SimClients = ReturnType<typeof simClients>;
