@@ -4,9 +4,9 @@ import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
 import { DEFAULT_TIMING } from '@fargate-prom/aws-sim/testing';
 import { lowerBound } from '../src/bench/model.js';
 import { FIGURES, realAwsModel, schedule, type ModelNode, type RealRun } from '../src/bench/real-aws.js';
-import type { Resource } from '../src/engine/types.js';
 import { stackResources } from '../src/stack/resources.js';
 import { makeSpec } from '../src/stack/spec.js';
+import type { UpOptions } from '../src/config/options.js';
 
 // The benchmark in its short mode, spawned as a user (or CI) runs it: one up / up / status / destroy
 // cycle against the simulation. Only call counts are checked here; times are the benchmark's to
@@ -74,6 +74,8 @@ describe('npm run bench -- --short', () => {
 // against the real stack's graph and against small graphs whose critical path is known.
 describe('real-AWS model', () => {
   const stack = () => stackResources(makeSpec('model', 'us-east-1'));
+  // The same stack with --grafana-storage ephemeral: no EFS resources in the graph.
+  const ephemeral = () => stackResources(makeSpec('model', 'us-east-1', { grafanaStorage: 'ephemeral' } as UpOptions));
   const named = (run: RealRun) => run.criticalPath.map((p) => p.step);
   const total = (run: RealRun) => run.criticalPath.reduce((a, p) => a + p.seconds, 0);
 
@@ -119,7 +121,8 @@ describe('real-AWS model', () => {
       const id = /^(?:create |delete )?([\w:-]+)[: ]/.exec(p.step)?.[1];
       if (id && /^(create|delete) /.test(p.step)) expect(keys.has(id), p.step).toBe(true);
     }
-    expect(model.up.criticalPath.some((p) => p.step.startsWith('alb: provisioning'))).toBe(true);
+    // Services start while the ALB provisions, so Grafana's wait for its mount targets is what sets the path.
+    expect(named(model.up)).toContain('efs:mount-targets: mount target available and its DNS name resolvable');
     expect(model.peers.length).toBeGreaterThanOrEqual(4);
     for (const peer of model.peers) expect(peer.source).toMatch(/^https:\/\//);
   });
@@ -127,41 +130,37 @@ describe('real-AWS model', () => {
   it('follows the graph: a dependency removed moves the critical path', async () => {
     const before = await realAwsModel(stack().all);
     expect(named(before.up).at(-2)).toMatch(/^service:grafana: \d+ healthy checks/);
-    // Grafana's service no longer waiting for the /dashboard rule (nor, through it, for the ALB):
+    expect(named(before.up)).toContain('efs:mount-targets: mount target available and its DNS name resolvable');
+    // Grafana's service no longer waiting for the mount targets: their wait leaves the path.
     const s = stack();
-    s.grafanaService.dependsOn = s.grafanaService.dependsOn.filter((d) => d !== s.dashboardRule);
-    s.grafanaTaskDefinition.dependsOn = s.grafanaTaskDefinition.dependsOn.filter((d) => d !== s.loadBalancer);
+    s.grafanaService.dependsOn = s.grafanaService.dependsOn.filter((d) => d !== s.mountTargets);
     const after = await realAwsModel(s.all);
-    expect(named(after.up).at(-2)).toMatch(/^service:app: \d+ healthy checks/);
+    expect(named(after.up).some((p) => p.startsWith('efs:mount-targets'))).toBe(false);
     expect(after.up.seconds).toBeLessThan(before.up.seconds);
 
-    // Listeners that need the ALB only created: the services' tasks start while it provisions, and their
-    // targets turn healthy once it is active (its nodes run the checks).
-    const early = stack();
-    early.listeners.needsCreated = [early.loadBalancer];
-    const overlapped = await realAwsModel(early.all);
-    const path = named(overlapped.up);
-    expect(path.indexOf('alb: provisioning → active')).toBe(path.findIndex((p) => / healthy checks /.test(p)) - 1);
-    expect(path.some((p) => p.includes('images pulled'))).toBe(false);
-    expect(overlapped.up.seconds).toBeLessThan(before.up.seconds);
+    // Listeners that wait for the ALB to be active (the order before issue 14): the services' tasks start
+    // only then, and the ALB's provisioning is on the path.
+    const late = stack();
+    late.listeners.needsCreated = undefined;
+    const serial = await realAwsModel(late.all);
+    expect(named(serial.up)).toContain('alb: provisioning → active');
+    expect(serial.up.seconds).toBeGreaterThan(before.up.seconds);
   });
 
-  it('includes EFS mount targets once the graph has them, overlapped with the ALB', async () => {
+  it('includes EFS mount targets when the graph has them, overlapped with the ALB', async () => {
     const s = stack();
-    expect((await realAwsModel(s.all)).efs).toBe(false);
-    const mountTargets = { key: 'efs:mount-targets', kind: 'efs-mount-target', name: 'model', dependsOn: [] } as unknown as Resource;
-    s.grafanaService.dependsOn = [...s.grafanaService.dependsOn, mountTargets];
-    const withEfs = await realAwsModel([...s.all, mountTargets]);
+    expect((await realAwsModel(ephemeral().all)).efs).toBe(false);
+    const withEfs = await realAwsModel(s.all);
     expect(withEfs.efs).toBe(true);
-    const plain = await realAwsModel(stack().all);
-    // 90 s beside the ALB's 150 s: off the path.
-    expect(withEfs.up.seconds).toBe(plain.up.seconds);
-    // Slower than the ALB, the mount targets set the path.
-    const slow = await realAwsModel([...s.all, mountTargets], { ...FIGURES, efsMountTarget: { ...FIGURES.efsMountTarget, seconds: 400 } });
+    // Faster mount targets leave the path to the ALB; slower ones set it.
+    const fast = await realAwsModel(s.all, { ...FIGURES, efsMountTarget: { ...FIGURES.efsMountTarget, seconds: 10 } });
+    expect(named(fast.up).some((p) => p.startsWith('efs:mount-targets'))).toBe(false);
+    expect(fast.up.seconds).toBeLessThan(withEfs.up.seconds);
+    const slow = await realAwsModel(s.all, { ...FIGURES, efsMountTarget: { ...FIGURES.efsMountTarget, seconds: 400 } });
     expect(named(slow.up)).toContain('efs:mount-targets: mount target available and its DNS name resolvable');
-    expect(slow.up.seconds).toBeGreaterThan(plain.up.seconds);
+    expect(slow.up.seconds).toBeGreaterThan(withEfs.up.seconds);
     // The simulation's lower bound takes the mount targets' wait once the simulation times them.
-    const bound = (efsMountTargetCreateMs: number) => lowerBound('up', [...s.all, mountTargets], 50, { ...DEFAULT_TIMING, efsMountTargetCreateMs });
+    const bound = (efsMountTargetCreateMs: number) => lowerBound('up', s.all, 50, { ...DEFAULT_TIMING, efsMountTargetCreateMs });
     expect(bound(DEFAULT_TIMING.efsMountTargetCreateMs).chain.some((c) => c.includes('efs:mount-targets'))).toBe(false);
     expect(bound(60_000).chain.some((c) => c.startsWith('create efs:mount-targets 2×L + 60000 ms'))).toBe(true);
   });

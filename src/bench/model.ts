@@ -1,3 +1,4 @@
+import { deleteFirst } from '../engine/engine.js';
 import type { Resource } from '../engine/types.js';
 import type { SimTiming } from '@fargate-prom/aws-sim/testing';
 
@@ -237,9 +238,8 @@ export function lowerBound(command: Command, resources: Resource[], latencyMs: n
       // Health of every resource: one round of Describe calls, all at once.
       return sequence([observeExisting, fixed('health', 1, latencyMs)]);
     case 'destroy': {
-      const dependents = new Map<string, string[]>(resources.map((r) => [r.key, []]));
-      for (const r of resources) for (const d of r.dependsOn) dependents.get(d.key)?.push(r.key);
-      const del = longestChain(graph(stepOf('delete', DELETE(timing), { calls: 1 }), (r) => dependents.get(r.key)!), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
+      const dependents = deleteFirst(resources);
+      const del = longestChain(graph(stepOf('delete', DELETE(timing), { calls: 1 }), (r) => keys(dependents.get(r)!)), latencyMs, timing, DELETE_LAGS, (id) => `delete ${id}`);
       // Sweep: lookups by name and tag, all at once (nothing is left to describe further).
       return sequence([observeExisting, del, fixed('sweep', 1, latencyMs)]);
     }

@@ -1,3 +1,4 @@
+import { deleteFirst } from '../engine/engine.js';
 import type { Resource } from '../engine/types.js';
 import type { UpOptions } from '../config/options.js';
 import { makeSpec } from '../stack/spec.js';
@@ -243,8 +244,7 @@ export async function realAwsModel(resources: Resource[], figures: Figures = FIG
     [{ step: `Grafana HTTP API: ${grafanaRequests} requests (datasource, its test, dashboard import)`, seconds: grafanaRequests * f.grafanaRequest.seconds, source: f.grafanaRequest.source }],
   );
 
-  const dependents = new Map<string, Resource[]>(resources.map((r) => [r.key, []]));
-  for (const r of resources) for (const d of r.dependsOn) dependents.get(d.key)?.push(r);
+  const dependents = deleteFirst(resources);
   const downParts = (r: Resource): PathStep[] => {
     const parts = [calls('delete', r)];
     if (r.kind === 'ecs-service') {
@@ -259,11 +259,11 @@ export async function realAwsModel(resources: Resource[], figures: Figures = FIG
   };
   const downNodes: ModelNode[] = resources.map((r) => ({
     id: r.key,
-    deps: dependents.get(r.key)!.map((d) => d.key),
+    deps: dependents.get(r)!.map((d) => d.key),
     parts: downParts(r),
     // A security group stays in use until the network interfaces of what used it are released.
     notBefore: r.kind === 'security-group'
-      ? dependents.get(r.key)!.filter(hasEni).map((d) => ({ other: d.key, from: 'end' as const, step: `network interfaces of ${d.key} released`, seconds: f.eniRelease.seconds, source: f.eniRelease.source }))
+      ? dependents.get(r)!.filter(hasEni).map((d) => ({ other: d.key, from: 'end' as const, step: `network interfaces of ${d.key} released`, seconds: f.eniRelease.seconds, source: f.eniRelease.source }))
       : undefined,
   }));
   const destroy = schedule(

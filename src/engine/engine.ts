@@ -136,12 +136,21 @@ export async function apply<Ctx extends EngineContext>(changes: PlannedChange[],
   return appliedResources.map(finished);
 }
 
+/**
+ * What destroy deletes before each resource: its dependents, except those whose dependency may go
+ * first (`deletedAlongside`). The benchmark's models replay the same order.
+ */
+export function deleteFirst<R extends Resource>(resources: R[]): Map<R, R[]> {
+  const dependents = new Map<R, R[]>(resources.map((r) => [r, []]));
+  for (const r of resources) {
+    for (const d of r.dependsOn) if (!r.deletedAlongside?.includes(d)) dependents.get(d as R)?.push(r);
+  }
+  return dependents;
+}
+
 /** Deletes every owned resource after everything that depends on it, independent ones at once. */
 export async function destroy<Ctx extends EngineContext>(resources: Resource<unknown, Ctx>[], observed: Observation, ctx: Ctx): Promise<ResourceReport[]> {
-  const dependents = new Map<Resource, Resource[]>(resources.map((r) => [r, []]));
-  for (const r of resources) {
-    for (const d of r.dependsOn) if (!r.deletedAlongside?.includes(d)) dependents.get(d)?.push(r);
-  }
+  const dependents = deleteFirst(resources);
   const reports = new Map<Resource, ResourceReport>();
   const result = await runGraph(
     resources,

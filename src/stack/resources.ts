@@ -133,6 +133,9 @@ export function stackResources(spec: StackSpec): Stack {
   // and the Grafana task definition only names its DNS name.
   deletedAlongside(listeners, [alb]);
   deletedAlongside(grafanaTd, [alb]);
+  // Nor do the mount targets wait for Grafana's tasks to drain: DeleteMountTarget breaks the mounts through
+  // them (https://docs.aws.amazon.com/efs/latest/ug/API_DeleteMountTarget.html), and the data goes anyway.
+  if (efs) deletedAlongside(grafanaSvc, [mountTargets]);
   const named = {
     albSecurityGroup: albSg,
     tasksSecurityGroup: tasksSg,
