@@ -99,7 +99,7 @@ describe('a replaced Grafana task', () => {
     expect(s).toMatchObject({ checked: true, reachable: true, healthy: false, datasource: { uid: DS_UID, present: false, healthy: false }, dashboard: { uid: DASH_UID, present: false } });
     expect(s.error).toBeUndefined();
     expect(s.problems).toEqual([
-      `Grafana datasource ${DS_UID} missing (a replaced Grafana task loses it); run \`fargate-prom up\` to restore it`,
+      `Grafana datasource ${DS_UID} missing (a Grafana task replaced without its EFS data, as with --grafana-storage ephemeral, loses it); run \`fargate-prom up\` to restore it`,
       `Grafana dashboard ${DASH_UID} missing; run \`fargate-prom up\` to restore it`,
     ]);
     const text = await status(g);

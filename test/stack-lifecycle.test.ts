@@ -366,14 +366,16 @@ describe('destroy next to resources it does not own, and what it cannot delete',
     stack.sim.setTiming({ eniLingerMs: 3_600_000, drainMs: 50, ampDeleteMs: 50 });
     const run = await cli(['destroy', '--name', 'mix', '--yes'], simEnv({ FARGATE_PROM_TIME_SCALE: '0.002' }));
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(/destroy stopped: security-group mix-tasks: deleting security group mix-tasks: still failing after \d+m\d+s: DependencyViolation: resource sg-\w+ has a dependent object/);
+    // The EFS group is tried first (its mount targets go while the services drain) and runs out first; the
+    // tasks' group waits for it (its NFS rule names the tasks' group), the ALB's for the tasks'.
+    expect(run.stderr).toMatch(/destroy stopped: security-group mix-efs: deleting security group mix-efs: still failing after \d+m\d+s: DependencyViolation: resource sg-\w+ has a dependent object \(network interface of deleted EFS mount target fsmt-\w+\)/);
     expect(run.stderr).toMatch(/done before it stopped: .*delete ecs-service mix-app/);
-    expect(run.stderr).toContain('not started: security-group mix-alb');
+    expect(run.stderr).toContain('not started: security-group mix-alb, security-group mix-tasks');
     expect(run.stderr).toContain('run `fargate-prom destroy` again to delete the rest');
     expect(run.stderr).toContain(`warning: left log-group ${FOREIGN_LOG} (${FOREIGN_LOG}) untouched: it does not carry the tag of stack mix`);
     // Checked through AWS: the security groups are still there, what came before them is gone.
     const sgs = await stack.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: ['mix'] }] }));
-    expect(sgs.SecurityGroups!.map((g) => g.GroupName).sort()).toEqual(['mix-alb', 'mix-tasks']);
+    expect(sgs.SecurityGroups!.map((g) => g.GroupName).sort()).toEqual(['mix-alb', 'mix-efs', 'mix-tasks']);
     await expect(stack.aws.elb.send(new DescribeLoadBalancersCommand({ Names: ['mix-alb'] }))).rejects.toThrow();
   });
 
@@ -382,7 +384,7 @@ describe('destroy next to resources it does not own, and what it cannot delete',
     const run = await cli(['destroy', '--name', 'mix', '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const d = run.json();
-    expect(d.resources.filter((r: any) => r.action === 'delete').map((r: any) => r.name).sort()).toEqual(['mix-alb', 'mix-tasks']);
+    expect(d.resources.filter((r: any) => r.action === 'delete').map((r: any) => r.name).sort()).toEqual(['mix-alb', 'mix-efs', 'mix-tasks']);
     expect(d.resources.find((r: any) => r.kind === 'log-group' && r.name === FOREIGN_LOG)).toMatchObject({ action: 'skipped', id: FOREIGN_LOG });
     expect(d.leftovers).toEqual([]);
     expect(run.stderr).toContain(`warning: left log-group ${FOREIGN_LOG} (${FOREIGN_LOG}) untouched: it does not carry the tag of stack mix`);

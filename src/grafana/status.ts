@@ -59,7 +59,7 @@ export async function grafanaStatusSection(input: GrafanaStatusInput): Promise<G
   if (!g.reachable) problems.push(`Grafana not reachable at ${g.url}: ${g.error}`);
   else if (g.error) problems.push(`Grafana: ${g.error}`);
   else {
-    if (!g.datasource.present) problems.push(`Grafana datasource ${g.datasource.uid} missing (a replaced Grafana task loses it); ${restore}`);
+    if (!g.datasource.present) problems.push(`Grafana datasource ${g.datasource.uid} missing (a Grafana task replaced without its EFS data, as with --grafana-storage ephemeral, loses it); ${restore}`);
     else {
       if (!g.datasource.matches) problems.push(`Grafana datasource ${g.datasource.uid} does not point at this workspace (${(g.datasource.differences ?? []).join('; ') || 'no workspace'}); ${restore}`);
       if (!g.datasource.healthy) problems.push(`Grafana datasource ${g.datasource.uid} failing: ${g.datasource.message}`);
@@ -84,6 +84,6 @@ export function renderGrafanaStatus(g: GrafanaStatus): string {
       `${pad}datasource ${ds.uid}: ${dsState}`,
       `${pad}dashboard ${dash.uid}: ${dash.present ? dash.url ?? 'present' : 'MISSING'}`,
     ]),
-    ...(!g.healthy && !g.error ? [`${pad}run \`fargate-prom up\` to restore what is missing (Grafana's storage on Fargate does not survive a task replacement)`] : []),
+    ...(!g.healthy && !g.error ? [`${pad}run \`fargate-prom up\` to restore what is missing (a Grafana task keeps it across replacements only on EFS)`] : []),
   ].join('\n');
 }
