@@ -21,7 +21,7 @@ function withConnection(cmd: Command, { json = true }: { json?: boolean } = {}):
 
 function run(load: () => Promise<Handler>) {
   return async (opts: RawOptions) => {
-    const [handler, { processIo }] = await Promise.all([load(), import('./ui/io.js')]);
+    const [handler, { processIo }] = await Promise.all([load(), import('./ui/io.js').then(async (ui) => (await ui.prepareTerminal(), ui))]);
     process.exitCode = await handler(opts, processIo());
   };
 }

@@ -1,6 +1,8 @@
 import { PlainReporter } from './plain-reporter.js';
 import type { Reporter } from './reporter.js';
-import { TtyReporter } from './tty-reporter.js';
+
+// The spinner (ora and its dependencies, ~75 ms to load) is loaded only where it is shown: a terminal.
+let terminalUi: typeof import('./tty-reporter.js') | undefined;
 
 /** A question with a free-text answer; `validate` returns true or what is wrong with the answer. */
 export interface TextQuestion {
@@ -43,6 +45,13 @@ export function processIo(): CommandIo {
  * Spinners on a terminal, plain lines on logs; both on stderr so stdout carries only the result.
  * A terminal that reports no width (some pseudo-terminals) gets plain lines: redrawing needs the width.
  */
+const showsSpinner = () => Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI;
+
+/** Loads the spinner when stderr is a terminal; the CLI awaits it before a command runs. */
+export async function prepareTerminal(): Promise<void> {
+  if (showsSpinner()) terminalUi ??= await import('./tty-reporter.js');
+}
+
 export function makeReporter(): Reporter {
-  return process.stderr.isTTY && (process.stderr.columns ?? 0) > 0 && !process.env.CI ? new TtyReporter() : new PlainReporter();
+  return showsSpinner() && terminalUi ? new terminalUi.TtyReporter() : new PlainReporter();
 }
