@@ -40,13 +40,14 @@ describe('npm run bench -- --short', () => {
     expect(by.destroy.calls.cliReported).toBe(by.destroy.calls.total);
 
     // Call budgets: a regression that multiplies calls (a lookup per poll, a lost concurrency that re-reads)
-    // fails here. Typical counts are in BENCHMARKS.md (up 145/38, up again 44/0, status 47, destroy 126/33);
-    // the headroom covers polling, which depends on how long the simulated waits take on a loaded machine.
+    // fails here. Typical counts are in BENCHMARKS.md (up 170/43, up again 51/0, status 54, destroy 154/44 with
+    // EFS); the headroom covers polling, which depends on how long the simulated waits take on a loaded
+    // machine (refused DeleteSecurityGroup calls, retried every 10 s at most, count as mutating).
     expect(by.up.calls.mutating).toBeLessThanOrEqual(50);
     expect(by.up.calls.total).toBeLessThanOrEqual(220);
     expect(by['up-unchanged'].calls.total).toBeLessThanOrEqual(60);
     expect(by.status.calls.total).toBeLessThanOrEqual(60);
-    expect(by.destroy.calls.mutating).toBeLessThanOrEqual(45);
+    expect(by.destroy.calls.mutating).toBeLessThanOrEqual(60);
     expect(by.destroy.calls.total).toBeLessThanOrEqual(200);
 
     // The figures are there to read, but no time is asserted.
