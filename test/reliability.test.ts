@@ -141,6 +141,20 @@ describe('faults: 10% throttling and 5% server errors on every call', () => {
     // (Across ~60 mutating calls at 20% drops, half of them after the call ran, missing it is ~0.2%.)
     expect([...upCalls, ...downCalls].filter((c) => c.fault === 'drop-after' && c.mutating).length).toBeGreaterThan(0);
   });
+
+  it('a task definition registered twice because its reply was lost is left once', async () => {
+    // RegisterTaskDefinition takes no client token: the SDK's retry registers the same revision again.
+    fixture.sim.setFaults({ seed: 5, scripted: { RegisterTaskDefinition: ['drop-after', 'drop-after'] } });
+    const [upRun, upCalls] = await withCalls(upArgs('lostreply'));
+    ok(upRun);
+    const registers = upCalls.filter((c) => c.action === 'RegisterTaskDefinition');
+    expect(registers.map((c) => c.fault ?? 'ok')).toEqual(['drop-after', 'drop-after', 'ok', 'ok']);
+    await expectLikeReference('lostreply');
+
+    fixture.sim.setFaults(undefined);
+    ok(await cli(destroyArgs('lostreply')));
+    await expectNothingLeft('lostreply');
+  });
 });
 
 /** Runs the command and SIGKILLs it as soon as the calls the simulation has seen satisfy `when`. */

@@ -105,6 +105,23 @@ describe('sim: faults', () => {
     names.forEach((name, i) => expect(existing.has(name), `${name} (${faults[i]})`).toBe(faults[i] === 'drop-after'));
   });
 
+  it('scripted faults hit the named action, in order, and then stop', async () => {
+    sim.setFaults({ seed: 3, scripted: { CreateLogGroup: ['drop-after', 'throttle'] } });
+    const created: string[] = [];
+    for (const logGroupName of ['/fp/scripted-0', '/fp/scripted-1', '/fp/scripted-2']) {
+      created.push(await c.logs.send(new CreateLogGroupCommand({ logGroupName })).then(() => 'fulfilled', () => 'rejected'));
+    }
+    await c.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fp/scripted-' }));
+    expect(sim.calls().map((call) => [call.action, call.fault ?? 'ok'])).toEqual([
+      ['CreateLogGroup', 'drop-after'], ['CreateLogGroup', 'throttle'], ['CreateLogGroup', 'ok'], ['DescribeLogGroups', 'ok'],
+    ]);
+    expect(created).toEqual(['rejected', 'rejected', 'fulfilled']);
+    sim.setFaults(undefined);
+    const existing = ((await c.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/fp/scripted-' }))).logGroups ?? []).map((g) => g.logGroupName);
+    // The dropped reply's call ran; the throttled one never reached moto.
+    expect(existing.sort()).toEqual(['/fp/scripted-0', '/fp/scripted-2']);
+  });
+
   it('refuses calls signed with an expired session token as each service does, without retries or reaching moto', async () => {
     const expired = 'sim-session-expired';
     // Three attempts allowed, so a retry would show in the calls.

@@ -100,6 +100,8 @@ export interface OwnedRevision {
   arn: string;
   revision: number;
   status: string;
+  /** What the revision sets, as `fingerprint` shapes it. */
+  fingerprint: Fingerprint;
 }
 
 /**
@@ -120,9 +122,37 @@ export async function ownedRevisions(ctx: Context, family: string, statuses: ('A
   const described = await Promise.all(arns.map(async (arn) => {
     const d = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
     const td = d.taskDefinition!;
-    return isOwned(ctx.spec, d.tags) ? { arn, revision: td.revision!, status: td.status ?? 'UNKNOWN' } : undefined;
+    return isOwned(ctx.spec, d.tags) ? { arn, revision: td.revision!, status: td.status ?? 'UNKNOWN', fingerprint: fingerprint(td as Desired) } : undefined;
   }));
   return described.filter((x) => x !== undefined);
+}
+
+async function deleteRevisions(ctx: Context, revisions: OwnedRevision[]): Promise<void> {
+  await Promise.all(revisions.filter((t) => t.status === 'ACTIVE').map((t) =>
+    ctx.aws.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: t.arn }))));
+  for (let i = 0; i < revisions.length; i += 10) {
+    await ctx.aws.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: revisions.slice(i, i + 10).map((t) => t.arn) }));
+  }
+}
+
+/**
+ * Registers a revision. RegisterTaskDefinition takes no client token, so when the SDK retried it
+ * (a reply lost after ECS had registered) the lost attempts left revisions identical to the one
+ * returned. The first of them (after `previous`) is kept, as if no reply had been lost; the rest go.
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
+ */
+async function register(ctx: Context, family: string, d: Desired, previous: number): Promise<TaskDefinitionState> {
+  const out = await ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({ ...d, tags: tags.lowerKeyValue(ctx.spec) }));
+  const td = out.taskDefinition!;
+  const returned = { family, arn: td.taskDefinitionArn!, revision: td.revision!, fingerprint: fingerprint(d) };
+  if ((out.$metadata.attempts ?? 1) <= 1) return returned;
+  const same = JSON.stringify(returned.fingerprint);
+  const [first, ...duplicates] = (await ownedRevisions(ctx, family, ['ACTIVE']))
+    .filter((t) => t.revision > previous && t.revision <= returned.revision && JSON.stringify(t.fingerprint) === same)
+    .sort((a, b) => a.revision - b.revision);
+  if (!first) return returned;
+  await deleteRevisions(ctx, duplicates);
+  return { ...returned, arn: first.arn, revision: first.revision };
 }
 
 function taskDefinition(id: string, family: string, dependsOn: Resource[], desired: (ctx: Context) => Desired): Resource<TaskDefinitionState> {
@@ -157,23 +187,13 @@ function taskDefinition(id: string, family: string, dependsOn: Resource[], desir
     async diff(ctx, state) {
       return describeDifferences(state.fingerprint, fingerprint(desired(ctx)));
     },
-    async create(ctx) {
-      const d = desired(ctx);
-      const out = await ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({ ...d, tags: tags.lowerKeyValue(ctx.spec) }));
-      const td = out.taskDefinition!;
-      return { family, arn: td.taskDefinitionArn!, revision: td.revision!, fingerprint: fingerprint(d) };
-    },
+    create: (ctx) => register(ctx, family, desired(ctx), 0),
     // A task definition is immutable: a change is a new revision. Older revisions stay ACTIVE so the
     // deployment circuit breaker can roll back to them; destroy removes them all.
-    update: (ctx) => self.create(ctx),
+    update: (ctx, state) => register(ctx, family, desired(ctx), state.revision),
     async delete(ctx) {
       // Only revisions carrying the stack's tag; a revision someone else registered in the family stays.
-      const owned = await ownedRevisions(ctx, family, ['ACTIVE', 'INACTIVE']);
-      await Promise.all(owned.filter((t) => t.status === 'ACTIVE').map((t) =>
-        ctx.aws.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: t.arn }))));
-      for (let i = 0; i < owned.length; i += 10) {
-        await ctx.aws.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: owned.slice(i, i + 10).map((t) => t.arn) }));
-      }
+      await deleteRevisions(ctx, await ownedRevisions(ctx, family, ['ACTIVE', 'INACTIVE']));
     },
     identify: (s) => s.arn,
   });

@@ -6,6 +6,8 @@ export interface FaultOptions {
   serverErrorRate?: number;
   dropRate?: number;
   latencyMs?: number;
+  /** Faults for the next calls of an action, in order, before any random one: `{ RegisterTaskDefinition: ['drop-after'] }`. */
+  scripted?: Record<string, Fault[]>;
 }
 
 /** What happens to one call. `drop-before`: never reaches moto; `drop-after`: moto ran it, the reply is lost. */
@@ -29,17 +31,21 @@ function mulberry32(seed: number): () => number {
  */
 export class FaultPlan {
   private readonly random: () => number;
+  private readonly scripted: Map<string, Fault[]>;
 
   constructor(readonly options: FaultOptions) {
     this.random = mulberry32(options.seed);
+    this.scripted = new Map(Object.entries(options.scripted ?? {}).map(([action, faults]) => [action, [...faults]]));
   }
 
   get latencyMs(): number {
     return this.options.latencyMs ?? 0;
   }
 
-  next(): Fault | undefined {
+  next(action: string): Fault | undefined {
     const [throttle, serverError, drop, variant] = [this.random(), this.random(), this.random(), this.random()];
+    const scripted = this.scripted.get(action)?.shift();
+    if (scripted) return scripted;
     if (throttle < (this.options.throttleRate ?? 0)) return 'throttle';
     if (serverError < (this.options.serverErrorRate ?? 0)) return variant < 0.5 ? 'server-error-500' : 'server-error-503';
     if (drop < (this.options.dropRate ?? 0)) return variant < 0.5 ? 'drop-before' : 'drop-after';

@@ -75,7 +75,7 @@ export class SimProxy {
       return;
     }
     const plan = this.faults;
-    const fault = plan?.next();
+    const fault = plan?.next(call.action);
     if (fault) record.fault = fault;
     if (plan && plan.latencyMs > 0) await sleep(plan.latencyMs);
 
