@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import Module from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { spawnCollect } from '@fargate-prom/aws-sim/util/process';
 import { sdk } from '../src/aws/sdk.js';
 
 // How src/aws/sdk.ts loads the SDK (start-up speed, BENCHMARKS.md): a V8 code cache in a per-user temp
-// directory and deferred aggregated clients. These check behaviour and files, never times.
+// directory, and a bundle of the commands used. These check behaviour and files, never times.
 const BIN = resolve(import.meta.dirname, '../bin/fargate-prom');
 let server: Server;
 let endpoint: string;
@@ -85,16 +85,24 @@ describe.skipIf(!process.getuid || !hasCompileCache)('SDK code cache', () => {
   }, 120_000);
 });
 
-describe('deferred aggregated clients', () => {
-  it('still have a method per command once used; the bare clients are untouched', () => {
-    const ecs = sdk.ecs();
-    const aggregated = new ecs.ECS({ region: 'us-east-1' });
-    expect(typeof aggregated.describeClusters).toBe('function');
-    expect('listServices' in aggregated).toBe(true);
-    expect(aggregated).toBeInstanceOf(ecs.ECSClient);
-    const bare = new ecs.ECSClient({ region: 'us-east-1' });
-    expect((bare as unknown as Record<string, unknown>).describeClusters).toBeUndefined();
-    aggregated.destroy();
-    bare.destroy();
+describe('the SDK bundle (scripts/bundle-sdk.mjs)', () => {
+  it('holds every name the source takes from each SDK package, as the package has it', async () => {
+    const script = '../scripts/bundle-sdk.mjs';
+    const { BUNDLE, namesUsed, sdkPackages } = (await import(script)) as {
+      BUNDLE: string; namesUsed(): Record<string, string[]>; sdkPackages(): Record<string, string>;
+    };
+    const used = namesUsed();
+    // The scan finds the clients every command needs (a scan that finds nothing would pass anything).
+    expect(used.ecs).toEqual(expect.arrayContaining(['ECSClient', 'CreateServiceCommand', 'RegisterTaskDefinitionCommand']));
+    expect(used.core).toEqual(['partition']);
+    const bundle = createRequire(import.meta.url)(BUNDLE) as Record<string, Record<string, unknown>>;
+    const packages = sdkPackages();
+    for (const [key, names] of Object.entries(used)) {
+      const original = (sdk as unknown as Record<string, () => Record<string, unknown>>)[key]();
+      for (const name of names) {
+        expect(typeof bundle[key]?.[name], `${key}.${name}`).toBe(typeof original[name]);
+        expect(typeof original[name], `${packages[key]} exports ${name}`).not.toBe('undefined');
+      }
+    }
   });
 });

@@ -1,9 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import type { AwsCredentialIdentity, Provider } from '@aws-sdk/types';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
+import { sdk } from './sdk.js';
 import { CliError } from '../errors.js';
 import { readBody } from '@fargate-prom/aws-sim/util/http';
 
@@ -27,7 +26,7 @@ export class AmpQueryClient {
   private readonly signer: SignatureV4;
 
   constructor(private readonly base: string, region: string, credentials: Provider<AwsCredentialIdentity>, private readonly timeoutMs = 10_000) {
-    this.signer = new SignatureV4({ credentials, region, service: 'aps', sha256: Sha256 });
+    this.signer = new (sdk.signing().SignatureV4)({ credentials, region, service: 'aps', sha256: sdk.sha256().Sha256 });
   }
 
   /** An instant query; POST with a form body, as Grafana does, so long queries fit. */
@@ -52,7 +51,7 @@ export class AmpQueryClient {
 
   private async post(route: string, body: string): Promise<unknown> {
     const url = new URL(`${this.base}${route}`);
-    const signed = await this.signer.sign(new HttpRequest({
+    const signed = await this.signer.sign(new (sdk.http().HttpRequest)({
       method: 'POST',
       protocol: url.protocol,
       hostname: url.hostname,

@@ -1,7 +1,8 @@
-import { lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // The AWS SDK clients ship as CommonJS bundles (EC2's is 2 MB). An ESM `import` of one first scans its
 // whole source for export names (Node's cjs-module-lexer) before running it; require() skips that scan,
@@ -35,60 +36,43 @@ function useCompileCache(): void {
 }
 
 /**
- * Each client package also builds, as it loads, an "aggregated" client class (`EC2`, `ECS`) with one
- * method per command — ~60 ms for the clients `status` loads, for classes this CLI never uses (it
- * sends commands through `EC2Client`, `ECSClient`). The aggregation is deferred until something
- * reads a property of such a class's instances: behaviour is unchanged, only the cost moves to the
- * first use, which here never comes.
+ * The built CLI carries the clients in one bundle with only the commands it sends (scripts/bundle-sdk.mjs):
+ * about half the load time of the packages' own files, which hold every command of their service.
+ * Running from source (the tests), there is no bundle and the packages are used.
  */
-const DEFERRED = Symbol.for('fargate-prom.deferredAggregation');
-type Aggregate = (commands: object, Client: { prototype: object }, options?: object) => void;
-function deferAggregatedClient(id: string): void {
-  let core: { createAggregatedClient?: Aggregate & { [DEFERRED]?: true } };
-  try {
-    core = createRequire(load.resolve(id))('@smithy/core/client');
-  } catch {
-    return;
-  }
-  const aggregate = core.createAggregatedClient;
-  if (typeof aggregate !== 'function' || aggregate[DEFERRED]) return;
-  core.createAggregatedClient = Object.assign((commands: object, Client: { prototype: object }, options?: object) => {
-    const base = Object.getPrototypeOf(Client.prototype) as object;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      Object.setPrototypeOf(Client.prototype, base);
-      aggregate(commands, Client, options);
-    };
-    Object.setPrototypeOf(Client.prototype, new Proxy(base, {
-      get: (_t, prop, receiver) => (finish(), Reflect.get(Client.prototype, prop, receiver)),
-      has: (_t, prop) => (finish(), Reflect.has(Client.prototype, prop)),
-    }));
-  }, { [DEFERRED]: true as const });
+const BUNDLE = fileURLToPath(new URL('./sdk-bundle/index.cjs', import.meta.url));
+let bundle: Record<string, unknown> | undefined | null = null;
+function bundled(key: string): unknown {
+  if (bundle === null) bundle = existsSync(BUNDLE) && process.env.FARGATE_PROM_NO_SDK_BUNDLE !== '1' ? (load(BUNDLE) as Record<string, unknown>) : undefined;
+  return bundle?.[key];
 }
 
 let prepared = false;
-const loadSdk = <T>(id: string): T => {
+const loadSdk = <T>(key: string, id: string): T => {
   if (!prepared) {
     prepared = true;
     useCompileCache();
   }
-  deferAggregatedClient(id);
-  return load(id) as T;
+  return (bundled(key) ?? load(id)) as T;
 };
 
-/** Each SDK client package, loaded on first use. */
+/** Each SDK client package (and the SDK pieces used beside them), loaded on first use. */
 export const sdk = {
-  acm: () => loadSdk<typeof import('@aws-sdk/client-acm')>('@aws-sdk/client-acm'),
-  amp: () => loadSdk<typeof import('@aws-sdk/client-amp')>('@aws-sdk/client-amp'),
-  ec2: () => loadSdk<typeof import('@aws-sdk/client-ec2')>('@aws-sdk/client-ec2'),
-  ecs: () => loadSdk<typeof import('@aws-sdk/client-ecs')>('@aws-sdk/client-ecs'),
-  efs: () => loadSdk<typeof import('@aws-sdk/client-efs')>('@aws-sdk/client-efs'),
-  elbv2: () => loadSdk<typeof import('@aws-sdk/client-elastic-load-balancing-v2')>('@aws-sdk/client-elastic-load-balancing-v2'),
-  iam: () => loadSdk<typeof import('@aws-sdk/client-iam')>('@aws-sdk/client-iam'),
-  logs: () => loadSdk<typeof import('@aws-sdk/client-cloudwatch-logs')>('@aws-sdk/client-cloudwatch-logs'),
-  route53: () => loadSdk<typeof import('@aws-sdk/client-route-53')>('@aws-sdk/client-route-53'),
-  secrets: () => loadSdk<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager'),
-  tagging: () => loadSdk<typeof import('@aws-sdk/client-resource-groups-tagging-api')>('@aws-sdk/client-resource-groups-tagging-api'),
+  acm: () => loadSdk<typeof import('@aws-sdk/client-acm')>('acm', '@aws-sdk/client-acm'),
+  amp: () => loadSdk<typeof import('@aws-sdk/client-amp')>('amp', '@aws-sdk/client-amp'),
+  ec2: () => loadSdk<typeof import('@aws-sdk/client-ec2')>('ec2', '@aws-sdk/client-ec2'),
+  ecs: () => loadSdk<typeof import('@aws-sdk/client-ecs')>('ecs', '@aws-sdk/client-ecs'),
+  efs: () => loadSdk<typeof import('@aws-sdk/client-efs')>('efs', '@aws-sdk/client-efs'),
+  elbv2: () => loadSdk<typeof import('@aws-sdk/client-elastic-load-balancing-v2')>('elbv2', '@aws-sdk/client-elastic-load-balancing-v2'),
+  iam: () => loadSdk<typeof import('@aws-sdk/client-iam')>('iam', '@aws-sdk/client-iam'),
+  logs: () => loadSdk<typeof import('@aws-sdk/client-cloudwatch-logs')>('logs', '@aws-sdk/client-cloudwatch-logs'),
+  route53: () => loadSdk<typeof import('@aws-sdk/client-route-53')>('route53', '@aws-sdk/client-route-53'),
+  secrets: () => loadSdk<typeof import('@aws-sdk/client-secrets-manager')>('secrets', '@aws-sdk/client-secrets-manager'),
+  tagging: () => loadSdk<typeof import('@aws-sdk/client-resource-groups-tagging-api')>('tagging', '@aws-sdk/client-resource-groups-tagging-api'),
+  /** Regions and partitions as the SDK knows them. */
+  core: () => loadSdk<typeof import('@aws-sdk/core/client')>('core', '@aws-sdk/core/client'),
+  /** SigV4 for AMP's query API, which has no SDK command. */
+  signing: () => loadSdk<typeof import('@smithy/signature-v4')>('signing', '@smithy/signature-v4'),
+  http: () => loadSdk<typeof import('@smithy/protocol-http')>('http', '@smithy/protocol-http'),
+  sha256: () => loadSdk<typeof import('@aws-crypto/sha256-js')>('sha256', '@aws-crypto/sha256-js'),
 };

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { partition } from '@aws-sdk/core/client';
+import { sdk } from '../aws/sdk.js';
 import { InputError } from '../errors.js';
 
 const REGION_FIX = 'pass one such as --region us-east-1';
@@ -16,7 +16,7 @@ const REGION_FIX = 'pass one such as --region us-east-1';
  */
 export function isKnownRegion(region: string): boolean {
   if (region.endsWith('-global')) return false;
-  return (partition(region) as { description?: string }).description !== undefined;
+  return (sdk.core().partition(region) as { description?: string }).description !== undefined;
 }
 
 /** Throws an input error naming --region unless the SDK knows the region; `from` says where it came from. */

@@ -7,9 +7,6 @@ import { createOrAdopt, fieldDiffs, observed, onceCreated } from './common.js';
 import type { LoadBalancerState } from './load-balancer.js';
 import type { TaskDefinitionState } from './task-definition.js';
 
-// Loaded on first use: only a stack with a domain in a public hosted zone calls Route 53.
-const route53 = () => sdk.route53();
-
 export interface DnsRecordState {
   zoneId: string;
   /** The record as Route 53 holds it: a DELETE must repeat its values exactly. */
@@ -36,7 +33,7 @@ function desiredAlias(ctx: Context, loadBalancer: Resource<LoadBalancerState>): 
 export function dnsRecord(domain: string, zone: HostedZone, refs: { loadBalancer: Resource<LoadBalancerState>; grafanaTaskDefinition: Resource<TaskDefinitionState> }): Resource<DnsRecordState> {
   const { loadBalancer } = refs;
   const change = (ctx: Context, Action: 'CREATE' | 'UPSERT' | 'DELETE', record: ResourceRecordSet) =>
-    ctx.aws.route53.send(new (route53().ChangeResourceRecordSetsCommand)({
+    ctx.aws.route53.send(new (sdk.route53().ChangeResourceRecordSetsCommand)({
       HostedZoneId: zone.id,
       ChangeBatch: { Comment: `fargate-prom stack ${ctx.spec.name}`, Changes: [{ Action, ResourceRecordSet: record }] },
     }));
@@ -49,7 +46,7 @@ export function dnsRecord(domain: string, zone: HostedZone, refs: { loadBalancer
     dependsOn: [loadBalancer, refs.grafanaTaskDefinition],
     observeAfter: [loadBalancer],
     async observe(ctx) {
-      const out = await ctx.aws.route53.send(new (route53().ListResourceRecordSetsCommand)({ HostedZoneId: zone.id, StartRecordName: domain, StartRecordType: 'A', MaxItems: 2 }));
+      const out = await ctx.aws.route53.send(new (sdk.route53().ListResourceRecordSetsCommand)({ HostedZoneId: zone.id, StartRecordName: domain, StartRecordType: 'A', MaxItems: 2 }));
       // An A record of the name, or a CNAME (which would block one).
       const record = (out.ResourceRecordSets ?? []).find((r) => dnsName(r.Name ?? '') === domain && (r.Type === 'A' || r.Type === 'CNAME'));
       if (!record) return undefined;

@@ -4,14 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTaskDefinitionCommand, ECSClient, type ContainerDefinition } from '@aws-sdk/client-ecs';
+import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import { parse } from 'yaml';
 import { makeSpec } from '../stack/spec.js';
 import { AGENT_CONTAINER } from '../templates/agent.js';
 import { APP_CONTAINER } from '../resources/task-definition.js';
 import { startSigningProxy, startTaskMetadataEndpoint, type DataPlaneCredentials } from '@fargate-prom/aws-sim';
 import { freeLoopbackPort } from '@fargate-prom/aws-sim/util/ports';
+import { sdk } from '../aws/sdk.js';
+
+const { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } = sdk.logs();
+const { DescribeTaskDefinitionCommand, ECSClient } = sdk.ecs();
 
 const SAMPLE_APP = fileURLToPath(new URL('../../docker/metrics-app/server.js', import.meta.url));
 
@@ -121,7 +124,7 @@ export async function startLocalAppTask(opts: LocalTaskOptions): Promise<LocalTa
 }
 
 /** Like the awslogs driver: stream `<prefix>/<container>/<task id>` in the container's log group. */
-async function awslogsStream(logs: CloudWatchLogsClient, container: ContainerDefinition, taskId: string) {
+async function awslogsStream(logs: InstanceType<typeof CloudWatchLogsClient>, container: ContainerDefinition, taskId: string) {
   const options = container.logConfiguration?.options ?? {};
   const logGroupName = options['awslogs-group'];
   const logStreamName = `${options['awslogs-stream-prefix']}/${container.name}/${taskId}`;

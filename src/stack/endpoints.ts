@@ -1,7 +1,7 @@
 import type { Context } from '../resources/context.js';
 import type { WorkspaceState } from '../resources/amp-workspace.js';
 import type { Stack } from './resources.js';
-import { partition } from '@aws-sdk/core/client';
+import { sdk } from '../aws/sdk.js';
 import { stackDomain } from './dns.js';
 import { remoteWriteUrl } from '../templates/agent.js';
 
@@ -42,7 +42,7 @@ export interface WorkspaceEndpoint {
  * https://docs.aws.amazon.com/general/latest/gr/prometheus-service.html
  */
 export function partitionPrometheusEndpoint(region: string, workspaceId: string): string {
-  return `https://aps-workspaces.${region}.${partition(region).dnsSuffix}/workspaces/${workspaceId}/`;
+  return `https://aps-workspaces.${region}.${sdk.core().partition(region).dnsSuffix}/workspaces/${workspaceId}/`;
 }
 
 /** A server standing in for AMP's query API (the sandbox's data plane), with AMP's /workspaces/<id> paths. */
