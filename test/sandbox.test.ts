@@ -4,6 +4,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterEach, describe, expect, it } from 'vitest';
 import { AmpQueryClient } from '../src/aws/amp-query.js';
 import { runCli, simEnv } from './support/cli.js';
+import { eventually } from './support/sim-fixtures.js';
 import { startGrafanaStandin, type GrafanaStandin } from './support/grafana-standin.js';
 
 /** Every live process below pid (moto, prometheus, the app, the agent…), from /proc. */
@@ -222,12 +223,15 @@ describe('up --sandbox: the main job on this machine', () => {
         expect(loadCommand, stderr).toBeDefined();
         const appUrl = /--app-url (\S+)/.exec(loadCommand)![1];
         const served = async () => Number(/^http_requests_total\{method="GET",route="\/",status="200"\} (\d+)$/m.exec(await (await fetch(`${appUrl}metrics`)).text())?.[1]);
-        const before = await served();
-        loadRun = await runCli([...loadCommand.split(' '), '--duration', '4s', '--rate', '30', '--json'], simEnv(vars));
-        appReceived = (await served()) - before;
+        // The charts' "before" needs samples from before the run: a few scrapes of the counter first.
         const planeUrl = /--amp-endpoint-url (\S+)/.exec(loadCommand)![1];
         const ws = fromAnotherShell.json().amp.workspaceId;
         recheck = new AmpQueryClient(`${planeUrl}/workspaces/${ws}`, 'us-east-1', async () => ({ accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY }));
+        const scrapes = async () => Number((await recheck!.instant('count_over_time(http_requests_total{job="fargate-prom"}[10m])'))[0]?.value[1] ?? 0);
+        await eventually(async () => (await scrapes()) >= 3, 60_000, 'three scrapes of the app before the load', 500);
+        const before = await served();
+        loadRun = await runCli([...loadCommand.split(' '), '--duration', '4s', '--rate', '30', '--json'], simEnv(vars));
+        appReceived = (await served()) - before;
         const charts = loadRun.code === 0 ? (loadRun.json().charts ?? []) : [];
         for (const c of charts) {
           if (c.points.length < 2) continue;
