@@ -1,4 +1,4 @@
-import { DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { DeleteSecurityGroupCommand, DescribeAvailabilityZonesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type Volume } from '@aws-sdk/client-ecs';
 import {
   CreateAccessPointCommand,
@@ -182,6 +182,28 @@ describe('EFS mount targets', () => {
     sim.setEfsUnsupported(second.SubnetId!, false);
     const target = await efs.send(new CreateMountTargetCommand({ FileSystemId: fileSystemId, SubnetId: first.SubnetId }));
     expect(target.AvailabilityZoneId).toBe(first.AvailabilityZoneId);
+  });
+
+  it('reports a zone marked as a Local Zone with that ZoneType, and answers UnsupportedAvailabilityZone in its subnets', async () => {
+    const fileSystemId = await availableFileSystem('fp-mt-local-zone');
+    const { subnets } = await defaultNetwork(c);
+    const [local, regular] = subnets.filter((s, i) => subnets.findIndex((o) => o.AvailabilityZone === s.AvailabilityZone) === i);
+    const zoneTypes = async () => Object.fromEntries(((await c.ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: [local.AvailabilityZone!, regular.AvailabilityZone!], AllAvailabilityZones: true }))).AvailabilityZones ?? [])
+      .map((z) => [z.ZoneName, z.ZoneType]));
+    expect(await zoneTypes()).toEqual({ [local.AvailabilityZone!]: 'availability-zone', [regular.AvailabilityZone!]: 'availability-zone' });
+
+    sim.setZoneType(local.AvailabilityZone!, 'local-zone');
+    try {
+      expect(await zoneTypes()).toEqual({ [local.AvailabilityZone!]: 'local-zone', [regular.AvailabilityZone!]: 'availability-zone' });
+      await expectAwsError(efs.send(new CreateMountTargetCommand({ FileSystemId: fileSystemId, SubnetId: local.SubnetId })), 'UnsupportedAvailabilityZone', new RegExp(local.AvailabilityZone!));
+      expect((await motoEfs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets).toEqual([]);
+      await efs.send(new CreateMountTargetCommand({ FileSystemId: fileSystemId, SubnetId: regular.SubnetId }));
+    } finally {
+      sim.setZoneType(local.AvailabilityZone!, 'availability-zone');
+    }
+    expect((await zoneTypes())[local.AvailabilityZone!]).toBe('availability-zone');
+    const target = await efs.send(new CreateMountTargetCommand({ FileSystemId: fileSystemId, SubnetId: local.SubnetId }));
+    expect(target.AvailabilityZoneName).toBe(local.AvailabilityZone);
   });
 });
 

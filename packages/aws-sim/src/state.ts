@@ -1,3 +1,6 @@
+/** EC2's AvailabilityZone ZoneType (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html). */
+export type ZoneType = 'availability-zone' | 'local-zone' | 'wavelength-zone';
+
 /** Milliseconds; small defaults so tests are quick. */
 export interface SimTiming {
   /** After CreateService/UpdateService: tasks pending, then running = desired, rollout COMPLETED. */
@@ -186,6 +189,8 @@ export class SimState {
   readonly efsMountTargets = new Map<string, EfsMountTarget>();
   /** AZ ids and subnet ids marked (setEfsUnsupported) as places EFS does not offer mount targets. */
   readonly efsUnsupportedPlaces = new Set<string>();
+  /** Zone name → the type DescribeAvailabilityZones reports (setZoneType); unmarked zones are moto's: availability-zone. */
+  readonly zoneTypes = new Map<string, Exclude<ZoneType, 'availability-zone'>>();
 
   constructor(timing: Partial<SimTiming> = {}) {
     this.epochs = [{ from: -Infinity, timing: { ...DEFAULT_TIMING, ...timing } }];

@@ -10,10 +10,10 @@ import {
   type Simulation as SandboxSimulation,
   type SimulationOptions as SandboxSimulationOptions,
 } from './simulation.js';
-import type { SimTiming } from './state.js';
+import type { SimTiming, ZoneType } from './state.js';
 import { serveTaskMetadata, type TaskMetadataEndpoint, type TaskMetadataOptions } from './task-metadata.js';
 
-export { DEFAULT_TIMING, type SimTiming } from './state.js';
+export { DEFAULT_TIMING, type SimTiming, type ZoneType } from './state.js';
 export type { FaultOptions } from './faults.js';
 export type { SimCall } from './proxy.js';
 export type { TaskMetadataEndpoint } from './task-metadata.js';
@@ -46,6 +46,12 @@ export interface Simulation extends SandboxSimulation {
    * 'use1-az2', or a subnet id for that one subnet), on top of the AZs AWS documents; false undoes it.
    */
   setEfsUnsupported(azIdOrSubnetId: string, unsupported: boolean): void;
+  /**
+   * Makes DescribeAvailabilityZones report this zone (a name such as 'us-east-1c') with this ZoneType, as AWS
+   * reports a Local Zone or Wavelength Zone, and CreateMountTarget in its subnets answer
+   * UnsupportedAvailabilityZone; 'availability-zone' undoes it.
+   */
+  setZoneType(zoneName: string, type: ZoneType): void;
 }
 
 /** Starts the simulation (as the sandbox's `startSimulation` does) with its test controls. */
@@ -87,6 +93,10 @@ export async function startSimulation(opts: SimulationOptions = {}): Promise<Sim
     setEfsUnsupported: (place, unsupported) => {
       if (unsupported) state.efsUnsupportedPlaces.add(place);
       else state.efsUnsupportedPlaces.delete(place);
+    },
+    setZoneType: (zoneName, type) => {
+      if (type === 'availability-zone') state.zoneTypes.delete(zoneName);
+      else state.zoneTypes.set(zoneName, type);
     },
   };
 }

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { MotoClients } from '../moto-clients.js';
-import type { ActionRule, RuleContext, ServiceHook } from '../rule.js';
+import { isSuccess, withBody, type ActionRule, type RuleContext, type ServiceHook } from '../rule.js';
 import { AwsError } from '../wire.js';
 
 function referencesGroup(group: SecurityGroup, groupId: string): boolean {
@@ -55,7 +55,27 @@ const createSecurityGroup: ActionRule = async (ctx) => {
   return ctx.forward();
 };
 
-export const ec2Rules: Record<string, ActionRule> = { CreateSecurityGroup: createSecurityGroup, DeleteSecurityGroup: deleteSecurityGroup };
+/**
+ * moto knows only a Region's Availability Zones and calls every one ZoneType availability-zone; AWS also
+ * lists Local Zones and Wavelength Zones, as local-zone and wavelength-zone
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html). A zone a test marks with
+ * setZoneType is reported with that type (and has no EFS mount targets, see rules/efs.ts).
+ */
+const describeAvailabilityZones: ActionRule = async (ctx) => {
+  const reply = await ctx.forward();
+  if (!isSuccess(reply) || ctx.state.zoneTypes.size === 0) return reply;
+  const xml = reply.body.toString('utf8').replace(/<item>[\s\S]*?<\/item>/g, (item) => {
+    const type = ctx.state.zoneTypes.get(/<zoneName>([^<]*)<\/zoneName>/.exec(item)?.[1] ?? '');
+    return type ? item.replace(/<zoneType>[^<]*<\/zoneType>/, `<zoneType>${type}</zoneType>`) : item;
+  });
+  return withBody(reply, xml);
+};
+
+export const ec2Rules: Record<string, ActionRule> = {
+  CreateSecurityGroup: createSecurityGroup,
+  DeleteSecurityGroup: deleteSecurityGroup,
+  DescribeAvailabilityZones: describeAvailabilityZones,
+};
 
 /**
  * moto's default VPC has no internet gateway; AWS's has one, routed from the main route table, which is what

@@ -5,14 +5,18 @@ import type { EfsMountTarget, SimState } from '../state.js';
 import { AwsError, jsonReply } from '../wire.js';
 
 /**
- * Where EFS offers no mount targets. AWS documents no such zone for Regional file systems: the EFS API
- * reference only names the error (https://docs.aws.amazon.com/efs/latest/ug/API_CreateMountTarget.html); the
- * one documented AZ list is which AZ ids take One Zone file systems
+ * Where EFS offers no mount targets. A Regional file system takes one in each Availability Zone of the Region
+ * (https://docs.aws.amazon.com/efs/latest/ug/accessing-fs.html), so none in a zone a test marks (setZoneType)
+ * as a Local Zone or Wavelength Zone. AWS documents no Availability Zone without them: the EFS API reference
+ * only names the error (https://docs.aws.amazon.com/efs/latest/ug/API_CreateMountTarget.html); the one
+ * documented AZ list is which AZ ids take One Zone file systems
  * (https://docs.aws.amazon.com/efs/latest/ug/OneZoneAZs.html), which does not govern Regional mount targets.
- * So only the AZ ids and subnets a test marks with setEfsUnsupported answer UnsupportedAvailabilityZone.
+ * So only those zones and the AZ ids and subnets a test marks with setEfsUnsupported answer UnsupportedAvailabilityZone.
  */
-function efsUnsupportedIn(state: SimState, azId: string, subnetId: string): boolean {
-  return state.efsUnsupportedPlaces.has(azId) || state.efsUnsupportedPlaces.has(subnetId);
+function efsUnsupportedIn(state: SimState, subnet: Subnet): boolean {
+  return state.zoneTypes.has(subnet.AvailabilityZone ?? '')
+    || state.efsUnsupportedPlaces.has(subnet.AvailabilityZoneId ?? '')
+    || state.efsUnsupportedPlaces.has(subnet.SubnetId ?? '');
 }
 
 /** EFS errors carry ErrorCode in the body besides the x-amzn-errortype header. */
@@ -140,7 +144,7 @@ const createMountTarget: ActionRule = async (ctx) => {
   const subnet = subnetId ? await subnetOf(ctx, subnetId) : undefined;
   if (subnet) {
     const azId = subnet.AvailabilityZoneId ?? '';
-    if (efsUnsupportedIn(ctx.state, azId, subnetId)) {
+    if (efsUnsupportedIn(ctx.state, subnet)) {
       throw efsError('UnsupportedAvailabilityZone', `Amazon EFS is not available in Availability Zone ${azId} (${subnet.AvailabilityZone}).`, 400);
     }
     const deleting = ctx.state.efsMountTargetsOf(fileSystemId).find((t) => t.availabilityZoneId === azId);
