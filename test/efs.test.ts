@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { DescribeAccessPointsCommand, DescribeFileSystemsCommand, DescribeMountTargetsCommand, DescribeMountTargetSecurityGroupsCommand } from '@aws-sdk/client-efs';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import type { SimCall } from '@fargate-prom/aws-sim/testing';
 import type { CliRun } from './support/cli.js';
 import { withStack } from './support/stack.js';
 
@@ -28,6 +29,14 @@ async function readEfs(name: string) {
   const accessPoints = (await Promise.all(fileSystems.map((f) => stack.moto.efs.send(new DescribeAccessPointsCommand({ FileSystemId: f.FileSystemId }))))).flatMap((o) => o.AccessPoints ?? []);
   const groups = (await stack.moto.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [`${name}-efs`] }] }))).SecurityGroups ?? [];
   return { fileSystems, mountTargets, accessPoints, groups };
+}
+
+/** What moto holds of a stack beyond EFS: its tagged security groups, its cluster's status, its execution role (or why not). */
+async function stackInMoto(name: string) {
+  const groups = (await stack.moto.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:fargate-prom:stack', Values: [name] }] }))).SecurityGroups ?? [];
+  const cluster = (await stack.moto.ecs.send(new DescribeClustersCommand({ clusters: [name] }))).clusters?.[0]?.status;
+  const role = await stack.moto.iam.send(new GetRoleCommand({ RoleName: `${name}-execution` })).then((r) => r.Role?.RoleName, (err) => err.name);
+  return { efs: await readEfs(name), groups: groups.map((g) => g.GroupName), cluster, role };
 }
 
 /** The subnets Grafana's tasks run in (one per zone): where the mount targets belong. */
@@ -90,11 +99,12 @@ describe('Grafana on EFS', () => {
     }]);
   });
 
-  it('a second up makes no mutating call', async () => {
+  it('a second up makes no mutating call (and one read of the zones, for EFS)', async () => {
     stack.sim.clearCalls();
     const out = ok(await up(STACK));
     expect(out.resources.filter((r: any) => r.action !== 'unchanged')).toEqual([]);
     expect(stack.sim.calls().filter((c) => c.mutating)).toEqual([]);
+    expect(stack.sim.calls().filter((c) => c.action === 'DescribeAvailabilityZones')).toHaveLength(1);
   });
 
   it('status shows the file system and each mount target with its state', async () => {
@@ -207,6 +217,45 @@ describe('Grafana on EFS', () => {
     expect((await readEfs(name)).mountTargets).toEqual([]);
     ok(await up(name));
     expect((await readEfs(name)).mountTargets.map((m) => m.SubnetId).sort()).toEqual(await taskSubnets(name));
+    ok(await destroy(name));
+  });
+
+  it('a subnet in a Local Zone is exit 2 naming --subnet-ids, the subnet and the zone, before any change; ephemeral storage takes it', async () => {
+    const name = 'efs-local-zone';
+    const subnets = (await stack.moto.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets!;
+    const local = [...subnets].sort((a, b) => a.SubnetId!.localeCompare(b.SubnetId!))[0];
+    stack.sim.setZoneType(local.AvailabilityZone!, 'local-zone');
+    let refused: CliRun, refusedCalls: SimCall[], leftByRefused: unknown, ephemeral: CliRun, ephemeralCalls: SimCall[];
+    try {
+      stack.sim.clearCalls();
+      refused = await up(name);
+      refusedCalls = stack.sim.calls();
+      leftByRefused = await stackInMoto(name);
+      stack.sim.clearCalls();
+      ephemeral = await up(name, '--grafana-storage', 'ephemeral');
+      ephemeralCalls = stack.sim.calls();
+    } finally {
+      stack.sim.setZoneType(local.AvailabilityZone!, 'availability-zone');
+    }
+    expect(refused.code, refused.stderr.slice(-2000)).toBe(2);
+    expect(refused.stdout).toBe('');
+    const lines = refused.stderr.trim().split('\n');
+    const errors = lines.filter((l) => l.startsWith('error:'));
+    expect(errors).toEqual([lines[lines.length - 1]]);
+    expect(errors[0]).toMatch(/^error: --subnet-ids: /);
+    expect(errors[0]).toContain(`${local.SubnetId} (${local.AvailabilityZone}, a local-zone)`);
+    expect(errors[0]).toContain('--grafana-storage ephemeral');
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(refusedCalls.filter((c) => c.action === 'DescribeAvailabilityZones')).toHaveLength(1);
+    expect(refusedCalls.filter((c) => c.mutating)).toEqual([]);
+    expect(leftByRefused).toEqual({ efs: { fileSystems: [], mountTargets: [], accessPoints: [], groups: [] }, groups: [], cluster: undefined, role: 'NoSuchEntityException' });
+
+    // No EFS, no mount target: the zone's type does not matter, and is not asked.
+    ok(ephemeral);
+    expect(ephemeralCalls.filter((c) => c.action === 'DescribeAvailabilityZones')).toEqual([]);
+    const created = await stackInMoto(name);
+    expect(created.efs.fileSystems).toEqual([]);
+    expect(created.cluster).toBe('ACTIVE');
     ok(await destroy(name));
   });
 

@@ -4,7 +4,7 @@ import { apply, ApplyError, observeAll, plan, type Observation, type PlannedChan
 import type { ResourceReport } from '../engine/types.js';
 import type { AwsClients } from '../aws/clients.js';
 import { checkCertificate } from '../stack/certificate.js';
-import { resolveNetwork } from '../stack/network.js';
+import { checkEfsZones, resolveNetwork } from '../stack/network.js';
 import { dnsReport, findPublicZone, type DnsReport } from '../stack/dns.js';
 import { makeSpec } from '../stack/spec.js';
 import { stackEndpoints, workspaceEndpoint, type StackEndpoints } from '../stack/endpoints.js';
@@ -72,7 +72,9 @@ async function up(opts: UpRun, io: CommandIo): Promise<UpResult> {
     const ctx = session.context(spec, opts.wait);
 
     reporter.phase(`Observing ${resources.length} resources of stack ${spec.name} in ${spec.region}`);
-    const observed = await observeAll(resources, ctx);
+    // Whether the subnets' zones can have EFS mount targets: one read-only call, asked while the stack is
+    // observed (it needs the subnets, and observing takes longer), answered before any change or plan.
+    const [observed] = await Promise.all([observeAll(resources, ctx), stack.efs ? checkEfsZones(session.aws, network) : undefined]);
     const changes = await plan(resources, observed, ctx);
 
     // Warned before a dry run too: the plan is where a user decides.

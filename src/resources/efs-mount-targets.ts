@@ -81,8 +81,9 @@ export function efsMountTargets(refs: { fileSystem: Resource<FileSystemState>; s
         } catch (err) {
           // A retried call whose first attempt went through: the zone has ours already.
           if (hasErrorName(err, 'MountTargetConflict')) return;
-          // AWS documents no list of zones without EFS mount targets, so this cannot be checked before any change:
-          // the answer of CreateMountTarget is the first word of it (https://docs.aws.amazon.com/efs/latest/ug/API_CreateMountTarget.html).
+          // up checks the zones' type before any change (checkEfsZones: no Local or Wavelength Zone). AWS publishes no
+          // list of Availability Zones without EFS mount targets, so for those the answer of CreateMountTarget is the
+          // first word of it (https://docs.aws.amazon.com/efs/latest/ug/API_CreateMountTarget.html).
           if (hasErrorName(err, 'UnsupportedAvailabilityZone')) {
             throw new CliError(`EFS cannot place a mount target in subnet ${subnetId}: its availability zone does not offer EFS; pass --subnet-ids from other zones, or --grafana-storage ephemeral`);
           }

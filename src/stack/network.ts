@@ -4,13 +4,19 @@ import { InputError } from '../errors.js';
 import type { Network } from './spec.js';
 import { sdk } from '../aws/sdk.js';
 
-const { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand } = sdk.ec2();
+const { DescribeAvailabilityZonesCommand, DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand } = sdk.ec2();
+
+/** The stack's network, and the zone each of its subnets is in. */
+export interface ResolvedNetwork extends Network {
+  /** Subnet id → the name of its zone (DescribeSubnets' AvailabilityZone). */
+  zones: Record<string, string>;
+}
 
 /**
  * Picks the VPC and subnets: the ones named by flags, or the default VPC with one default subnet
  * per availability zone. An ALB needs two zones and public subnets; anything else is an input error.
  */
-export async function resolveNetwork(aws: AwsClients, vpcIdFlag: string | undefined, subnetIdsFlag: string[] | undefined): Promise<Network> {
+export async function resolveNetwork(aws: AwsClients, vpcIdFlag: string | undefined, subnetIdsFlag: string[] | undefined): Promise<ResolvedNetwork> {
   let vpcId = vpcIdFlag;
   if (vpcId) {
     const out = await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
@@ -42,7 +48,32 @@ export async function resolveNetwork(aws: AwsClients, vpcIdFlag: string | undefi
     throw new InputError(`--subnet-ids: ${which} no route to an internet gateway; the internet-facing load balancer and the tasks share the subnets, so pass public subnets`);
   }
   // Public subnets have no NAT: tasks need a public IP to pull images and to reach AMP.
-  return { vpcId, subnetIds: subnets.map((s) => s.SubnetId!).sort(), assignPublicIp: true };
+  return {
+    vpcId,
+    subnetIds: subnets.map((s) => s.SubnetId!).sort(),
+    assignPublicIp: true,
+    zones: Object.fromEntries(subnets.map((s) => [s.SubnetId!, s.AvailabilityZone!])),
+  };
+}
+
+/**
+ * EFS puts a mount target in each of the tasks' subnets, and a Regional file system takes them in the Region's
+ * Availability Zones ("you can create a mount target in each Availability Zone in an AWS Region",
+ * https://docs.aws.amazon.com/efs/latest/ug/accessing-fs.html): a Local Zone or Wavelength Zone is not one.
+ * DescribeAvailabilityZones tells them apart by ZoneType, availability-zone | local-zone | wavelength-zone
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html); AllAvailabilityZones
+ * lists the opted-in Local and Wavelength Zones too. One read-only call, so a subnet there is bad input
+ * before any change rather than CreateMountTarget's UnsupportedAvailabilityZone after half the stack.
+ */
+export async function checkEfsZones(aws: AwsClients, network: ResolvedNetwork): Promise<void> {
+  const zoneNames = [...new Set(network.subnetIds.map((id) => network.zones[id]))].sort();
+  const out = await aws.ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: zoneNames, AllAvailabilityZones: true }));
+  const types = new Map((out.AvailabilityZones ?? []).map((z) => [z.ZoneName, z.ZoneType]));
+  // A zone AWS does not type is left to CreateMountTarget's answer.
+  const outside = network.subnetIds.filter((id) => (types.get(network.zones[id]) ?? 'availability-zone') !== 'availability-zone');
+  if (!outside.length) return;
+  const which = outside.map((id) => `${id} (${network.zones[id]}, a ${types.get(network.zones[id])})`).join(', ');
+  throw new InputError(`--subnet-ids: ${which} ${outside.length === 1 ? 'is not in an Availability Zone' : 'are not in Availability Zones'} of ${aws.settings.region}, and Grafana's EFS file system takes mount targets only there; pass subnets in the Region's Availability Zones, or --grafana-storage ephemeral`);
 }
 
 async function findSubnets(aws: AwsClients, vpcId: string, vpcIdFlag: string | undefined, subnetIdsFlag: string[] | undefined): Promise<Subnet[]> {
