@@ -29,30 +29,38 @@ export interface Leftover {
  * not cover, separately).
  */
 export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
-  const resources = stackResources(ctx.spec).all;
+  // Task definition revisions are what the tagging API lists (or, without it, taggedByService):
+  // observing them one by one as well would only add a round trip.
+  const resources = stackResources(ctx.spec).all.filter((r) => r.kind !== 'task-definition');
   const [observed, tagged, roles] = await Promise.all([
     observeAll(resources, ctx),
-    unlessDenied(ctx, taggedArns(ctx), 'tag:GetResources'),
+    // The tagging API is an index that lags behind deletions: each resource's own service is asked
+    // too, at once rather than after the observe.
+    unlessDenied(ctx, taggedArns(ctx), 'tag:GetResources').then((arns) => arns && stillThereOf(ctx, arns.map(fromArn))),
     unlessDenied(ctx, taggedRoles(ctx), 'iam:ListRoles / iam:ListRoleTags'),
   ]);
   const found = new Map<string, Leftover>();
   for (const r of resources) {
     const o = observed.get(r);
-    if (o?.owned && r.kind !== 'task-definition') found.set(o.id, { kind: r.kind, name: r.name, id: o.id });
+    if (o?.owned) found.set(o.id, { kind: r.kind, name: r.name, id: o.id });
   }
   // The tagging API covers security groups in other VPCs, workspaces sharing the alias and task
   // definition revisions; only when it was denied are they looked for one by one.
   if (tagged === undefined) for (const l of await taggedByService(ctx)) found.set(l.id, l);
   for (const role of roles ?? []) if (!found.has(role.id)) found.set(role.id, role);
-  // The tagging API is an index that lags behind deletions: ask each resource's own service too.
   const known = [...found.values()];
-  const candidates = (tagged ?? []).map(fromArn).filter((l) => !found.has(l.id) &&
-    !known.some((f) => f.kind === l.kind && f.name === l.name) &&
+  for (const l of tagged ?? []) {
+    if (found.has(l.id) || known.some((f) => f.kind === l.kind && f.name === l.name)) continue;
     // Listeners and rules of a load balancer that is itself left over go with it.
-    !((l.kind === 'listener' || l.kind === 'listener-rule') && known.some((f) => f.kind === 'load-balancer' && f.name === l.name)));
-  const still = await Promise.all(candidates.map(async (l) => ((await stillThere(ctx, l)) ? l : undefined)));
-  for (const l of still) if (l) found.set(l.id, l);
+    if ((l.kind === 'listener' || l.kind === 'listener-rule') && known.some((f) => f.kind === 'load-balancer' && f.name === l.name)) continue;
+    found.set(l.id, l);
+  }
   return [...found.values()];
+}
+
+async function stillThereOf(ctx: Context, candidates: Leftover[]): Promise<Leftover[]> {
+  const still = await Promise.all(candidates.map(async (l) => ((await stillThere(ctx, l)) ? l : undefined)));
+  return still.filter((l) => l !== undefined);
 }
 
 /** The extra look-ups need permissions destroy itself does not: without them, say what was not checked (undefined). */
