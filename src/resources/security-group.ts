@@ -132,10 +132,10 @@ function securityGroup(id: string, name: string, description: string, dependsOn:
         {
           what: `deleting security group ${name}`,
           budgetMs: IN_USE_BUDGET_MS,
-          // AWS releases the interfaces about a minute after their owner goes: asking every 10 s at most
-          // notices it within seconds (a 30 s cap noticed a 60 s release at 83 s), a few calls a minute.
+          // AWS releases the interfaces about a minute after their owner goes: asking every 5 s notices
+          // it within seconds (a 30 s cap noticed a 60 s release at 83 s), a dozen calls a minute per group.
           firstDelayMs: 5_000,
-          maxDelayMs: 10_000,
+          maxDelayMs: 5_000,
           signal: ctx.signal,
           retryWhen: (err) => (hasErrorName(err, 'DependencyViolation') ? 'still attached to network interfaces that AWS releases a few minutes after tasks and load balancers stop' : undefined),
           onRetry: (reason) => ctx.reporter.waiting(id, `security group ${name} ${reason}`),
