@@ -133,6 +133,11 @@ export function stackResources(spec: StackSpec): Stack {
   // and the Grafana task definition only names its DNS name.
   deletedAlongside(listeners, [alb]);
   deletedAlongside(grafanaTd, [alb]);
+  // The app's task definition and the task roles' policies only name the workspace: it goes as soon as
+  // the agents writing to it are gone (the app service waits for it), beside the roles, not after them.
+  deletedAlongside(appTd, [workspace]);
+  deletedAlongside(appTaskRole, [workspace]);
+  deletedAlongside(grafanaTaskRole, [workspace]);
   // Nor do the mount targets wait for Grafana's tasks to drain: DeleteMountTarget breaks the mounts through
   // them (https://docs.aws.amazon.com/efs/latest/ug/API_DeleteMountTarget.html), and the data goes anyway.
   if (efs) deletedAlongside(grafanaSvc, [mountTargets]);
