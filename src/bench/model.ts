@@ -53,11 +53,16 @@ const figure = <T>(table: Record<string, T>, id: string): T | undefined => table
 // ListTagsForResource after DescribeLogGroups; a role needs GetRole → ListRolePolicies → GetRolePolicy
 // (ListAttachedRolePolicies alongside); a target group DescribeTargetGroups → DescribeTags ∥ attributes.
 // The ALB's DescribeTags goes out alongside DescribeListeners, so the ALB itself counts 1.
+// EFS: DescribeFileSystems by CreationToken carries the tags; mount targets and access points are listed by file system.
 const OBSERVE_EXISTING: Record<string, number> = {
   sg: 1, log: 2, workspace: 1, secret: 1, role: 3, cluster: 1, tg: 2, alb: 1, listeners: 1, rule: 1, taskdef: 1, service: 1,
+  'efs:file-system': 1, 'efs:mount-targets': 1, 'efs:access-point': 1,
 };
 /** What an observe needs from another observe: ARNs it cannot look up by name. */
-const OBSERVE_NEEDS: Record<string, string[]> = { listeners: ['alb'], 'rule:dashboard': ['listeners'], 'rule:metrics': ['listeners'] };
+const OBSERVE_NEEDS: Record<string, string[]> = {
+  listeners: ['alb'], 'rule:dashboard': ['listeners'], 'rule:metrics': ['listeners'],
+  'efs:mount-targets': ['efs:file-system'], 'efs:access-point': ['efs:file-system'],
+};
 
 const CREATE = (t: SimTiming): Record<string, Step> => ({
   sg: { calls: 2 }, // CreateSecurityGroup → AuthorizeSecurityGroupIngress
@@ -73,6 +78,12 @@ const CREATE = (t: SimTiming): Record<string, Step> => ({
   taskdef: { calls: 1 },
   // CreateService, tasks start, targets turn healthy, DescribeServices ∥ DescribeTargetHealth → steady
   service: { calls: 2, waitMs: t.serviceStartMs + t.targetHealthyMs },
+  // CreateFileSystem, creating, DescribeFileSystems → available
+  'efs:file-system': { calls: 2, waitMs: t.efsFileSystemCreateMs },
+  // CreateMountTarget (one per subnet, at once), creating, DescribeMountTargets → available
+  'efs:mount-targets': { calls: 2, waitMs: t.efsMountTargetCreateMs },
+  // CreateAccessPoint, creating, DescribeAccessPoints → available
+  'efs:access-point': { calls: 2, waitMs: t.efsAccessPointCreateMs },
 });
 
 const DELETE = (t: SimTiming): Record<string, Step> => ({
@@ -91,6 +102,10 @@ const DELETE = (t: SimTiming): Record<string, Step> => ({
   secret: { calls: 1 },
   log: { calls: 1 },
   sg: { calls: 1 },
+  'efs:access-point': { calls: 1 },
+  // DeleteMountTarget (each at once), deleting, DescribeMountTargets → none
+  'efs:mount-targets': { calls: 2, waitMs: t.efsMountTargetDeleteMs },
+  'efs:file-system': { calls: 1 },
 });
 
 // ECS refuses a service whose task or execution role is younger than roleWarmupMs.
@@ -105,6 +120,7 @@ const DELETE_LAGS: Lag[] = [
   { node: 'sg:tasks', other: 'service:app', from: 'end', lagMs: (t) => t.eniLingerMs },
   { node: 'sg:tasks', other: 'service:grafana', from: 'end', lagMs: (t) => t.eniLingerMs },
   { node: 'sg:alb', other: 'alb', lagMs: (t) => t.eniLingerMs },
+  { node: 'sg:efs', other: 'efs:mount-targets', from: 'end', lagMs: (t) => t.eniLingerMs },
 ];
 
 interface Node {
