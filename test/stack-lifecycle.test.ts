@@ -322,8 +322,15 @@ describe('up, up again, change, status, destroy against the simulation', () => {
   });
 
   it('destroy removes everything, in a safe order, and the sweep finds nothing', async () => {
+    stack.sim.clearCalls();
     const run = await stack.cli(['destroy', '--name', STACK, '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
+    // The tagging API still lists the INACTIVE services and cluster (as ECS keeps them); the sweep's observe
+    // of the cluster by name already answers for them, so ECS is asked once, not again per tagged ARN.
+    const calls = stack.sim.calls();
+    const sweep = calls.slice(calls.map((c) => c.mutating).lastIndexOf(true) + 1);
+    expect(sweep.some((c) => c.action === 'GetResources')).toBe(true);
+    expect(sweep.filter((c) => c.service === 'ecs').map((c) => c.action)).toEqual(['DescribeClusters']);
     const d = run.json();
     expect(d.resources.filter((r: any) => r.action === 'delete')).toHaveLength(25);
     expect(d.leftovers).toEqual([]);

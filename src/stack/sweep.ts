@@ -36,7 +36,7 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
     observeAll(resources, ctx),
     // The tagging API is an index that lags behind deletions: each resource's own service is asked
     // too, at once rather than after the observe.
-    unlessDenied(ctx, taggedArns(ctx), 'tag:GetResources').then((arns) => arns && stillThereOf(ctx, arns.map(fromArn))),
+    unlessDenied(ctx, taggedArns(ctx), 'tag:GetResources').then((arns) => arns && stillThereOf(ctx, arns.map(fromArn).filter((l) => !observedByName(l, resources)))),
     unlessDenied(ctx, taggedRoles(ctx), 'iam:ListRoles / iam:ListRoleTags'),
   ]);
   const found = new Map<string, Leftover>();
@@ -56,6 +56,27 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
     found.set(l.id, l);
   }
   return [...found.values()];
+}
+
+// Kinds whose names are unique in a region (an ECS service's within its cluster, which its ARN names):
+// the stack's own observe of that name answers for the ARN too.
+const UNIQUE_NAMES = new Set(['ecs-cluster', 'load-balancer', 'target-group', 'log-group', 'secret']);
+
+/**
+ * Whether the observe of one of the stack's resources already looks `l` up by its name: then asking
+ * its service again is a wasted round trip (the ECS service and cluster just deleted, which the
+ * tagging API lists for a while as INACTIVE, are the usual case).
+ */
+function observedByName(l: Leftover, resources: { kind: string; name: string }[]): boolean {
+  const named = (kind: string, name: string) => resources.some((r) => r.kind === kind && r.name === name);
+  if (UNIQUE_NAMES.has(l.kind)) return named(l.kind, l.name);
+  if (l.kind === 'ecs-service') {
+    const [, cluster] = l.id.split(':').pop()!.split('/');
+    return l.id.split('/').length === 3 && resources.some((r) => r.kind === 'ecs-cluster' && r.name === cluster) && named(l.kind, l.name);
+  }
+  // Listeners and rules of the stack's load balancer: its observe finds them, or finds it gone.
+  if (l.kind === 'listener' || l.kind === 'listener-rule') return named('load-balancer', l.name);
+  return false;
 }
 
 async function stillThereOf(ctx: Context, candidates: Leftover[]): Promise<Leftover[]> {
