@@ -41,6 +41,14 @@ describe('runGraph', () => {
     expect(result.skipped.sort()).toEqual(['b', 'c']);
   });
 
+  it('of the nodes ready together, starts those heading the longest chains first', async () => {
+    // Listed shortest chain first: alone, `solo`; then `x` → `y`; then `a` → `b` → `c`.
+    const deps: Record<string, string[]> = { solo: [], x: [], y: ['x'], a: [], b: ['a'], c: ['b'] };
+    const started: string[] = [];
+    await runGraph(Object.keys(deps), (id) => deps[id], async (id) => { started.push(id); });
+    expect(started.slice(0, 3)).toEqual(['a', 'x', 'solo']);
+  });
+
   it('refuses a cycle', async () => {
     await expect(runGraph(['a', 'b'], (id) => (id === 'a' ? ['b'] : ['a']), async () => {})).rejects.toThrow(/dependency cycle/);
   });

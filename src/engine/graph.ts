@@ -26,8 +26,12 @@ export async function runGraph<N>(
   label: (id: N) => string = String,
 ): Promise<GraphResult<N>> {
   const known = new Set(ids);
-  const pending = new Map(ids.map((id) => [id, new Set(waitsFor(id).filter((d) => known.has(d)))]));
-  assertAcyclic(ids, (id) => [...pending.get(id)!], label);
+  const deps = new Map(ids.map((id) => [id, new Set(waitsFor(id).filter((d) => known.has(d)))]));
+  assertAcyclic(ids, (id) => [...deps.get(id)!], label);
+  // Of the nodes ready together, those heading the longest chains start first: when calls queue (an
+  // endpoint's rate limit, a busy server), the chain that decides when the run ends goes out first.
+  const chain = chainLengths(ids, deps);
+  const pending = new Map([...ids].sort((a, b) => chain.get(b)! - chain.get(a)!).map((id) => [id, deps.get(id)!]));
   const done: N[] = [];
   const failed: GraphFailure<N>[] = [];
   const running = new Map<N, Promise<void>>();
@@ -74,4 +78,17 @@ function assertAcyclic<N>(ids: N[], deps: (id: N) => N[], label: (id: N) => stri
     state.set(id, 'done');
   };
   for (const id of ids) visit(id, []);
+}
+
+/** For each node, the number of nodes on the longest chain that starts with it (itself included). */
+function chainLengths<N>(ids: N[], deps: Map<N, Set<N>>): Map<N, number> {
+  const waiters = new Map(ids.map((id) => [id, [] as N[]]));
+  for (const [id, ds] of deps) for (const d of ds) waiters.get(d)!.push(id);
+  const length = new Map<N, number>();
+  const of = (id: N): number => {
+    if (!length.has(id)) length.set(id, 1 + Math.max(0, ...waiters.get(id)!.map(of)));
+    return length.get(id)!;
+  };
+  for (const id of ids) of(id);
+  return length;
 }
