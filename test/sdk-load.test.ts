@@ -85,9 +85,9 @@ describe.skipIf(!process.getuid || !hasCompileCache)('SDK code cache', () => {
   }, 120_000);
 });
 
-describe('the SDK bundle (scripts/bundle-sdk.mjs)', () => {
+describe('the SDK bundle (scripts/bundle.mjs)', () => {
   it('holds every name the source takes from each SDK package, as the package has it', async () => {
-    const script = '../scripts/bundle-sdk.mjs';
+    const script = '../scripts/bundle.mjs';
     const { BUNDLE, namesUsed, sdkPackages } = (await import(script)) as {
       BUNDLE: string; namesUsed(): Record<string, string[]>; sdkPackages(): Record<string, string>;
     };

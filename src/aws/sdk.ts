@@ -36,7 +36,7 @@ function useCompileCache(): void {
 }
 
 /**
- * The built CLI carries the clients in one bundle with only the commands it sends (scripts/bundle-sdk.mjs):
+ * The built CLI carries the clients in one bundle with only the commands it sends (scripts/bundle.mjs):
  * about half the load time of the packages' own files, which hold every command of their service.
  * Running from source (the tests), there is no bundle and the packages are used.
  */

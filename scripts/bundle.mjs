@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// Builds dist/aws/sdk-bundle.cjs: the AWS SDK clients with only the commands this CLI sends.
+// Bundles the compiled CLI (dist/) into what bin/fargate-prom runs, dist/bundle/:
+//
+// - cli.js and its chunks: the CLI's own modules and the libraries it imports (commander, zod, yaml),
+//   a few files instead of a hundred and more, one chunk per command loaded only when it runs
+//   (`--help` loads commander and the CLI only); each library in a chunk named after it.
+// - sdk-bundle/: the AWS SDK clients with only the commands this CLI sends.
 //
 // Each client package ships one CommonJS file with every command of its service (EC2's is 2 MB) that
 // V8 parses on every run. Bundled from the packages' ES modules, unused commands drop out and the
 // clients share one copy of the SDK core: loading all of them takes about half as long (BENCHMARKS.md).
-// src/aws/sdk.ts uses this file when it exists (the built CLI) and the packages otherwise (the tests
-// that import src/ directly).
+// src/aws/sdk.ts uses it when it sits beside the code (the bundled CLI) and the packages otherwise
+// (the tests that import src/ directly, the benchmark's own use of dist/).
 //
 // What goes in is read from the source: every `const { A, B } = sdk.key();` and `sdk.key().A`.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +19,30 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const BUNDLE_DIR = join(ROOT, 'dist/aws/sdk-bundle');
+export const CLI_BUNDLE_DIR = join(ROOT, 'dist/bundle');
+export const BUNDLE_DIR = join(CLI_BUNDLE_DIR, 'sdk-bundle');
 export const BUNDLE = join(BUNDLE_DIR, 'index.cjs');
+
+// Loaded from node_modules at run time: the simulation package (spawns processes, ships its own dist),
+// what only a terminal or `load` needs (and may load itself by path), and the SDK (sdk-bundle/).
+const EXTERNAL = [/^node:/, /^@fargate-prom\//, /^@aws-sdk\//, /^@smithy\//, /^@aws-crypto\//, 'ora', 'inquirer', 'autocannon'];
+
+/** The CLI from its compiled entry: chunks for the dynamic imports, each library in one named after it. */
+export async function bundleCli(dir = CLI_BUNDLE_DIR) {
+  rmSync(dir, { recursive: true, force: true });
+  await build({
+    input: { cli: join(ROOT, 'dist/cli.js') },
+    platform: 'node',
+    external: EXTERNAL,
+    output: {
+      dir,
+      format: 'esm',
+      chunkFileNames: '[name]-[hash].js',
+      codeSplitting: { groups: [{ debugName: 'one chunk per library', name: (id) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(id)?.[1].replace('/', '-') ?? null }] },
+    },
+    logLevel: 'warn',
+  });
+}
 
 /** The `sdk` keys and their packages, as src/aws/sdk.ts declares them. */
 export function sdkPackages(root = ROOT) {
@@ -41,6 +68,7 @@ export function namesUsed(root = ROOT) {
   return Object.fromEntries(Object.entries(used).map(([k, v]) => [k, [...v].sort()]));
 }
 
+/** The SDK packages' exports the source uses, in one CommonJS bundle with chunks for the SDK's own dynamic imports. */
 export async function bundleSdk(dir = BUNDLE_DIR) {
   const packages = sdkPackages();
   const used = namesUsed();
@@ -71,7 +99,9 @@ export async function bundleSdk(dir = BUNDLE_DIR) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // The CLI first: it clears dist/bundle/, where the SDK's bundle goes next.
+  await bundleCli();
   const used = await bundleSdk();
   const count = Object.values(used).reduce((n, names) => n + names.length, 0);
-  console.log(`${relative(ROOT, BUNDLE)}: ${Object.keys(used).length} packages, ${count} names`);
+  console.log(`${relative(ROOT, CLI_BUNDLE_DIR)}: the CLI; ${relative(ROOT, BUNDLE)}: ${Object.keys(used).length} SDK packages, ${count} names`);
 }
