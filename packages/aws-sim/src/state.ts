@@ -219,7 +219,8 @@ export class SimState {
       const { from, timing } = this.epochs[i];
       const until = this.epochs[i + 1]?.from ?? Infinity;
       const end = Math.max(from, start + timing[phase]);
-      if (end < until) return end;
+      // A phase that ended the very millisecond the timing changed was over before it: it stays over.
+      if (end <= until) return end;
     }
     return Infinity;
   }
