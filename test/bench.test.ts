@@ -40,9 +40,9 @@ describe('npm run bench -- --short', () => {
     expect(by.destroy.calls.cliReported).toBe(by.destroy.calls.total);
 
     // Call budgets: a regression that multiplies calls (a lookup per poll, a lost concurrency that re-reads)
-    // fails here. Typical counts are in BENCHMARKS.md (up 170/43, up again 51/0, status 54, destroy 154/44 with
+    // fails here. Typical counts are in BENCHMARKS.md (up 167/43, up again 52/0, status 54, destroy 152/49 with
     // EFS); the headroom covers polling, which depends on how long the simulated waits take on a loaded
-    // machine (refused DeleteSecurityGroup calls, retried every 10 s at most, count as mutating).
+    // machine (refused DeleteSecurityGroup calls, retried every 5 s, count as mutating).
     expect(by.up.calls.mutating).toBeLessThanOrEqual(50);
     expect(by.up.calls.total).toBeLessThanOrEqual(220);
     expect(by['up-unchanged'].calls.total).toBeLessThanOrEqual(60);
