@@ -1,3 +1,4 @@
+import { ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimCall, SimTiming } from '@fargate-prom/aws-sim/testing';
 import { CREDENTIALS, eventually } from './support/sim-fixtures.js';
@@ -150,6 +151,12 @@ describe('faults: 10% throttling and 5% server errors on every call', () => {
     const registers = upCalls.filter((c) => c.action === 'RegisterTaskDefinition');
     expect(registers.map((c) => c.fault ?? 'ok')).toEqual(['drop-after', 'drop-after', 'ok', 'ok']);
     await expectLikeReference('lostreply');
+
+    // The same on a change (a new revision of the app): the older revision stays, the first new one is kept.
+    fixture.sim.setFaults({ seed: 6, scripted: { RegisterTaskDefinition: ['drop-after'] } });
+    ok(await cli([...upArgs('lostreply'), '--scrape-interval', '30s']));
+    const revisions = await fixture.moto.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'lostreply-app', status: 'ACTIVE' }));
+    expect(revisions.taskDefinitionArns?.map((arn) => arn.split(':').pop())).toEqual(['1', '2']);
 
     fixture.sim.setFaults(undefined);
     ok(await cli(destroyArgs('lostreply')));

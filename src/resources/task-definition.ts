@@ -106,16 +106,19 @@ export interface OwnedRevision {
 
 /**
  * The revisions of exactly this family (ListTaskDefinitions matches by prefix) with the given
- * statuses that carry the stack's tag, oldest first per status. The list has no tags, so each
- * revision is described once.
+ * statuses that carry the stack's tag, oldest first per status, numbered above `after` if given.
+ * The list has no tags, so each such revision is described once.
  */
-export async function ownedRevisions(ctx: Context, family: string, statuses: ('ACTIVE' | 'INACTIVE')[]): Promise<OwnedRevision[]> {
+export async function ownedRevisions(ctx: Context, family: string, statuses: ('ACTIVE' | 'INACTIVE')[], after = 0): Promise<OwnedRevision[]> {
   const arns: string[] = [];
   for (const status of statuses) {
     let nextToken: string | undefined;
     do {
       const page = await ctx.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken }));
-      arns.push(...(page.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()!.replace(/:\d+$/, '') === family));
+      arns.push(...(page.taskDefinitionArns ?? []).filter((a) => {
+        const [name, revision] = a.split('/').pop()!.split(':');
+        return name === family && Number(revision) > after;
+      }));
       nextToken = page.nextToken;
     } while (nextToken);
   }
@@ -147,8 +150,8 @@ async function register(ctx: Context, family: string, d: Desired, previous: numb
   const returned = { family, arn: td.taskDefinitionArn!, revision: td.revision!, fingerprint: fingerprint(d) };
   if ((out.$metadata.attempts ?? 1) <= 1) return returned;
   const same = JSON.stringify(returned.fingerprint);
-  const [first, ...duplicates] = (await ownedRevisions(ctx, family, ['ACTIVE']))
-    .filter((t) => t.revision > previous && t.revision <= returned.revision && JSON.stringify(t.fingerprint) === same)
+  const [first, ...duplicates] = (await ownedRevisions(ctx, family, ['ACTIVE'], previous))
+    .filter((t) => t.revision <= returned.revision && JSON.stringify(t.fingerprint) === same)
     .sort((a, b) => a.revision - b.revision);
   if (!first) return returned;
   await deleteRevisions(ctx, duplicates);
