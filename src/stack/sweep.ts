@@ -49,12 +49,7 @@ export async function findLeftovers(ctx: Context): Promise<Leftover[]> {
   if (tagged === undefined) for (const l of await taggedByService(ctx)) found.set(l.id, l);
   for (const role of roles ?? []) if (!found.has(role.id)) found.set(role.id, role);
   const known = [...found.values()];
-  for (const l of tagged ?? []) {
-    if (found.has(l.id) || known.some((f) => f.kind === l.kind && f.name === l.name)) continue;
-    // Listeners and rules of a load balancer that is itself left over go with it.
-    if ((l.kind === 'listener' || l.kind === 'listener-rule') && known.some((f) => f.kind === 'load-balancer' && f.name === l.name)) continue;
-    found.set(l.id, l);
-  }
+  for (const l of tagged ?? []) if (!found.has(l.id) && !known.some((f) => f.kind === l.kind && f.name === l.name)) found.set(l.id, l);
   return [...found.values()];
 }
 
@@ -71,10 +66,11 @@ function observedByName(l: Leftover, resources: { kind: string; name: string }[]
   const named = (kind: string, name: string) => resources.some((r) => r.kind === kind && r.name === name);
   if (UNIQUE_NAMES.has(l.kind)) return named(l.kind, l.name);
   if (l.kind === 'ecs-service') {
-    const [, cluster] = l.id.split(':').pop()!.split('/');
-    return l.id.split('/').length === 3 && resources.some((r) => r.kind === 'ecs-cluster' && r.name === cluster) && named(l.kind, l.name);
+    // service/<cluster>/<name>; the older ARN format names no cluster.
+    const path = l.id.split(':').pop()!.split('/');
+    return path.length === 3 && named('ecs-cluster', path[1]) && named(l.kind, l.name);
   }
-  // Listeners and rules of the stack's load balancer: its observe finds them, or finds it gone.
+  // Listeners and rules of the stack's load balancer: its observe finds them (left over with it), or finds it gone.
   if (l.kind === 'listener' || l.kind === 'listener-rule') return named('load-balancer', l.name);
   return false;
 }
