@@ -41,19 +41,16 @@ function useCompileCache(): void {
  * Running from source (the tests), there is no bundle and the packages are used.
  */
 const BUNDLE = fileURLToPath(new URL('./sdk-bundle/index.cjs', import.meta.url));
-let bundle: Record<string, unknown> | undefined | null = null;
-function bundled(key: string): unknown {
-  if (bundle === null) bundle = existsSync(BUNDLE) && process.env.FARGATE_PROM_NO_SDK_BUNDLE !== '1' ? (load(BUNDLE) as Record<string, unknown>) : undefined;
-  return bundle?.[key];
-}
+let bundle: Record<string, unknown> | undefined;
 
 let prepared = false;
 const loadSdk = <T>(key: string, id: string): T => {
   if (!prepared) {
     prepared = true;
     useCompileCache();
+    if (existsSync(BUNDLE)) bundle = load(BUNDLE) as Record<string, unknown>;
   }
-  return (bundled(key) ?? load(id)) as T;
+  return (bundle?.[key] ?? load(id)) as T;
 };
 
 /** Each SDK client package (and the SDK pieces used beside them), loaded on first use. */
